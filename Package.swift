@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+// BitFountain: a trackerless, DHT-first BitTorrent node.
+// Module layering (DESIGN §1) — dependencies point downward only:
+//   Bencode ← Metainfo/Identity ← DHT/PeerWire ← Swarm ← BitFountain ← bitfountain
+//   RaptorQ ← CKernels (independent of the BitTorrent stack)
+import PackageDescription
+
+let package = Package(
+    name: "BitFountain",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bitfountain", targets: ["bitfountain"]),
+        .library(name: "BitFountain", targets: ["BitFountain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "CKernels"),
+        .target(name: "Bencode"),
+        .target(name: "Identity", dependencies: [
+            "CSodium", "Bencode",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Metainfo", dependencies: [
+            "Bencode",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "RaptorQ", dependencies: ["CKernels"]),
+        .target(name: "DHT", dependencies: [
+            "Bencode", "Identity", "Metainfo",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "PeerWire", dependencies: ["Bencode", "Metainfo"]),
+        .target(name: "Swarm", dependencies: [
+            "PeerWire", "Metainfo", "RaptorQ",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "BitFountain", dependencies: [
+            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "bitfountain", dependencies: [
+            "BitFountain", "Metainfo", "RaptorQ",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Helpers shared by the test targets: child processes with time bounds, paths.
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
+
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
+        .testTarget(name: "RaptorQTests", dependencies: ["RaptorQ", "CKernels"]),
+        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode"]),
+        .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Bencode"]),
+        .testTarget(name: "SwarmTests", dependencies: ["Swarm"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
+    ]
+)

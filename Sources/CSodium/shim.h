@@ -1,0 +1,4 @@
+#ifndef BITFOUNTAIN_CSODIUM_SHIM_H
+#define BITFOUNTAIN_CSODIUM_SHIM_H
+#include <sodium.h>
+#endif

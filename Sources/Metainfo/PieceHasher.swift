@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Hashes every piece of some content with SHA-1 on all cores.
+///
+/// Each worker claims batches of consecutive pieces (about 4 MiB) from a shared
+/// counter, reads them with `pread` and hashes them; batches keep reads large and
+/// sequential per worker while both cores stay busy to the end.
+public final class PieceHasher: Sendable {
+    private let layout: FileLayout
+    private let diskPaths: [String]
+    private let threads: Int
+    private let nextBatch = Atomic<Int>(0)
+    private let hashedBytes = Atomic<Int64>(0)
+    private let firstError = Mutex<MetainfoError?>(nil)
+
+    public init(layout: FileLayout, diskPaths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.layout = layout
+        self.diskPaths = diskPaths
+        self.threads = max(1, threads)
+    }
+
+    /// Bytes hashed so far; safe to read from any thread while `run` works.
+    public var progress: Int64 { hashedBytes.load(ordering: .relaxed) }
+
+    /// Hashes all pieces; calls `report` about ten times a second with the bytes done.
+    /// Returns the concatenated 20-byte digests.
+    public func run(report: (Int64) -> Void = { _ in }) throws(MetainfoError) -> [UInt8] {
+        let pieceCount = layout.pieceCount
+        let output = DigestBuffer(count: pieceCount * 20)
+        let batchPieces = max(1, (4 << 20) / layout.pieceLength)
+        let batchCount = (pieceCount + batchPieces - 1) / batchPieces
+        let done = DispatchSemaphore(value: 0)
+        let workers = min(threads, max(1, batchCount))
+        for _ in 0..<workers {
+            Thread.detachNewThread { [self] in
+                var files = OpenFiles(paths: diskPaths)
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: batchPieces * layout.pieceLength, alignment: 64)
+                defer { buffer.deallocate(); files.closeAll(); done.signal() }
+                while firstError.withLock({ $0 == nil }) {
+                    let batch = nextBatch.add(1, ordering: .relaxed).oldValue
+                    guard batch < batchCount else { break }
+                    let first = batch * batchPieces
+                    let last = min(pieceCount, first + batchPieces)
+                    do throws(MetainfoError) {
+                        try hashBatch(first..<last, buffer: buffer, files: &files, output: output)
+                    } catch {
+                        firstError.withLock { if $0 == nil { $0 = error } }
+                    }
+                }
+            }
+        }
+        var finished = 0
+        while finished < workers {
+            if done.wait(timeout: .now() + .milliseconds(100)) == .success { finished += 1 }
+            report(progress)
+        }
+        if let error = firstError.withLock({ $0 }) { throw error }
+        return output.bytes
+    }
+
+    private func hashBatch(_ pieces: Range<Int>, buffer: UnsafeMutableRawBufferPointer,
+                           files: inout OpenFiles, output: DigestBuffer) throws(MetainfoError) {
+        let start = Int64(pieces.lowerBound) * Int64(layout.pieceLength)
+        let end = Int64(pieces.upperBound - 1) * Int64(layout.pieceLength) + Int64(layout.length(ofPiece: pieces.upperBound - 1))
+        var written = 0
+        for slice in layout.slices(from: start, length: end - start) {
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + Int(slice.length))])
+            try files.read(file: slice.fileIndex, at: slice.offsetInFile, into: target)
+            written += Int(slice.length)
+        }
+        var offset = 0
+        for piece in pieces {
+            let length = layout.length(ofPiece: piece)
+            let digest = Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + length)]))
+            output.store(digest, at: piece)
+            offset += length
+            hashedBytes.add(Int64(length), ordering: .relaxed)
+        }
+    }
+}
+
+/// The digests, written by several workers at disjoint indices.
+private final class DigestBuffer: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<UInt8>
+
+    init(count: Int) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: 0)
+    }
+
+    deinit { storage.deallocate() }
+
+    func store(_ digest: Insecure.SHA1Digest, at piece: Int) {
+        digest.withUnsafeBytes { bytes in
+            for index in 0..<20 { storage[piece * 20 + index] = bytes[index] }
+        }
+    }
+
+    var bytes: [UInt8] { Array(storage) }
+}
+
+/// A worker's file descriptors, opened on first use and kept few.
+private struct OpenFiles {
+    let paths: [String]
+    var open: [Int: Int32] = [:]
+
+    init(paths: [String]) { self.paths = paths }
+
+    mutating func read(file index: Int, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(MetainfoError) {
+        let fd = try descriptor(for: index)
+        var done = 0
+        while done < buffer.count {
+            let count = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: paths[index], reason: systemErrorMessage())
+            }
+            if count == 0 { throw .io(path: paths[index], reason: "file shrank while it was being hashed") }
+            done += count
+        }
+    }
+
+    private mutating func descriptor(for index: Int) throws(MetainfoError) -> Int32 {
+        if let fd = open[index] { return fd }
+        if open.count >= 16 { closeAll() }
+        let fd = Foundation.open(paths[index], O_RDONLY)
+        guard fd >= 0 else { throw .io(path: paths[index], reason: systemErrorMessage()) }
+        open[index] = fd
+        return fd
+    }
+
+    mutating func closeAll() {
+        for fd in open.values { close(fd) }
+        open.removeAll()
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// What a finished child process left behind.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    public let timedOut: Bool
+
+    public var succeeded: Bool { status == 0 && !timedOut }
+}
+
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A child process whose output goes to files (no pipe can fill up and stall
+/// it), bounded in time, and killed when the test lets go of it. Tests only
+/// ever kill processes they started, through this type.
+public final class ChildProcess: @unchecked Sendable {
+    public let process = Process()
+    private let stdoutURL: URL
+    private let stderrURL: URL
+    private let directory: URL
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                workingDirectory: String? = nil) throws {
+        directory = try Paths.makeTemporaryDirectory("bf-proc")
+        stdoutURL = directory.appendingPathComponent("stdout")
+        stderrURL = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+    public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    public var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+    /// Polls standard output until a line satisfies `match`, the process exits, or time runs out.
+    public func waitForLine(timeout: Double, where match: (String) -> Bool) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = stdoutLines.first(where: match) { return line }
+            if !process.isRunning {
+                if let line = stdoutLines.first(where: match) { return line }
+                throw ProcessFailure(description: "process exited (\(process.terminationStatus)) before the expected line; stderr: \(stderr.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessFailure(description: "no expected line within \(timeout) s; stdout: \(stdout.suffix(2000)) stderr: \(stderr.suffix(2000))")
+    }
+
+    /// Waits for the process to exit; kills it and reports `timedOut` after `timeout` seconds.
+    public func wait(timeout: Double) async -> ProcessResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        var timedOut = false
+        if process.isRunning {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)
+    }
+
+    /// Sends a signal (SIGTERM by default) to this child only.
+    public func signal(_ signal: Int32 = SIGTERM) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Runs a command to completion with a time bound.
+    public static func run(_ executable: String, _ arguments: [String], timeout: Double = 60,
+                           environment: [String: String]? = nil, workingDirectory: String? = nil) async throws -> ProcessResult {
+        let child = try ChildProcess(executable, arguments, environment: environment, workingDirectory: workingDirectory)
+        return await child.wait(timeout: timeout)
+    }
+
+    /// Runs the `bitfountain` binary.
+    public static func bitfountain(_ arguments: [String], timeout: Double = 60) async throws -> ProcessResult {
+        try await run(Paths.binary, arguments, timeout: timeout)
+    }
+}
