@@ -53,6 +53,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmark drivers for scripts/bench; not installed, not part of the product.
+        .executableTarget(name: "bf-bench", dependencies: [
+            "BitFountain", "DHT", "RaptorQ", "Swarm", "Metainfo",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Helpers shared by the test targets: child processes with time bounds, paths.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
