@@ -1,0 +1,21 @@
+import Metainfo
+
+/// Where the swarm engine gets peers from and tells the world it serves a torrent.
+///
+/// The DHT node implements it; tests and `--peer` use simpler ones. Keeping the
+/// swarm behind this protocol lets it be built and tested without a DHT.
+public protocol PeerDiscovery: Sendable {
+    /// Streams peers (IP literal and TCP port) for `infoHash` as a lookup finds
+    /// them; the stream finishes when the lookup has ended.
+    func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort>
+
+    /// Announces that this node serves `infoHash` on TCP `port`.
+    func announce(_ infoHash: InfoHash, port: UInt16) async
+
+    /// A peer told us its DHT port (BEP 5 `port` message); the DHT may ping it.
+    func learnedDHTNode(_ node: HostPort) async
+}
+
+extension PeerDiscovery {
+    public func learnedDHTNode(_ node: HostPort) async {}
+}
