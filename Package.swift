@@ -38,10 +38,16 @@ let package = Package(
             "Bencode", "Identity", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "PeerWire", dependencies: ["Bencode", "Metainfo"]),
-        .target(name: "Swarm", dependencies: [
-            "PeerWire", "Metainfo", "RaptorQ",
+        // NIOCore for ByteBuffer only: block payloads stay slices of the receive buffer (no sockets here).
+        .target(name: "PeerWire", dependencies: [
+            "Bencode", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "Swarm", dependencies: [
+            "PeerWire", "Metainfo", "RaptorQ", "Bencode",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "BitFountain", dependencies: [
             "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ",
@@ -67,8 +73,16 @@ let package = Package(
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "RaptorQTests", dependencies: ["RaptorQ", "CKernels"]),
         .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode"]),
-        .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Bencode"]),
-        .testTarget(name: "SwarmTests", dependencies: ["Swarm"]),
+        .testTarget(name: "PeerWireTests", dependencies: [
+            "PeerWire", "Bencode", "Metainfo",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "SwarmTests", dependencies: [
+            "Swarm", "PeerWire", "Metainfo", "Bencode",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
     ]

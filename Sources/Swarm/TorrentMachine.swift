@@ -1,0 +1,175 @@
+import Metainfo
+import PeerWire
+
+/// The sans-I/O state machine of one torrent: peers, choking, piece picking,
+/// request pipelining, endgame, serving, BEP 9 metadata and bans.
+///
+/// It takes events (a peer connected, a message arrived, a piece was stored, a
+/// tick) with the current time, and queues `TorrentAction`s for its adapter,
+/// collected with `takeActions()`. It owns no socket, clock, file or thread,
+/// and its randomness comes from a seed, so simulations replay exactly.
+public struct TorrentMachine: Sendable {
+    public typealias PeerKey = PeerRecord.Key
+
+    public let infoHash: InfoHash
+    public internal(set) var info: TorrentInfo?
+    public let configuration: SwarmConfiguration
+    public let extensionRegistry: ExtensionRegistry
+    /// Our TCP listen port, sent as BEP 10 `p`.
+    public var listenPort: UInt16?
+    /// Our DHT port, sent as BEP 5 `port` to peers that support it.
+    public var dhtPort: UInt16?
+
+    public internal(set) var peers: [PeerKey: PeerRecord] = [:]
+    var picker: PiecePicker?
+    var assemblies: [Int: PieceAssembly] = [:]
+    /// Pieces under way in the order they started: the oldest are finished first.
+    var assemblyOrder: [Int] = []
+    var storing: Set<Int> = []
+    /// Who sent the blocks of each piece being stored, to blame if its hash fails.
+    var pendingContributors: [Int: Set<PeerKey>] = [:]
+    var metadata: MetadataAssembler?
+    var random: SplitMix64
+    var actions: [TorrentAction] = []
+    var lastChokeRound = -Double.infinity
+    var lastOptimisticRound = -Double.infinity
+    var lastTick: Double?
+    public internal(set) var downloadedPayload: Int64 = 0
+    public internal(set) var uploadedPayload: Int64 = 0
+    public internal(set) var wastedBytes: Int64 = 0
+    public internal(set) var hashFailures = 0
+
+    /// A torrent whose metadata is known; `have` comes from resume data or a recheck.
+    public init(info: TorrentInfo, have: Bitfield, configuration: SwarmConfiguration = .init(),
+                extensions: ExtensionRegistry = .standard, seed: UInt64) {
+        infoHash = info.infoHash
+        self.configuration = configuration
+        extensionRegistry = extensions
+        random = SplitMix64(seed: seed)
+        adopt(info, have: have)
+    }
+
+    /// A magnet download: the metadata comes from peers first (BEP 9).
+    public init(infoHash: InfoHash, configuration: SwarmConfiguration = .init(),
+                extensions: ExtensionRegistry = .standard, seed: UInt64) {
+        self.infoHash = infoHash
+        self.configuration = configuration
+        extensionRegistry = extensions
+        random = SplitMix64(seed: seed)
+    }
+
+    // MARK: Progress
+
+    public var have: Bitfield? { picker?.have }
+    public var isComplete: Bool { picker?.isComplete ?? false }
+    public var verifiedBytes: Int64 {
+        guard let info, let have = picker?.have else { return 0 }
+        var total = Int64(have.setCount) * Int64(info.pieceLength)
+        if info.pieceCount > 0, have[info.pieceCount - 1] {
+            total -= Int64(info.pieceLength - info.layout.length(ofPiece: info.pieceCount - 1))
+        }
+        return total
+    }
+
+    public var peerStats: [PeerStats] {
+        peers.values.map { peer in
+            PeerStats(key: peer.key, address: peer.address, client: peer.extensions?.client ?? peer.peerID.description,
+                      downloadRate: peer.download.bytesPerSecond, uploadRate: peer.upload.bytesPerSecond,
+                      downloaded: peer.download.total, uploaded: peer.upload.total,
+                      requestsOutstanding: peer.outstanding.count, requestQueueTarget: peer.targetQueue,
+                      amChoking: peer.amChoking, peerChoking: peer.peerChoking, snubbed: peer.snubbed,
+                      isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures)
+        }
+    }
+
+    public var downloadRate: Double { peers.values.reduce(0) { $0 + $1.download.bytesPerSecond } }
+    public var uploadRate: Double { peers.values.reduce(0) { $0 + $1.upload.bytesPerSecond } }
+
+    public mutating func takeActions() -> [TorrentAction] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+
+    // MARK: Peers
+
+    /// A peer finished the handshake (either direction); greets it.
+    public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double) {
+        var peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
+                              initialQueue: configuration.initialRequestQueue)
+        peer.lastBlockAt = now
+        peers[key] = peer
+        if peer.supportsExtensions { sendExtensionHandshake(to: key) }
+        sendPieceAnnouncement(to: key)
+        if peer.supportsDHT, let dhtPort { actions.append(.send(key, .port(dhtPort))) }
+    }
+
+    /// The connection is gone: its requests go back to the pool.
+    public mutating func peerDisconnected(_ key: PeerKey) {
+        guard let peer = peers.removeValue(forKey: key) else { return }
+        for request in peer.outstanding.keys { dropRequest(request) }
+        if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
+        if !peer.amChoking { fillUnchokeSlots(now: lastTick ?? 0) }
+    }
+
+    /// Bans a peer for any reason (hash failures, bad symbols in issue 7, protocol abuse).
+    public mutating func ban(_ key: PeerKey, reason: String) {
+        guard let peer = peers[key] else { return }
+        actions.append(.ban(key, address: peer.address, peerID: peer.peerID, reason: reason))
+        peerDisconnected(key)
+    }
+
+    mutating func disconnect(_ key: PeerKey, _ reason: String) {
+        guard peers[key] != nil else { return }
+        actions.append(.disconnect(key, reason: reason))
+        peerDisconnected(key)
+    }
+
+    /// Our bitfield, have_all or have_none, whichever says it best.
+    mutating func sendPieceAnnouncement(to key: PeerKey) {
+        guard let peer = peers[key] else { return }
+        guard let have = picker?.have else {
+            if peer.supportsFast { actions.append(.send(key, .haveNone)) }
+            return
+        }
+        if peer.supportsFast, have.isComplete {
+            actions.append(.send(key, .haveAll))
+        } else if peer.supportsFast, have.isEmpty {
+            actions.append(.send(key, .haveNone))
+        } else if !have.isEmpty {
+            actions.append(.send(key, .bitfield(have.bytes)))
+        }
+    }
+
+    /// Switches from metadata exchange to downloading once the info is known.
+    mutating func adopt(_ info: TorrentInfo, have: Bitfield) {
+        self.info = info
+        var picker = PiecePicker(pieceCount: info.pieceCount, have: have)
+        picker.randomFirstPieces = configuration.randomFirstPieces
+        self.picker = picker
+        metadata = nil
+        for key in Array(peers.keys) { applyEarlyAnnouncements(key) }
+    }
+
+    // MARK: Time
+
+    /// Called about once a second: rates, timeouts, choking, metadata retries.
+    public mutating func tick(now: Double) {
+        lastTick = now
+        for key in Array(peers.keys) {
+            guard var peer = peers[key] else { continue }
+            peer.download.sample(now: now)
+            peer.upload.sample(now: now)
+            if now - peer.lastMessageAt > configuration.idleTimeout {
+                peers[key] = peer
+                disconnect(key, "silent for \(Int(configuration.idleTimeout)) s")
+                continue
+            }
+            updateQueueTarget(&peer)
+            peers[key] = peer
+            checkRequestTimeouts(key, now: now)
+            requestMetadataIfNeeded(key, now: now)
+        }
+        if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
+        for key in Array(peers.keys) { fillRequests(key, now: now) }
+    }
+}
