@@ -82,3 +82,8 @@ public struct PeerStats: Sendable {
     public let isSeed: Bool
     public let hashFailures: Int
 }
+
+extension PeerRecord {
+    /// Whether we still owe this peer the block (not cancelled, not choked since).
+    public func isServing(_ request: BlockRequest) -> Bool { serving.contains(request) }
+}

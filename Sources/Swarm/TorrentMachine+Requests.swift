@@ -102,6 +102,7 @@ extension TorrentMachine {
             if wastedBytes > 64 << 20 { disconnect(key, "sends blocks that were never requested") }
             return
         }
+        if peer.download.total == 0 { contributingPeers.insert(peer.peerID) }
         peer.download.add(data.readableBytes)
         downloadedPayload += Int64(data.readableBytes)
         peer.lastBlockAt = now

@@ -38,6 +38,8 @@ public struct TorrentMachine: Sendable {
     public internal(set) var uploadedPayload: Int64 = 0
     public internal(set) var wastedBytes: Int64 = 0
     public internal(set) var hashFailures = 0
+    /// Peers that sent us at least one requested block.
+    public internal(set) var contributingPeers: Set<PeerID> = []
 
     /// A torrent whose metadata is known; `have` comes from resume data or a recheck.
     public init(info: TorrentInfo, have: Bitfield, configuration: SwarmConfiguration = .init(),
@@ -171,5 +173,14 @@ public struct TorrentMachine: Sendable {
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
         for key in Array(peers.keys) { fillRequests(key, now: now) }
+    }
+}
+
+extension TorrentMachine {
+    /// Hands the queued actions over by swapping buffers with `other` (which
+    /// must be empty), so no array is allocated per event on the hot path.
+    public mutating func swapActions(_ other: inout [TorrentAction]) {
+        precondition(other.isEmpty)
+        swap(&actions, &other)
     }
 }

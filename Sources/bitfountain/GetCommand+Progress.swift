@@ -1,0 +1,109 @@
+import BitFountain
+import Foundation
+import Synchronization
+
+/// Follows a download until it completes, fails, times out or is interrupted,
+/// drawing the progress bar (terminal) or printing `progress` events (`--json`).
+struct DownloadWatcher {
+    enum Outcome {
+        case complete(TorrentSnapshot)
+        case failed(String)
+        case timedOut(TorrentSnapshot)
+        case interrupted(TorrentSnapshot)
+    }
+
+    let session: TorrentSession
+    let json: Bool
+    let timeout: Double?
+    let started: Date
+
+    func run() async -> Outcome {
+        let state = WatchState()
+        session.completion.whenComplete { result in
+            switch result {
+            case .success: state.finish(nil)
+            case .failure(let error): state.finish("\(error)")
+            }
+        }
+        let signals = Task {
+            for await _ in StopSignals.stream() {
+                state.interrupt()
+                return
+            }
+        }
+        defer { signals.cancel() }
+        var bar: ProgressBar?
+        var lastEvent = Date.distantPast
+        while true {
+            if let result = state.result {
+                bar?.finish()
+                switch result {
+                case .success:
+                    guard let snapshot = try? await session.snapshot().get() else { return .failed("the session ended") }
+                    return .complete(snapshot)
+                case .failure(let reason):
+                    return .failed(reason.text)
+                }
+            }
+            guard let snapshot = try? await session.snapshot().get() else { return .failed("the session ended") }
+            if snapshot.hasMetadata, !json {
+                if bar == nil { bar = ProgressBar(total: snapshot.totalBytes, label: snapshot.name ?? "download") }
+                bar?.update(snapshot.verifiedBytes, extra: "\(snapshot.connectedPeers) peers")
+            }
+            if json, Date().timeIntervalSince(lastEvent) >= 1 {
+                lastEvent = Date()
+                JSONOutput.line(ProgressEvent(snapshot, elapsed: Date().timeIntervalSince(started)))
+            }
+            if let timeout, Date().timeIntervalSince(started) > timeout {
+                bar?.finish()
+                return .timedOut(snapshot)
+            }
+            if state.interrupted {
+                bar?.finish()
+                return .interrupted(snapshot)
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// Completion and interruption, set from other threads, read by the watch loop.
+private final class WatchState: Sendable {
+    struct Reason: Error { let text: String }
+    private let state = Mutex<(result: Result<Void, Reason>?, interrupted: Bool)>((nil, false))
+
+    var result: Result<Void, Reason>? { state.withLock { $0.result } }
+    var interrupted: Bool { state.withLock { $0.interrupted } }
+
+    /// nil: completed; a text: why it failed.
+    func finish(_ failure: String?) {
+        state.withLock { $0.result = failure.map { .failure(Reason(text: $0)) } ?? .success(()) }
+    }
+
+    func interrupt() { state.withLock { $0.interrupted = true } }
+}
+
+private struct ProgressEvent: Encodable {
+    let event = "progress"
+    let infohash: String
+    let metadata: Bool
+    let percent: Double
+    let bytes: Int64
+    let total: Int64
+    let rate: Double
+    let peers: Int
+    let eta: Double?
+    let elapsed: Double
+
+    init(_ snapshot: TorrentSnapshot, elapsed: Double) {
+        infohash = snapshot.infoHash.hex
+        metadata = snapshot.hasMetadata
+        total = snapshot.totalBytes
+        bytes = snapshot.verifiedBytes
+        percent = total > 0 ? (Double(bytes) * 1000 / Double(total)).rounded() / 10 : 0
+        rate = snapshot.downloadRate.rounded()
+        peers = snapshot.connectedPeers
+        eta = snapshot.downloadRate > 0 ? (Double(total - bytes) / snapshot.downloadRate * 10).rounded() / 10 : nil
+        self.elapsed = (elapsed * 1000).rounded() / 1000
+    }
+}
