@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "SwarmTests", dependencies: [
-            "Swarm", "PeerWire", "Metainfo", "Bencode",
+            "Swarm", "PeerWire", "Metainfo", "Bencode", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

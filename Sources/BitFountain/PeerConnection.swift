@@ -55,6 +55,8 @@ final class PeerConnection {
         enqueue(data)
     }
 
+    var hasUnsentData: Bool { pending != nil || !queue.isEmpty }
+
     func flush() {
         flushPendingIntoQueue()
         pump()
@@ -93,8 +95,8 @@ final class PeerConnection {
         if wrote {
             channel.flush()
             lastWrite = .now()
+            if queuedBytes < Self.lowWater { onDrain?() }
         }
-        if queuedBytes < Self.lowWater { onDrain?() }
     }
 
     func close() {

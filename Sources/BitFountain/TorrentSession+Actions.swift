@@ -72,10 +72,11 @@ extension TorrentSession {
 
     /// Reads requested blocks (whole pieces, through the cache) while the
     /// connection's outgoing queue has room, and sends each as a slice.
+    /// Blocks of cached pieces complete at once, inside the loop: they are
+    /// flushed together at the end, so the socket sees large writes.
     func pumpServes(_ connection: PeerConnection) {
         guard !pumpingServes, let cache = readCache else { return }
         pumpingServes = true
-        defer { pumpingServes = false }
         while connection.readsInFlight < 4, connection.queuedBytes < PeerConnection.lowWater,
               let request = connection.serveQueue.popFirst() {
             connection.readsInFlight += 1
@@ -93,12 +94,15 @@ extension TorrentSession {
                     self.runActions()
                 case .failure(let error):
                     self.node.report(.warning("cannot read piece \(request.piece) to serve it: \(error)"))
-                    self.machine.received(.keepAlive, from: key, now: SwarmNode.now())
                 }
-                connection.flush()
-                self.pumpServes(connection)
+                // A read that finished later, outside the loop: send it and read on.
+                if !self.pumpingServes {
+                    self.pumpServes(connection)
+                }
             }
         }
+        pumpingServes = false
+        if connection.hasUnsentData { connection.flush() }
     }
 
     /// A magnet download got its metadata: check where it will be written, keep a copy, go on.

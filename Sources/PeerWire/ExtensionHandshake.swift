@@ -62,11 +62,21 @@ public struct ExtensionHandshake: Equatable, Sendable {
             extensions[name] = UInt8(id)
         }
         self.extensions = extensions
+        // Plain if-lets: optional-chained flatMaps over BNode crash the 6.3 optimizer here.
         client = root["v"]?.string
-        listenPort = root["p"]?.integer.flatMap { $0 > 0 && $0 <= 65535 ? UInt16($0) : nil }
-        requestQueueLength = root["reqq"]?.integer.flatMap { $0 > 0 && $0 <= 1_000_000 ? Int($0) : nil }
-        metadataSize = root["metadata_size"]?.integer.flatMap { $0 > 0 && $0 <= Int64(Int32.max) ? Int($0) : nil }
-        yourIP = root["yourip"]?.bytes.flatMap { $0.count == 4 || $0.count == 16 ? $0 : nil }
+        listenPort = nil
+        requestQueueLength = nil
+        metadataSize = nil
+        yourIP = nil
+        if let port = Self.integer(root, "p"), port > 0, port <= 65535 { listenPort = UInt16(port) }
+        if let queue = Self.integer(root, "reqq"), queue > 0, queue <= 1_000_000 { requestQueueLength = Int(queue) }
+        if let size = Self.integer(root, "metadata_size"), size > 0, size <= Int64(Int32.max) { metadataSize = Int(size) }
+        if let address = root["yourip"]?.bytes, address.count == 4 || address.count == 16 { yourIP = address }
+    }
+
+    private static func integer(_ node: BNode, _ key: String) -> Int64? {
+        guard let value = node[key] else { return nil }
+        return value.integer
     }
 
     /// The ID the sender wants for extension `name`, or nil when it lacks or disabled it.
