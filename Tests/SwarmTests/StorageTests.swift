@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Metainfo
 import PeerWire
+import TestSupport
 import Testing
 @testable import Swarm
 
