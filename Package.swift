@@ -83,7 +83,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Metainfo", "Bencode", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
     ]
 )

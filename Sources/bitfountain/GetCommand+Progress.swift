@@ -25,13 +25,7 @@ struct DownloadWatcher {
             case .failure(let error): state.finish("\(error)")
             }
         }
-        let signals = Task {
-            for await _ in StopSignals.stream() {
-                state.interrupt()
-                return
-            }
-        }
-        defer { signals.cancel() }
+        let signalsSeen = StopSignals.shared.count
         var bar: ProgressBar?
         var lastEvent = Date.distantPast
         while true {
@@ -58,7 +52,7 @@ struct DownloadWatcher {
                 bar?.finish()
                 return .timedOut(snapshot)
             }
-            if state.interrupted {
+            if StopSignals.shared.count > signalsSeen {
                 bar?.finish()
                 return .interrupted(snapshot)
             }
@@ -67,20 +61,17 @@ struct DownloadWatcher {
     }
 }
 
-/// Completion and interruption, set from other threads, read by the watch loop.
+/// Completion, set on the event loop, read by the watch loop.
 private final class WatchState: Sendable {
     struct Reason: Error { let text: String }
-    private let state = Mutex<(result: Result<Void, Reason>?, interrupted: Bool)>((nil, false))
+    private let state = Mutex<Result<Void, Reason>?>(nil)
 
-    var result: Result<Void, Reason>? { state.withLock { $0.result } }
-    var interrupted: Bool { state.withLock { $0.interrupted } }
+    var result: Result<Void, Reason>? { state.withLock { $0 } }
 
     /// nil: completed; a text: why it failed.
     func finish(_ failure: String?) {
-        state.withLock { $0.result = failure.map { .failure(Reason(text: $0)) } ?? .success(()) }
+        state.withLock { $0 = failure.map { .failure(Reason(text: $0)) } ?? .success(()) }
     }
-
-    func interrupt() { state.withLock { $0.interrupted = true } }
 }
 
 private struct ProgressEvent: Encodable {

@@ -57,6 +57,7 @@ struct GetCommand: AsyncParsableCommand {
             await swarm.shutdown()
             throw CLIError("\(error)")
         }
+        let signalsBefore = StopSignals.shared.count
         let outcome = await DownloadWatcher(session: session, json: node.json, timeout: timeout, started: started).run()
         switch outcome {
         case .complete(let snapshot):
@@ -64,7 +65,7 @@ struct GetCommand: AsyncParsableCommand {
             reportComplete(snapshot, seconds: seconds, directory: directory)
             if seedAfter {
                 if !node.json { FileHandle.standardError.write(Data("seeding; stop with Ctrl-C\n".utf8)) }
-                for await _ in StopSignals.stream() { break }
+                await StopSignals.shared.wait(after: signalsBefore)
             }
             await swarm.shutdown()
         case .failed(let reason):

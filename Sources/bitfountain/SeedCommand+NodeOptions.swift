@@ -2,6 +2,7 @@ import ArgumentParser
 import BitFountain
 import Foundation
 import Metainfo
+import Synchronization
 
 /// The flags `seed` and `get` share (DESIGN §7): where to listen, how to find
 /// peers, where to keep state, how fast to upload.
@@ -118,28 +119,41 @@ enum NodeEventPrinter {
     }
 }
 
-/// SIGINT and SIGTERM as an async sequence, so commands can stop cleanly
-/// (resume data saved) instead of dying mid-write.
-enum StopSignals {
-    static func stream() -> AsyncStream<Int32> {
-        AsyncStream { continuation in
-            let sources = [SIGINT, SIGTERM].map { signalNumber in
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { continuation.yield(signalNumber) }
-                source.resume()
-                return source
-            }
-            // The handler keeps the sources alive as long as the stream is.
-            let held = HeldSources(sources: sources)
-            continuation.onTermination = { _ in held.cancel() }
-        }
+/// SIGINT and SIGTERM, counted, so commands can stop cleanly (resume data
+/// saved) instead of dying mid-write. One set of dispatch sources for the
+/// whole process: libdispatch does not re-arm a signal once its last source
+/// is cancelled.
+final class StopSignals: Sendable {
+    static let shared = StopSignals()
+    private let received = Counter()
+    private let sources: HeldSources
+
+    private init() {
+        let received = self.received
+        sources = HeldSources(sources: [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { received.value.add(1, ordering: .relaxed) }
+            source.resume()
+            return source
+        })
     }
 
-    /// Dispatch sources are thread-safe but not marked Sendable.
+    /// Signals received so far; a command notes it at start and stops when it grows.
+    var count: Int { received.value.load(ordering: .relaxed) }
+
+    /// Returns once a signal arrives after `seen` signals.
+    func wait(after seen: Int) async {
+        while count <= seen { try? await Task.sleep(for: .milliseconds(100)) }
+    }
+
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// Dispatch sources are thread-safe but not marked Sendable; kept for the process's lifetime.
     private final class HeldSources: @unchecked Sendable {
         let sources: [any DispatchSourceSignal]
         init(sources: [any DispatchSourceSignal]) { self.sources = sources }
-        func cancel() { for source in sources { source.cancel() } }
     }
 }

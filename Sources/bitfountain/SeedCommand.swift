@@ -45,7 +45,7 @@ struct SeedCommand: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
 
-        let signals = StopSignals.stream()
+        let signalsBefore = StopSignals.shared.count
         let reporter = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(10))
@@ -55,7 +55,7 @@ struct SeedCommand: AsyncParsableCommand {
                 }
             }
         }
-        for await _ in signals { break }
+        await StopSignals.shared.wait(after: signalsBefore)
         reporter.cancel()
         await swarm.shutdown()
         if node.json { JSONOutput.line(StoppedEvent()) } else { FileHandle.standardError.write(Data("stopped\n".utf8)) }

@@ -1,0 +1,74 @@
+import Foundation
+import TestSupport
+
+/// Helpers for the swarm end-to-end tests: content on disk, `bitfountain
+/// seed`/`get` processes on 127.0.0.1 and their JSON events.
+enum Swarm {
+    /// Random bytes in a file; returns them for comparison.
+    @discardableResult
+    static func writeRandomFile(_ path: String, size: Int) throws -> Data {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: size)
+        for index in stride(from: 0, to: size, by: 8) {
+            let word = generator.next() as UInt64
+            for offset in 0..<min(8, size - index) { bytes[index + offset] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(offset))) }
+        }
+        let data = Data(bytes)
+        try data.write(to: URL(fileURLWithPath: path))
+        return data
+    }
+
+    static func events(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    static func event(_ name: String, in text: String) -> [String: Any]? {
+        events(text).first { $0["event"] as? String == name }
+    }
+
+    /// A running `bitfountain seed` with its port and magnet links.
+    struct Seed {
+        let process: ChildProcess
+        let port: Int
+        let magnets: [String]
+    }
+
+    static func startSeed(_ paths: [String], state: String, extra: [String] = []) async throws -> Seed {
+        let process = try ChildProcess(Paths.binary, ["seed"] + paths + ["--bind", "127.0.0.1", "--port", "0", "--json",
+                                                                         "--state-dir", state] + extra)
+        let listening = try await process.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
+        var magnets: [String] = []
+        while magnets.count < paths.count {
+            _ = try await process.waitForLine(timeout: 60) { _ in
+                events(process.stdout).filter { $0["event"] as? String == "seeding" }.count >= paths.count
+            }
+            magnets = events(process.stdout).filter { $0["event"] as? String == "seeding" }.compactMap { $0["magnet"] as? String }
+        }
+        let port = (event("listening", in: listening) ?? [:])["port"] as? Int ?? 0
+        return Seed(process: process, port: port, magnets: magnets)
+    }
+
+    static func getArguments(_ source: String, output: String, state: String, peers: [String] = [], extra: [String] = []) -> [String] {
+        ["get", source, "-o", output, "--bind", "127.0.0.1", "--port", "0", "--json", "--state-dir", state, "--timeout", "60"]
+            + peers.flatMap { ["--peer", $0] } + extra
+    }
+
+    static func get(_ source: String, output: String, state: String, peers: [String] = [], extra: [String] = []) async throws -> ProcessResult {
+        try await ChildProcess.run(Paths.binary, getArguments(source, output: output, state: state, peers: peers, extra: extra), timeout: 90)
+    }
+
+    static func script(_ name: String) -> String {
+        Paths.repoRoot.appendingPathComponent("scripts/interop/\(name)").path
+    }
+
+    /// A misbehaving peer from scripts/interop/lt_swarm_hostile_peer.py; returns it and its port.
+    static func hostilePeer(_ mode: String, infoFile: String? = nil) async throws -> (ChildProcess, Int) {
+        var arguments = [script("lt_swarm_hostile_peer.py"), "--mode", mode, "--timeout", "90"]
+        if let infoFile { arguments += ["--info-file", infoFile] }
+        let process = try ChildProcess(Paths.systemPython, arguments)
+        let line = try await process.waitForLine(timeout: 20) { $0.contains("listening") }
+        return (process, event("listening", in: line)?["port"] as? Int ?? 0)
+    }
+}
