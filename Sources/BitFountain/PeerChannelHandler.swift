@@ -74,7 +74,10 @@ final class PeerChannelHandler: ChannelInboundHandler {
     }
 
     private func attach(context: ChannelHandlerContext, bytes: [UInt8]) -> Bool {
-        guard let handshake = try? Handshake(decoding: bytes) else { return false }
+        guard let handshake = try? Handshake(decoding: bytes) else {
+            SwarmNode.trace("bad handshake from \(context.channel.remoteAddress.map { "\($0)" } ?? "?")")
+            return false
+        }
         let channel = context.channel
         switch role {
         case .outgoing(let session, let address):
@@ -107,6 +110,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
             attached = nil
             session.detached(key)
         } else if case .outgoing(let session, let address) = role {
+            SwarmNode.trace("connection to \(address) closed before its handshake")
             session.connectionFailed(address)
         }
         cumulation = nil
@@ -114,6 +118,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        SwarmNode.trace("connection error \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): \(error)")
         context.close(promise: nil)
     }
 }

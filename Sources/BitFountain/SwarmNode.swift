@@ -77,6 +77,15 @@ public final class SwarmNode: @unchecked Sendable {
 
     func report(_ event: NodeEvent) { onEvent(event) }
 
+    /// `BITFOUNTAIN_DEBUG=1` traces connections and disconnections on stderr:
+    /// the first thing to look at when a peer will not talk to us.
+    static let tracing = ProcessInfo.processInfo.environment["BITFOUNTAIN_DEBUG"] == "1"
+
+    static func trace(_ text: @autoclosure () -> String) {
+        guard tracing else { return }
+        FileHandle.standardError.write(Data("[bf] \(text())\n".utf8))
+    }
+
     func makeKey() -> UInt64 {
         nextKey += 1
         return nextKey
@@ -141,7 +150,9 @@ public final class SwarmNode: @unchecked Sendable {
            let local = try? SocketAddress(ipAddress: options.bindHost, port: 0) {
             bootstrap = bootstrap.bind(to: local)
         }
-        bootstrap.connect(host: address.host, port: Int(address.port)).whenFailure { _ in
+        SwarmNode.trace("dialling \(address)")
+        bootstrap.connect(host: address.host, port: Int(address.port)).whenFailure { error in
+            SwarmNode.trace("cannot connect to \(address): \(error)")
             session.loop.execute { session.connectionFailed(address) }
         }
     }

@@ -19,7 +19,8 @@ extension TorrentSession {
             connection.serveQueue.remove(at: index)
         case .store(let buffer):
             store(buffer)
-        case .disconnect(let key, _):
+        case .disconnect(let key, let reason):
+            SwarmNode.trace("disconnecting #\(key): \(reason)")
             closeConnection(key)
         case .ban(let key, let address, let peerID, let reason):
             bannedIDs.insert(peerID)

@@ -97,9 +97,11 @@ public final class TorrentSession: @unchecked Sendable {
               connections.count < node.options.maxPeersPerTorrent, node.connectionCount < node.options.maxConnections,
               !machine.peers.values.contains(where: { $0.peerID == handshake.peerID }) else {
             if outgoing { addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true) }
+            SwarmNode.trace("refused \(address) (\(handshake.peerID))")
             return nil
         }
         let key = node.makeKey()
+        SwarmNode.trace("connected \(outgoing ? "to" : "from") \(address) (\(handshake.peerID)) as #\(key)")
         let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter)
         connections[key] = connection
         node.connectionCount += 1
@@ -123,6 +125,7 @@ public final class TorrentSession: @unchecked Sendable {
     }
 
     func protocolError(_ key: UInt64, _ reason: String) {
+        SwarmNode.trace("#\(key) protocol error: \(reason)")
         machine.received(.keepAlive, from: key, now: SwarmNode.now())
         closeConnection(key)
         machine.peerDisconnected(key)
@@ -131,6 +134,7 @@ public final class TorrentSession: @unchecked Sendable {
     }
 
     func detached(_ key: UInt64) {
+        SwarmNode.trace("#\(key) closed")
         guard let connection = connections.removeValue(forKey: key) else { return }
         node.connectionCount -= 1
         connection.close()

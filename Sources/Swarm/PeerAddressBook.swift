@@ -45,12 +45,13 @@ public struct PeerAddressBook: Sendable {
     }
 
     /// A connection attempt failed or a connection ended: retry later, backing off
-    /// from 5 s up to 5 minutes as failures repeat.
+    /// from 2 s up to 5 minutes as failures repeat (a peer that is still starting
+    /// up refuses us once; it should not cost the download long).
     public mutating func markDisconnected(_ address: HostPort, now: Double, failed: Bool) {
         guard var entry = entries[address] else { return }
         entry.connected = false
         if failed { entry.failures += 1 }
-        let delay = failed ? min(300, 5 * Double(1 << min(entry.failures, 6))) : 10
+        let delay = failed ? min(300, Double(1 << min(entry.failures, 8))) : 5
         entry.nextAttempt = now + delay
         entries[address] = entry
     }

@@ -4,7 +4,7 @@
 Runs on loopback only, TCP only (no uTP, DHT, LSD, UPnP or NAT-PMP), and talks
 JSON lines on stdout so the Swift tests can follow it:
 
-  lt_swarm_peer.py seed --torrent T --save DIR [--port P]
+  lt_swarm_peer.py seed --torrent T --save DIR [--port P] [--upload-limit B/S]
       seeds the content DIR/<name>; prints {"event":"listening","port":P}
       then {"event":"seeding",...}; runs until killed (or --timeout).
   lt_swarm_peer.py get (--torrent T | --magnet M) --save DIR --peer HOST:PORT...
@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import socket
 import sys
 import time
 
@@ -39,7 +40,8 @@ def make_session(port):
         "enable_outgoing_utp": False,
         "enable_incoming_utp": False,
         "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
+        "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification
+        | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
         "user_agent": "lt_swarm_peer",
     }
     session = lt.session(settings)
@@ -54,6 +56,22 @@ def parse_peer(text):
     return host.strip("[]"), int(port)
 
 
+def answers_handshake(port, infohash):
+    """True once a BitTorrent handshake to 127.0.0.1:port gets one back."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as probe:
+            probe.sendall(b"\x13BitTorrent protocol" + bytes(8) + infohash + b"-PR0001-" + os.urandom(12))
+            reply = b""
+            while len(reply) < 68:
+                chunk = probe.recv(68 - len(reply))
+                if not chunk:
+                    return False
+                reply += chunk
+            return reply[28:48] == infohash
+    except OSError:
+        return False
+
+
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -62,12 +80,13 @@ def cpu_seconds():
 def cmd_make(args):
     storage = lt.file_storage()
     lt.add_files(storage, args.content)
-    creator = lt.create_torrent(storage, args.piece_size)
+    # v1 only: BitFountain speaks BitTorrent v1 (libtorrent 2 makes hybrid torrents by default).
+    creator = lt.create_torrent(storage, args.piece_size, flags=lt.create_torrent.v1_only)
     lt.set_piece_hashes(creator, os.path.dirname(os.path.abspath(args.content)))
     with open(args.out, "wb") as out:
         out.write(lt.bencode(creator.generate()))
     info = lt.torrent_info(args.out)
-    emit(event="made", infohash=str(info.info_hash()), pieces=info.num_pieces())
+    emit(event="made", infohash=str(info.info_hashes().v1), pieces=info.num_pieces())
 
 
 def cmd_seed(args):
@@ -78,16 +97,26 @@ def cmd_seed(args):
     params.save_path = args.save
     params.flags |= lt.torrent_flags.seed_mode
     handle = session.add_torrent(params)
+    if args.upload_limit:
+        handle.set_upload_limit(args.upload_limit)
+    # Announce readiness only once libtorrent will serve: right after start-up it
+    # drops connections without a word, so probe with a real handshake first.
+    ready_by = time.time() + 30
+    while not handle.status().is_seeding and time.time() < ready_by:
+        time.sleep(0.02)
+    while not answers_handshake(session.listen_port(), info.info_hashes().v1.to_bytes()) and time.time() < ready_by:
+        time.sleep(0.1)
     emit(event="listening", port=session.listen_port())
-    emit(event="seeding", infohash=str(info.info_hash()), magnet=lt.make_magnet_uri(info))
+    emit(event="seeding", infohash=str(info.info_hashes().v1), magnet=lt.make_magnet_uri(info))
     for peer in args.peer or []:
         handle.connect_peer(parse_peer(peer))
     deadline = time.time() + args.timeout
     while time.time() < deadline:
         time.sleep(0.5)
         for alert in session.pop_alerts():
-            if alert.category() & lt.alert.category_t.error_notification:
-                emit(event="alert", message=alert.message())
+            if alert.category() & (lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification
+                                   | lt.alert.category_t.connect_notification):
+                emit(event="alert", type=type(alert).__name__, message=alert.message())
     return 0
 
 
@@ -147,6 +176,7 @@ def main():
     seed.add_argument("--save", required=True)
     seed.add_argument("--port", type=int, default=0)
     seed.add_argument("--peer", action="append")
+    seed.add_argument("--upload-limit", type=int, default=0, help="bytes per second for this torrent")
     seed.add_argument("--timeout", type=float, default=600)
     get = sub.add_parser("get")
     source = get.add_mutually_exclusive_group(required=True)
