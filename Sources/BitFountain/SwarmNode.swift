@@ -37,6 +37,8 @@ public final class SwarmNode: @unchecked Sendable {
         public var lookupInterval: Double = 5 * 60
         public var resumeSaveInterval: Double = 30
         public var ioThreads = 2
+        /// The DHT's UDP port, sent to peers as BEP 5 `port` (nil: no DHT, and the DHT bit stays clear).
+        public var dhtPort: UInt16?
 
         public init() {}
     }
@@ -74,6 +76,18 @@ public final class SwarmNode: @unchecked Sendable {
     static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
     static func isLoopback(_ host: String) -> Bool { host.hasPrefix("127.") || host == "::1" }
+
+    /// The raw 4 or 16 bytes of a peer's IP address (for BEP 10 `yourip`).
+    static func addressBytes(_ address: SocketAddress?) -> [UInt8]? {
+        switch address {
+        case .v4(let v4)?:
+            return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let v6)?:
+            return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        default:
+            return nil
+        }
+    }
 
     func report(_ event: NodeEvent) { onEvent(event) }
 
@@ -169,13 +183,15 @@ public final class SwarmNode: @unchecked Sendable {
         }
         var machine: TorrentMachine
         var storage: TorrentStorage?
+        var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)
             do { try opened.prepare() } catch { throw SessionError("cannot use \(spec.directory): \(error)") }
             let state = stateDirectory
-            let (have, _) = try await pool.runIfActive { SwarmNode.piecesOnDisk(opened, infoHash: info.infoHash, state: state) }
+            let (have, didRecheck) = try await pool.runIfActive { SwarmNode.piecesOnDisk(opened, infoHash: info.infoHash, state: state) }
+            rechecked = didRecheck
             if spec.seedingExistingContent, !have.isComplete {
                 guard !have.isEmpty else {
                     throw SessionError("\(opened.displayPath(ofFile: 0)): the content on disk does not match the torrent (no piece verifies)")
@@ -188,13 +204,15 @@ public final class SwarmNode: @unchecked Sendable {
             machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, seed: seed)
         }
         machine.listenPort = port
+        machine.dhtPort = options.dhtPort
         let prepared = machine
         let preparedStorage = storage
+        let saveResumeSoon = rechecked
         let session = try await loop.submit { () throws -> TorrentSession in
             guard self.sessions[spec.infoHash] == nil else { throw SessionError("torrent \(spec.infoHash) is already open") }
             let session = TorrentSession(node: self, spec: spec, machine: prepared, storage: preparedStorage)
             self.sessions[spec.infoHash] = session
-            session.start()
+            session.start(saveResumeSoon: saveResumeSoon)
             session.connectMore()
             return session
         }.get()

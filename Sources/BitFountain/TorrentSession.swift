@@ -49,8 +49,13 @@ public final class TorrentSession: @unchecked Sendable {
         for peer in spec.peers { addressBook.add(peer) }
     }
 
-    func start() {
+    /// `saveResumeSoon`: the pieces on disk were just rechecked, so write them down at the first tick.
+    func start(saveResumeSoon: Bool) {
         loop.preconditionInEventLoop()
+        if saveResumeSoon {
+            resumeDirty = true
+            lastResumeSave = -.infinity
+        }
         let bound = NIOLoopBound(self, eventLoop: loop)
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
         if machine.isComplete, storage != nil, !spec.seedingExistingContent { completionPromise.succeed() }
@@ -86,7 +91,14 @@ public final class TorrentSession: @unchecked Sendable {
 
     func handshakeBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
         node.limiter.charge(Handshake.length)
-        return ByteBuffer(bytes: Handshake(reserved: .bitFountain, infoHash: infoHash, peerID: node.peerID).encoded)
+        return ByteBuffer(bytes: ourHandshake.encoded)
+    }
+
+    /// Extension protocol and fast extension always; the DHT bit only when a DHT runs.
+    var ourHandshake: Handshake {
+        var reserved = ReservedBits.bitFountain
+        reserved.dht = node.options.dhtPort != nil
+        return Handshake(reserved: reserved, infoHash: infoHash, peerID: node.peerID)
     }
 
     /// A peer finished its handshake; nil when it is refused (banned, ourselves, a duplicate, limits).
@@ -108,11 +120,12 @@ public final class TorrentSession: @unchecked Sendable {
         connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
         if !outgoing {
             node.limiter.charge(Handshake.length)
-            connection.sendRaw(Handshake(reserved: .bitFountain, infoHash: infoHash, peerID: node.peerID).encoded)
+            connection.sendRaw(ourHandshake.encoded)
         } else {
             addressBook.markConnected(address)
         }
-        machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now())
+        machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now(),
+                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress))
         markDirty(connection)
         runActions()
         flushConnections()

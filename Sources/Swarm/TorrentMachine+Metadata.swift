@@ -5,10 +5,11 @@ import PeerWire
 extension TorrentMachine {
     /// BEP 10 handshake: our extensions, client, port, queue depth and, when we
     /// have it, the metadata size (BEP 9).
-    mutating func sendExtensionHandshake(to key: PeerKey) {
+    mutating func sendExtensionHandshake(to key: PeerKey, yourIP: [UInt8]?) {
         let handshake = ExtensionHandshake(
             extensions: extensionRegistry.localIDs, client: configuration.clientName, listenPort: listenPort,
-            requestQueueLength: configuration.servedRequestQueue, metadataSize: info?.rawBytes.count)
+            requestQueueLength: configuration.servedRequestQueue, metadataSize: info?.rawBytes.count,
+            yourIP: yourIP.flatMap { $0.count == 4 || $0.count == 16 ? $0 : nil })
         actions.append(.send(key, .extended(id: 0, payload: ByteBuffer(bytes: handshake.encoded))))
     }
 

@@ -6,20 +6,22 @@ extension TorrentMachine {
     /// way first (finish what is started), then a new piece, then endgame
     /// duplicates once every missing block has been asked for.
     mutating func fillRequests(_ key: PeerKey, now: Double) {
-        guard let info, picker != nil, var peer = peers[key], let pieces = peer.pieces,
-              peer.amInterested, !isComplete else { return }
-        let chokedExceptFast = peer.peerChoking
-        if chokedExceptFast, peer.allowedFastFromPeer.isEmpty { return }
+        guard info != nil, picker != nil, !isComplete, peers[key]?.amInterested == true else { return }
+        // The record is taken out while it is worked on, so its dictionaries are
+        // mutated in place rather than copied (this runs for every block received).
+        var peer = peers.removeValue(forKey: key)!
+        defer { peers[key] = peer }
+        guard let pieces = peer.pieces else { return }
+        if peer.peerChoking, peer.allowedFastFromPeer.isEmpty { return }
         let target = peer.snubbed ? 1 : peer.targetQueue
-        var added = 0
+        let wasIdle = peer.outstanding.isEmpty
         while peer.outstanding.count < target {
-            guard let request = nextRequest(for: peer, pieces: pieces, pieceLength: info.pieceLength, now: now) else { break }
+            guard let request = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now) else { break }
             peer.outstanding[request] = now
             actions.append(.send(key, .request(request)))
-            added += 1
         }
-        if added > 0 && peer.outstanding.count == added { peer.lastBlockAt = now }
-        peers[key] = peer
+        // The request timeout counts from when we started waiting on this peer.
+        if wasIdle && !peer.outstanding.isEmpty { peer.lastBlockAt = now }
     }
 
     private mutating func nextRequest(for peer: PeerRecord, pieces: Bitfield, pieceLength: Int, now: Double) -> BlockRequest? {
@@ -75,9 +77,8 @@ extension TorrentMachine {
 
     /// A request will not be answered (cancel, reject, choke, timeout, disconnect).
     mutating func dropRequest(_ request: BlockRequest) {
-        guard var assembly = assemblies[request.piece], let index = assembly.blockIndex(of: request) else { return }
-        assembly.markRequestDropped(index)
-        assemblies[request.piece] = assembly
+        guard let index = assemblies[request.piece]?.blockIndex(of: request) else { return }
+        assemblies[request.piece]!.markRequestDropped(index)
     }
 
     mutating func dropAllRequests(_ key: PeerKey) {
@@ -92,34 +93,30 @@ extension TorrentMachine {
     /// A block arrived. Only blocks we asked this peer for are taken.
     mutating func receivedBlock(piece: Int, begin: Int, data: ByteBuffer, from key: PeerKey, now: Double) {
         let request = BlockRequest(piece: piece, begin: begin, length: data.readableBytes)
-        var peer = peers[key]!
-        let wasOutstanding = peer.outstanding.removeValue(forKey: request) != nil
-        let wasLate = !wasOutstanding && peer.lateRequests.remove(request) != nil
+        // Mutated in place: copying the record would copy its request table, per block.
+        let wasOutstanding = peers[key]!.outstanding.removeValue(forKey: request) != nil
+        let wasLate = !wasOutstanding && peers[key]!.lateRequests.remove(request) != nil
         guard wasOutstanding || wasLate else {
-            peers[key] = peer
             wastedBytes += Int64(data.readableBytes)
             // Unrequested data: tolerated in small amounts (cancels cross on the wire).
             if wastedBytes > 64 << 20 { disconnect(key, "sends blocks that were never requested") }
             return
         }
-        if peer.download.total == 0 { contributingPeers.insert(peer.peerID) }
-        peer.download.add(data.readableBytes)
+        if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
+        peers[key]!.download.add(data.readableBytes)
+        peers[key]!.lastBlockAt = now
+        peers[key]!.snubbed = false
         downloadedPayload += Int64(data.readableBytes)
-        peer.lastBlockAt = now
-        peer.snubbed = false
-        peers[key] = peer
-        guard var assembly = assemblies[piece], let index = assembly.blockIndex(of: request) else {
+        guard let index = assemblies[piece]?.blockIndex(of: request) else {
             wastedBytes += Int64(data.readableBytes)
             fillRequests(key, now: now)
             return
         }
-        if wasOutstanding { assembly.markRequestDropped(index) }
-        let isNew = assembly.receive(index, data: data, from: key)
+        if wasOutstanding { assemblies[piece]!.markRequestDropped(index) }
+        let isNew = assemblies[piece]!.receive(index, data: data, from: key)
         if !isNew { wastedBytes += Int64(data.readableBytes) }
-        let othersAsked = assembly.requestCount(index) > 0
-        assemblies[piece] = assembly
-        if isNew, othersAsked { cancelDuplicates(of: request, except: key) }
-        if assembly.isComplete { finishAssembly(piece) }
+        if isNew, assemblies[piece]!.requestCount(index) > 0 { cancelDuplicates(of: request, except: key) }
+        if assemblies[piece]!.isComplete { finishAssembly(piece) }
         fillRequests(key, now: now)
     }
 

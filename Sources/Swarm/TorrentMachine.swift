@@ -94,13 +94,15 @@ public struct TorrentMachine: Sendable {
 
     // MARK: Peers
 
-    /// A peer finished the handshake (either direction); greets it.
-    public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double) {
+    /// A peer finished the handshake (either direction); greets it. `remoteIP`
+    /// (4 or 16 bytes) is echoed as BEP 10 `yourip` so the peer learns its address.
+    public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double,
+                                       remoteIP: [UInt8]? = nil) {
         var peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
                               initialQueue: configuration.initialRequestQueue)
         peer.lastBlockAt = now
         peers[key] = peer
-        if peer.supportsExtensions { sendExtensionHandshake(to: key) }
+        if peer.supportsExtensions { sendExtensionHandshake(to: key, yourIP: remoteIP) }
         sendPieceAnnouncement(to: key)
         if peer.supportsDHT, let dhtPort { actions.append(.send(key, .port(dhtPort))) }
     }
@@ -158,16 +160,14 @@ public struct TorrentMachine: Sendable {
     public mutating func tick(now: Double) {
         lastTick = now
         for key in Array(peers.keys) {
-            guard var peer = peers[key] else { continue }
-            peer.download.sample(now: now)
-            peer.upload.sample(now: now)
-            if now - peer.lastMessageAt > configuration.idleTimeout {
-                peers[key] = peer
+            guard peers[key] != nil else { continue }
+            peers[key]!.download.sample(now: now)
+            peers[key]!.upload.sample(now: now)
+            if now - peers[key]!.lastMessageAt > configuration.idleTimeout {
                 disconnect(key, "silent for \(Int(configuration.idleTimeout)) s")
                 continue
             }
-            updateQueueTarget(&peer)
-            peers[key] = peer
+            updateQueueTarget(&peers[key]!)
             checkRequestTimeouts(key, now: now)
             requestMetadataIfNeeded(key, now: now)
         }

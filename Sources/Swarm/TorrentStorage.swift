@@ -18,6 +18,9 @@ public final class TorrentStorage: Sendable {
     public let paths: [[String]]
     public let writable: Bool
     private let descriptors = Mutex<[Int: Int32]>([:])
+    /// One writer at a time: concurrent pwrites to one file contend on its inode
+    /// lock in the kernel, which spins and burns the CPU the hashing needs.
+    private let writeLock = Mutex(())
     /// Open files kept around; beyond this, files are opened per operation.
     private static let maxCachedDescriptors = 256
 
@@ -61,8 +64,10 @@ public final class TorrentStorage: Sendable {
         let length = layout.length(ofPiece: piece.piece)
         let digest = Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: piece.bytes[0..<length]))
         guard digest.elementsEqual(expected) else { return .hashMismatch }
+        let bytes = UnsafeRawBufferPointer(rebasing: piece.bytes[0..<length])
+        let offset = Int64(piece.piece) * Int64(layout.pieceLength)
         do {
-            try write(UnsafeRawBufferPointer(rebasing: piece.bytes[0..<length]), at: Int64(piece.piece) * Int64(layout.pieceLength))
+            try writeLock.withLock { (_: inout Void) throws(StorageError) in try write(bytes, at: offset) }
             return .written
         } catch {
             return .writeFailed(error.description)
