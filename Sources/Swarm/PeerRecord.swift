@@ -60,6 +60,8 @@ public struct PeerRecord: Sendable {
         targetQueue = initialQueue
         lastBlockAt = now
         lastMessageAt = now
+        download = RateMeter(startingAt: now)
+        upload = RateMeter(startingAt: now)
     }
 
     public var isSeed: Bool { pieces?.isComplete ?? earlyHaveAll }

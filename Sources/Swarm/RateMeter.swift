@@ -10,6 +10,11 @@ public struct RateMeter: Sendable {
 
     public init() {}
 
+    /// A meter whose first interval starts now, so the first tick already gives a rate.
+    public init(startingAt now: Double) {
+        lastSample = now
+    }
+
     public mutating func add(_ bytes: Int) {
         total += Int64(bytes)
         pending += Int64(bytes)

@@ -26,7 +26,7 @@ struct DownloadWatcher {
             }
         }
         let signalsSeen = StopSignals.shared.count
-        var bar: ProgressBar?
+        var bar: DownloadProgressLine?
         var lastEvent = Date.distantPast
         while true {
             if let result = state.result {
@@ -41,8 +41,8 @@ struct DownloadWatcher {
             }
             guard let snapshot = try? await session.snapshot().get() else { return .failed("the session ended") }
             if snapshot.hasMetadata, !json {
-                if bar == nil { bar = ProgressBar(total: snapshot.totalBytes, label: snapshot.name ?? "download") }
-                bar?.update(snapshot.verifiedBytes, extra: "\(snapshot.connectedPeers) peers")
+                if bar == nil { bar = DownloadProgressLine(label: snapshot.name ?? "download") }
+                bar?.draw(snapshot)
             }
             if json, Date().timeIntervalSince(lastEvent) >= 1 {
                 lastEvent = Date()
@@ -58,6 +58,41 @@ struct DownloadWatcher {
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
+    }
+}
+
+/// The terminal progress bar of `get`: percent, amount, the swarm's current
+/// download rate, peers and ETA, redrawn in place on standard error (nothing
+/// when standard error is not a terminal). The rate is the engine's measured
+/// rate, not an average since start, so a resumed download does not look fast.
+final class DownloadProgressLine {
+    private let label: String
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private var drew = false
+    private var lastDraw = Date.distantPast
+
+    init(label: String) { self.label = label }
+
+    func draw(_ snapshot: TorrentSnapshot) {
+        guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = Date()
+        let total = max(snapshot.totalBytes, 1)
+        let fraction = min(1, Double(snapshot.verifiedBytes) / Double(total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let rate = snapshot.downloadRate
+        let eta = rate > 0 ? Double(total - snapshot.verifiedBytes) / rate : .infinity
+        let peers = snapshot.connectedPeers == 1 ? "1 peer" : "\(snapshot.connectedPeers) peers"
+        var line = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+        line += String(format: "%3.0f%%", fraction * 100)
+        line += "  \(Format.bytes(snapshot.verifiedBytes))/\(Format.bytes(total))  \(Format.rate(rate))  \(peers)  ETA \(Format.duration(eta))"
+        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+        drew = true
+    }
+
+    func finish() {
+        guard enabled, drew else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
 
