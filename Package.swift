@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Metainfo", "Bencode", "TestSupport",
+            "Metainfo", "Bencode", "TestSupport", "BitFountain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
