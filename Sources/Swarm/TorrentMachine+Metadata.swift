@@ -87,9 +87,16 @@ extension TorrentMachine {
     mutating func requestMetadataIfNeeded(_ key: PeerKey, now: Double) {
         guard info == nil, let peer = peers[key], !peer.hasNoMetadata,
               let remoteID = peer.extensions?.id(of: UTMetadata.extensionName) else { return }
-        // Expired requests are forgotten, so their pieces go to whoever asks next.
+        // A peer that lets a request expire is not asked again; its pieces go to whoever asks next.
         for (piece, sentAt) in peer.metadataRequests where now - sentAt > configuration.metadataTimeout {
             peers[key]!.metadataRequests.removeValue(forKey: piece)
+            peers[key]!.hasNoMetadata = true
+        }
+        guard !peers[key]!.hasNoMetadata else { return }
+        // If nobody left can serve the size we are assembling (a peer lied about it), start over.
+        if let assembler = metadata,
+           !peers.values.contains(where: { !$0.hasNoMetadata && $0.extensions?.metadataSize == assembler.size }) {
+            metadata = nil
         }
         if metadata == nil {
             guard let size = peer.extensions?.metadataSize else { return }

@@ -205,3 +205,21 @@ import Testing
         #expect(picker.pickNewPiece(from: Bitfield(count: 4, allSet: true), using: &random) == nil)
     }
 }
+
+@Suite struct MetadataExchangeTests {
+    @Test func aPeerClaimingAWrongSizeAndNeverAnsweringDoesNotStallTheDownload() {
+        let swarm = SimulatedSwarm(size: 300_000, pieceLength: 32768)
+        let leecher = swarm.addLeecher("magnet", magnet: true)
+        // A liar announces a huge metadata_size and ignores requests.
+        var machine = swarm.nodes[leecher].machine
+        machine.peerConnected(1, address: "10.9.9.9:1", handshake: Handshake(reserved: .bitFountain, infoHash: swarm.info.infoHash, peerID: .generate()), now: 0)
+        let lie = ExtensionHandshake(extensions: ["ut_metadata": 5], metadataSize: 5_000_000)
+        machine.received(.extended(id: 0, payload: ByteBuffer(bytes: lie.encoded)), from: 1, now: 0)
+        _ = machine.takeActions()
+        swarm.nodes[leecher].machine = machine
+        let seed = swarm.addSeed("seed")
+        swarm.connect(leecher, seed)
+        swarm.run(until: { swarm.nodes[leecher].machine.isComplete }, limit: 120)
+        #expect(swarm.nodes[leecher].content == swarm.payload)
+    }
+}
