@@ -24,31 +24,29 @@ PEER = os.path.join(HERE, "lt_swarm_peer.py")
 PYTHON = sys.executable
 
 
+def records(path):
+    """The JSON objects printed, one per line, in a log (other lines skipped)."""
+    for line in open(path).read().splitlines():
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
+
+
+def first(path, event):
+    return next((record for record in records(path) if record.get("event") == event), None)
+
+
 def wait_for(process, path, event, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
             raise RuntimeError("%s exited early: %s" % (path, open(path).read()[-2000:]))
-        for line in open(path).read().splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("event") == event:
-                return record
+        record = first(path, event)
+        if record is not None:
+            return record
         time.sleep(0.05)
     raise RuntimeError("no %s event in %s" % (event, path))
-
-
-def first(path, event):
-    for line in open(path).read().splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if record.get("event") == event:
-            return record
-    return None
 
 
 def timed_child(arguments, log):
