@@ -16,6 +16,7 @@ final class PeerConnection {
     private var queue = CircularBuffer<ByteBuffer>()
     private(set) var queuedBytes = 0
     private var waitingForTokens = false
+    private var pumping = false
     private(set) var lastWrite = NIODeadline.now()
     private(set) var closed = false
     /// Blocks the peer asked for, not yet read from disk.
@@ -73,29 +74,41 @@ final class PeerConnection {
         queuedBytes += buffer.readableBytes
     }
 
-    /// Writes queued buffers while the limiter and the socket allow.
+    /// Writes queued buffers while the limiter and the socket allow. When the
+    /// queue runs low, `onDrain` may queue more (blocks to serve); those go out
+    /// in the same flush, so the socket sees few, large writes.
     func pump() {
-        guard !closed, !waitingForTokens else { return }
+        guard !closed, !waitingForTokens, !pumping else { return }
+        pumping = true
+        defer { pumping = false }
         var wrote = false
-        while let next = queue.first, channel.isWritable {
-            guard limiter.take(next.readableBytes) else {
-                waitingForTokens = true
-                limiter.wait { [weak self] in
-                    guard let self else { return }
-                    self.waitingForTokens = false
-                    self.pump()
+        var refilled = false
+        while true {
+            while let next = queue.first, channel.isWritable {
+                guard limiter.take(next.readableBytes) else {
+                    waitingForTokens = true
+                    limiter.wait { [weak self] in
+                        guard let self else { return }
+                        self.waitingForTokens = false
+                        self.pump()
+                    }
+                    break
                 }
-                break
+                queue.removeFirst()
+                queuedBytes -= next.readableBytes
+                channel.write(next, promise: nil)
+                wrote = true
             }
-            queue.removeFirst()
-            queuedBytes -= next.readableBytes
-            channel.write(next, promise: nil)
-            wrote = true
+            // One refill per pump: what it queues is written by the loop above.
+            guard wrote, !refilled, !waitingForTokens, queuedBytes < Self.lowWater, let onDrain else { break }
+            refilled = true
+            onDrain()
+            flushPendingIntoQueue()
+            if queue.isEmpty { break }
         }
         if wrote {
             channel.flush()
             lastWrite = .now()
-            if queuedBytes < Self.lowWater { onDrain?() }
         }
     }
 

@@ -72,12 +72,14 @@ extension TorrentSession {
     }
 
     /// Reads requested blocks (whole pieces, through the cache) while the
-    /// connection's outgoing queue has room, and sends each as a slice.
-    /// Blocks of cached pieces complete at once, inside the loop: they are
-    /// flushed together at the end, so the socket sees large writes.
+    /// connection's outgoing queue has room, and queues each as a slice.
+    /// Nothing is flushed here: blocks served while handling a batch of
+    /// requests go out together when the batch ends (`flushConnections`), so
+    /// the socket sees large writes rather than one per block.
     func pumpServes(_ connection: PeerConnection) {
         guard !pumpingServes, let cache = readCache else { return }
         pumpingServes = true
+        defer { pumpingServes = false }
         while connection.readsInFlight < 4, connection.queuedBytes < PeerConnection.lowWater,
               let request = connection.serveQueue.popFirst() {
             connection.readsInFlight += 1
@@ -96,14 +98,14 @@ extension TorrentSession {
                 case .failure(let error):
                     self.node.report(.warning("cannot read piece \(request.piece) to serve it: \(error)"))
                 }
-                // A read that finished later, outside the loop: send it and read on.
+                // A disk read that finished later, outside any batch: send it now and read on.
                 if !self.pumpingServes {
                     self.pumpServes(connection)
+                    connection.flush()
                 }
             }
         }
-        pumpingServes = false
-        if connection.hasUnsentData { connection.flush() }
+        if connection.hasUnsentData { markDirty(connection) }
     }
 
     /// A magnet download got its metadata: check where it will be written, keep a copy, go on.

@@ -117,6 +117,7 @@ public final class TorrentSession: @unchecked Sendable {
         let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter)
         connections[key] = connection
         node.connectionCount += 1
+        // Refills from inside `pump`, which writes what was queued: no flush needed here.
         connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
         if !outgoing {
             node.limiter.charge(Handshake.length)

@@ -5,8 +5,15 @@ extension TorrentMachine {
     /// Tops up a peer's request pipeline to its target: blocks of pieces under
     /// way first (finish what is started), then a new piece, then endgame
     /// duplicates once every missing block has been asked for.
-    mutating func fillRequests(_ key: PeerKey, now: Double) {
-        guard info != nil, picker != nil, !isComplete, peers[key]?.amInterested == true else { return }
+    ///
+    /// `lazily` (after each block): wait until a quarter of the pipeline has
+    /// drained, so requests leave in batches and both ends make fewer, larger writes.
+    mutating func fillRequests(_ key: PeerKey, now: Double, lazily: Bool = false) {
+        guard info != nil, picker != nil, !isComplete, let current = peers[key], current.amInterested else { return }
+        if lazily {
+            let target = current.snubbed ? 1 : current.targetQueue
+            guard current.outstanding.count <= target - max(1, target / 4) else { return }
+        }
         // The record is taken out while it is worked on, so its dictionaries are
         // mutated in place rather than copied (this runs for every block received).
         var peer = peers.removeValue(forKey: key)!
@@ -117,7 +124,7 @@ extension TorrentMachine {
         if !isNew { wastedBytes += Int64(data.readableBytes) }
         if isNew, assemblies[piece]!.requestCount(index) > 0 { cancelDuplicates(of: request, except: key) }
         if assemblies[piece]!.isComplete { finishAssembly(piece) }
-        fillRequests(key, now: now)
+        fillRequests(key, now: now, lazily: true)
     }
 
     /// Endgame: the block is in, so other peers need not send it.
