@@ -25,7 +25,7 @@ struct GetCommand: AsyncParsableCommand {
     var source: String
 
     @Option(name: [.short, .customLong("output")], help: "Directory to download into (default: the current directory).")
-    var output = "."
+    var output: String?
 
     @Option(name: .customLong("peer"), help: "A peer HOST:PORT to connect to (repeatable).")
     var peers: [String] = []
@@ -47,7 +47,7 @@ struct GetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (content, linkPeers) = try resolveSource()
-        let directory = URL(fileURLWithPath: output).standardizedFileURL.path
+        let directory = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
         let spec = TorrentSpec(content: content, directory: directory, seedingExistingContent: false,
                                peers: linkPeers + peers.map { try! HostPort(parsing: $0) })
         let swarm = try await node.startNode(label: "get")
