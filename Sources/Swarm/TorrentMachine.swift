@@ -172,7 +172,11 @@ public struct TorrentMachine: Sendable {
             requestMetadataIfNeeded(key, now: now)
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
-        for key in Array(peers.keys) { fillRequests(key, now: now) }
+        // Fastest peers choose first; snubbed ones get what is left.
+        let order = peers.values.sorted { a, b in
+            a.snubbed != b.snubbed ? !a.snubbed : a.download.bytesPerSecond > b.download.bytesPerSecond
+        }.map(\.key)
+        for key in order { fillRequests(key, now: now) }
     }
 }
 

@@ -223,3 +223,72 @@ import Testing
         #expect(swarm.nodes[leecher].content == swarm.payload)
     }
 }
+
+@Suite struct RequestFlowTests {
+    static func handshake(_ infoHash: InfoHash, fast: Bool = true) -> Handshake {
+        var reserved = ReservedBits.bitFountain
+        reserved.fast = fast
+        return Handshake(reserved: reserved, infoHash: infoHash, peerID: .generate())
+    }
+
+    static func sentMessages(_ actions: [TorrentAction], to key: UInt64) -> [PeerMessage] {
+        actions.compactMap { if case .send(key, let message) = $0 { return message }; return nil }
+    }
+
+    @Test func chokedOrUnservableRequestsAreRejectedWithTheFastExtension() {
+        let swarm = SimulatedSwarm(size: 100_000, pieceLength: 16384)
+        var have = Bitfield(count: swarm.info.pieceCount)
+        have[0] = true
+        var machine = TorrentMachine(info: swarm.info, have: have, seed: 1)
+        machine.peerConnected(1, address: "a", handshake: Self.handshake(swarm.info.infoHash), now: 0)
+        _ = machine.takeActions()
+        let block = BlockRequest(piece: 0, begin: 0, length: 16384)
+        machine.received(.request(block), from: 1, now: 0)
+        #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.rejectRequest(block)], "choked")
+        machine.received(.interested, from: 1, now: 0)
+        #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.unchoke], "a free slot is given at once")
+        machine.received(.request(block), from: 1, now: 0)
+        #expect(machine.takeActions().contains { if case .serve(1, block) = $0 { return true }; return false })
+        let missing = BlockRequest(piece: 3, begin: 0, length: 16384)
+        machine.received(.request(missing), from: 1, now: 0)
+        #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.rejectRequest(missing)], "a piece we lack")
+    }
+
+    @Test func endgameAsksTwoPeersAndCancelsTheSlowerOne() {
+        let swarm = SimulatedSwarm(size: 32768, pieceLength: 32768)
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), seed: 1)
+        for key in UInt64(1)...2 {
+            machine.peerConnected(key, address: "p\(key)", handshake: Self.handshake(swarm.info.infoHash), now: 0)
+            machine.received(.haveAll, from: key, now: 0)
+            machine.received(.unchoke, from: key, now: 0)
+        }
+        let actions = machine.takeActions()
+        let first = Self.sentMessages(actions, to: 1).filter { if case .request = $0 { return true }; return false }
+        let second = Self.sentMessages(actions, to: 2).filter { if case .request = $0 { return true }; return false }
+        #expect(first.count == 2, "peer 1 gets both blocks")
+        #expect(second.count == 2, "endgame: peer 2 is asked for the same blocks")
+        let block = ByteBuffer(bytes: swarm.payload[0..<16384])
+        machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0.1)
+        #expect(Self.sentMessages(machine.takeActions(), to: 2) == [.cancel(BlockRequest(piece: 0, begin: 0, length: 16384))])
+    }
+
+    @Test func silentPeerIsSnubbedAndItsBlocksGoElsewhere() {
+        let swarm = SimulatedSwarm(size: 65536, pieceLength: 65536)
+        var configuration = SwarmConfiguration()
+        configuration.endgameDuplicates = 1
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), configuration: configuration, seed: 1)
+        machine.peerConnected(1, address: "silent", handshake: Self.handshake(swarm.info.infoHash), now: 0)
+        machine.received(.haveAll, from: 1, now: 0)
+        machine.received(.unchoke, from: 1, now: 0)
+        machine.peerConnected(2, address: "late", handshake: Self.handshake(swarm.info.infoHash), now: 0)
+        machine.received(.haveAll, from: 2, now: 0)
+        machine.received(.unchoke, from: 2, now: 0)
+        let early = machine.takeActions()
+        #expect(Self.sentMessages(early, to: 2).allSatisfy { if case .request = $0 { return false }; return true },
+                "all four blocks went to the first peer")
+        machine.tick(now: configuration.requestTimeout + 1)
+        #expect(machine.peerStats.first { $0.key == 1 }?.snubbed == true)
+        let retried = Self.sentMessages(machine.takeActions(), to: 2).filter { if case .request = $0 { return true }; return false }
+        #expect(retried.count == 4, "the silent peer's blocks are asked of the other one")
+    }
+}
