@@ -7,7 +7,8 @@ import Swarm
 
 /// What a node tells its user besides progress (which is polled with `snapshot`).
 public enum NodeEvent: Sendable {
-    case metadata(infoHash: InfoHash, name: String, size: Int64)
+    /// The info dictionary arrived from peers and verified, `seconds` after the torrent was added.
+    case metadata(infoHash: InfoHash, name: String, size: Int64, seconds: Double)
     case peerBanned(infoHash: InfoHash, address: String, reason: String)
     case warning(String)
 }

@@ -121,6 +121,6 @@ extension TorrentSession {
         readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop)
         let state = node.stateDirectory
         _ = node.pool.runIfActive(eventLoop: loop) { try? state.saveMetadata(info) }
-        node.report(.metadata(infoHash: infoHash, name: info.name, size: info.totalLength))
+        node.report(.metadata(infoHash: infoHash, name: info.name, size: info.totalLength, seconds: SwarmNode.now() - startTime))
     }
 }

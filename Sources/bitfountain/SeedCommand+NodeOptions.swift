@@ -87,9 +87,9 @@ private struct ListeningEvent: Encodable {
 enum NodeEventPrinter {
     static func print(_ event: NodeEvent, json: Bool) {
         switch event {
-        case .metadata(let infoHash, let name, let size):
-            if json { JSONOutput.line(MetadataEvent(infohash: infoHash.hex, name: name, bytes: size)) }
-            else { FileHandle.standardError.write(Data("metadata: \(name) (\(Format.bytes(size)))\n".utf8)) }
+        case .metadata(let infoHash, let name, let size, let seconds):
+            if json { JSONOutput.line(MetadataEvent(infohash: infoHash.hex, name: name, bytes: size, seconds: seconds)) }
+            else { FileHandle.standardError.write(Data("metadata: \(name) (\(Format.bytes(size))) in \(String(format: "%.3f", seconds)) s\n".utf8)) }
         case .peerBanned(let infoHash, let address, let reason):
             if json { JSONOutput.line(BanEvent(infohash: infoHash.hex, peer: address, reason: reason)) }
             else { FileHandle.standardError.write(Data("banned peer \(address): \(reason)\n".utf8)) }
@@ -104,6 +104,7 @@ enum NodeEventPrinter {
         let infohash: String
         let name: String
         let bytes: Int64
+        let seconds: Double
     }
 
     private struct BanEvent: Encodable {

@@ -98,6 +98,7 @@ def main():
         torrent = os.path.join(work, "bench.torrent")
         subprocess.check_call([args.bf, "create", content, "-o", torrent, "--node", "127.0.0.1:9"], stdout=subprocess.DEVNULL)
         shutil.copy(torrent, content + ".torrent")
+        infohash = subprocess.check_output([PYTHON, "-c", "import libtorrent as lt, sys; print(lt.torrent_info(sys.argv[1]).info_hashes().v1)", torrent]).decode().strip()
 
         def start(arguments, name):
             log = os.path.join(work, name + ".log")
@@ -135,6 +136,33 @@ def main():
                 print("run %d (%s): %7.1f MB/s  %5.2f CPU s/GiB" % (run + 1, scenario, rate / 1e6, cpu * (1 << 30) / args.size), flush=True)
                 shutil.rmtree(out_dir, ignore_errors=True)
 
+        # (d) magnet -> metadata over a direct peer connection (ut_metadata), each from its own kind of seed.
+        metadata = {"bf": [], "lt": []}
+        for run in range(args.runs):
+            for kind in ("lt", "bf"):
+                out_dir = os.path.join(work, "out-meta")
+                state = os.path.join(work, "state-meta")
+                shutil.rmtree(out_dir, ignore_errors=True)
+                shutil.rmtree(state, ignore_errors=True)
+                log = os.path.join(work, "meta-%s-%d.log" % (kind, run))
+                magnet = "magnet:?xt=urn:btih:%s" % infohash
+                if kind == "lt":
+                    arguments = [PYTHON, PEER, "get", "--magnet", magnet, "--save", out_dir,
+                                 "--peer", "127.0.0.1:%d" % lt_port, "--timeout", "60", "--metadata-only"]
+                else:
+                    arguments = [args.bf, "get", magnet, "-o", out_dir, "--peer", "127.0.0.1:%d" % bf_port,
+                                 "--bind", "127.0.0.1", "--port", "0", "--json", "--state-dir", state, "--timeout", "3"]
+                # Stopped as soon as the metadata is in: only that time is measured here.
+                process = subprocess.Popen(arguments, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+                try:
+                    record = wait_for(process, log, "metadata", timeout=60)
+                finally:
+                    if process.poll() is None:
+                        process.terminate()
+                    process.wait(timeout=30)
+                metadata[kind].append(record["seconds"] * 1000)
+            shutil.rmtree(os.path.join(work, "out-meta"), ignore_errors=True)
+
         names = {"a": "(a) BitFountain -> BitFountain", "b": "(b) libtorrent  -> libtorrent ", "c": "(c) libtorrent  -> BitFountain"}
         reference = statistics.median(r for r, _ in results["b"])
         reference_cpu = statistics.median(c for _, c in results["b"])
@@ -145,6 +173,11 @@ def main():
             cpu = statistics.median(c for _, c in results[key])
             print("%-32s %10.1f %14.2f %9.2fx %9.2fx" % (names[key], rate, cpu, rate / reference, cpu / reference_cpu))
         print("target: (a) >= 1.0x (b), goal 1.5x")
+        bf_ms = statistics.median(metadata["bf"])
+        lt_ms = statistics.median(metadata["lt"])
+        print()
+        print("magnet -> metadata, direct peer (median of %d): BitFountain %.1f ms, libtorrent %.1f ms (%.2fx)"
+              % (args.runs, bf_ms, lt_ms, lt_ms / bf_ms))
     finally:
         for process in seeds:
             process.terminate()
