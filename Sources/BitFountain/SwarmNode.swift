@@ -50,6 +50,8 @@ public final class SwarmNode: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let loop: EventLoop
     let pool: NIOThreadPool
+    /// All piece writes go through this one thread (see `TorrentStorage.writeVerified`).
+    let writer: NIOThreadPool
     let limiter: UploadLimiter
     let stateDirectory: StateDirectory
     private let onEvent: @Sendable (NodeEvent) -> Void
@@ -69,6 +71,8 @@ public final class SwarmNode: @unchecked Sendable {
         loop = group.next()
         pool = NIOThreadPool(numberOfThreads: options.ioThreads)
         pool.start()
+        writer = NIOThreadPool(numberOfThreads: 1)
+        writer.start()
         limiter = UploadLimiter(bytesPerSecond: options.uploadLimit, loop: loop)
         stateDirectory = StateDirectory(path: options.stateDirectory)
     }
@@ -251,6 +255,7 @@ public final class SwarmNode: @unchecked Sendable {
         for session in all { try? await session.stop().get() }
         try? await listener?.close().get()
         try? await pool.shutdownGracefully()
+        try? await writer.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
 }

@@ -56,7 +56,13 @@ extension TorrentSession {
     private func store(_ buffer: PieceBuffer) {
         guard let storage else { return }
         let piece = buffer.piece
-        node.pool.runIfActive(eventLoop: loop) { storage.store(buffer) }
+        // Hash on the pool (both cores), write on the single writer thread.
+        let writer = node.writer
+        node.pool.runIfActive(eventLoop: loop) { storage.verify(buffer) }
+            .flatMap { matches -> EventLoopFuture<StoreResult> in
+                guard matches else { return self.loop.makeSucceededFuture(.hashMismatch) }
+                return writer.runIfActive(eventLoop: self.loop) { storage.writeVerified(buffer) }
+            }
             .assumeIsolated()
             .whenComplete { result in
                 let outcome: StoreResult

@@ -18,9 +18,6 @@ public final class TorrentStorage: Sendable {
     public let paths: [[String]]
     public let writable: Bool
     private let descriptors = Mutex<[Int: Int32]>([:])
-    /// One writer at a time: concurrent pwrites to one file contend on its inode
-    /// lock in the kernel, which spins and burns the CPU the hashing needs.
-    private let writeLock = Mutex(())
     /// Open files kept around; beyond this, files are opened per operation.
     private static let maxCachedDescriptors = 256
 
@@ -60,14 +57,23 @@ public final class TorrentStorage: Sendable {
 
     /// Hashes a complete piece and, if it matches, writes it in place.
     public func store(_ piece: PieceBuffer) -> StoreResult {
-        let expected = pieceHashes[piece.piece]
+        verify(piece) ? writeVerified(piece) : .hashMismatch
+    }
+
+    /// Whether a complete piece matches its SHA-1 (pure CPU; any thread).
+    public func verify(_ piece: PieceBuffer) -> Bool {
         let length = layout.length(ofPiece: piece.piece)
-        let digest = Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: piece.bytes[0..<length]))
-        guard digest.elementsEqual(expected) else { return .hashMismatch }
+        return Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: piece.bytes[0..<length])).elementsEqual(pieceHashes[piece.piece])
+    }
+
+    /// Writes a verified piece in place. The node calls this from a single
+    /// writer thread: concurrent writers to one file would contend on its
+    /// inode lock, and both kernel and user-space locks spin while they wait.
+    public func writeVerified(_ piece: PieceBuffer) -> StoreResult {
+        let length = layout.length(ofPiece: piece.piece)
         let bytes = UnsafeRawBufferPointer(rebasing: piece.bytes[0..<length])
-        let offset = Int64(piece.piece) * Int64(layout.pieceLength)
         do {
-            try writeLock.withLock { (_: inout Void) throws(StorageError) in try write(bytes, at: offset) }
+            try write(bytes, at: Int64(piece.piece) * Int64(layout.pieceLength))
             return .written
         } catch {
             return .writeFailed(error.description)
