@@ -86,6 +86,25 @@ import TestSupport
         #expect(Swarm.event("metadata", in: resumed.stdout) == nil, "the metadata came from the state directory")
     }
 
+    @Test func downloadersTradePiecesWithEachOther() async throws {
+        let work = try TemporaryDirectory("bf-swarm")
+        let content = try Swarm.writeRandomFile(work.file("shared.bin"), size: 6_000_000)
+        // A slow seed: the downloaders get different pieces from it and swap them.
+        let seed = try await Swarm.startSeed([work.file("shared.bin")], state: work.file("seed-state"), extra: ["--upload-limit", "2M"])
+        let first = try ChildProcess(Paths.binary, Swarm.getArguments(seed.magnets[0], output: work.file("a"), state: work.file("state-a"),
+                                                                      extra: ["--seed-after"]))
+        defer { first.signal(SIGKILL) }
+        let listening = try await first.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
+        let firstPort = Swarm.event("listening", in: listening)?["port"] as? Int ?? 0
+        let second = try await Swarm.get(seed.magnets[0], output: work.file("b"), state: work.file("state-b"),
+                                         peers: ["127.0.0.1:\(firstPort)"])
+        #expect(second.succeeded, "\(second.stderr)")
+        #expect(FileManager.default.contents(atPath: work.file("b/shared.bin")) == content)
+        #expect(Swarm.event("complete", in: second.stdout)?["peers"] as? Int == 2, "blocks came from the seed and the other downloader")
+        _ = try await first.waitForLine(timeout: 60) { $0.contains("\"complete\"") }
+        #expect(FileManager.default.contents(atPath: work.file("a/shared.bin")) == content)
+    }
+
     @Test func uploadLimitBoundsTheSeedsRate() async throws {
         let work = try TemporaryDirectory("bf-swarm")
         try Swarm.writeRandomFile(work.file("limited.bin"), size: 3_000_000)
