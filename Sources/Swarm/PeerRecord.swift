@@ -38,8 +38,10 @@ public struct PeerRecord: Sendable {
     var lastBlockAt: Double
     var lastMessageAt: Double
     public internal(set) var snubbed = false
-    /// Pieces it may ask for (and we may ask for) while choked (BEP 6).
+    /// Pieces we may ask it for while it chokes us (BEP 6).
     var allowedFastFromPeer: Set<Int> = []
+    /// Pieces it may ask us for while we choke it.
+    var allowedFastToPeer: Set<Int> = []
 
     public var extensions: ExtensionHandshake?
     var metadataRequests: [Int: Double] = [:]

@@ -27,6 +27,8 @@ public struct SwarmConfiguration: Sendable {
     /// Ban rule: hash failures of pieces this peer alone sent, or that it helped send.
     public var banAfterSoleFailures = 2
     public var banAfterSharedFailures = 4
+    /// BEP 6 allowed-fast pieces offered to each peer that supports the fast extension.
+    public var allowedFastCount = 10
     /// Endgame: how many peers may be asked for the same block at once.
     public var endgameDuplicates = 2
     /// ut_metadata requests in flight per peer, and how long one may take.

@@ -57,10 +57,11 @@ extension TorrentMachine {
         peers[key]!.amChoking = true
         peers[key]!.isOptimistic = false
         actions.append(.send(key, .choke))
-        for request in peer.serving {
+        // Allowed-fast pieces stay served through a choke (BEP 6); the rest is dropped.
+        for request in peer.serving where !peer.allowedFastToPeer.contains(request.piece) {
             actions.append(.cancelServe(key, request))
             if peer.supportsFast { actions.append(.send(key, .rejectRequest(request))) }
+            peers[key]!.serving.remove(request)
         }
-        peers[key]!.serving.removeAll()
     }
 }

@@ -15,7 +15,7 @@ extension TorrentMachine {
             return disconnect(key, "invalid request \(request)")
         }
         let peer = peers[key]!
-        guard have[request.piece], !peer.amChoking,
+        guard have[request.piece], !peer.amChoking || peer.allowedFastToPeer.contains(request.piece),
               peer.serving.count < configuration.servedRequestQueue,
               !peer.serving.contains(request) else { return reject(request, key) }
         peers[key]!.serving.insert(request)

@@ -104,6 +104,9 @@ public struct TorrentMachine: Sendable {
         peers[key] = peer
         if peer.supportsExtensions { sendExtensionHandshake(to: key, yourIP: remoteIP) }
         sendPieceAnnouncement(to: key)
+        if peer.supportsFast, let remoteIP, let info, let have = picker?.have {
+            sendAllowedFast(to: key, remoteIP: remoteIP, info: info, have: have)
+        }
         if peer.supportsDHT, let dhtPort { actions.append(.send(key, .port(dhtPort))) }
     }
 
@@ -142,6 +145,15 @@ public struct TorrentMachine: Sendable {
         } else if !have.isEmpty {
             actions.append(.send(key, .bitfield(have.bytes)))
         }
+    }
+
+    /// BEP 6: up to `allowedFastCount` pieces this peer may have even while choked
+    /// (those of its canonical set that we have), so a newcomer can start at once.
+    mutating func sendAllowedFast(to key: PeerKey, remoteIP: [UInt8], info: TorrentInfo, have: Bitfield) {
+        let allowed = AllowedFast.pieces(forIPv4: remoteIP, infoHash: info.infoHash, pieceCount: info.pieceCount,
+                                         count: configuration.allowedFastCount).filter { have[$0] }
+        peers[key]!.allowedFastToPeer = Set(allowed)
+        for piece in allowed { actions.append(.send(key, .allowedFast(piece: piece))) }
     }
 
     /// Switches from metadata exchange to downloading once the info is known.

@@ -111,3 +111,18 @@ import Testing
         #expect(throws: PeerWireError.self) { _ = try assembler.add(piece: 1, totalSize: 999, payload: [], from: 1) }
     }
 }
+
+@Suite struct AllowedFastTests {
+    /// The example in BEP 6.
+    @Test func matchesTheBEP6Example() {
+        let infoHash = InfoHash(bytes: [UInt8](repeating: 0xAA, count: 20))!
+        #expect(AllowedFast.pieces(forIPv4: [80, 4, 4, 200], infoHash: infoHash, pieceCount: 1313, count: 7)
+                == [1059, 431, 808, 1217, 287, 376, 1188])
+        #expect(AllowedFast.pieces(forIPv4: [80, 4, 4, 200], infoHash: infoHash, pieceCount: 1313, count: 9)
+                == [1059, 431, 808, 1217, 287, 376, 1188, 353, 508])
+        #expect(AllowedFast.pieces(forIPv4: [80, 4, 4, 7], infoHash: infoHash, pieceCount: 1313, count: 7)
+                == AllowedFast.pieces(forIPv4: [80, 4, 4, 200], infoHash: infoHash, pieceCount: 1313, count: 7), "same /24")
+        #expect(AllowedFast.pieces(forIPv4: [1, 2, 3, 4], infoHash: infoHash, pieceCount: 3, count: 10).sorted() == [0, 1, 2])
+        #expect(AllowedFast.pieces(forIPv4: [UInt8](repeating: 0, count: 16), infoHash: infoHash, pieceCount: 10, count: 3).isEmpty)
+    }
+}

@@ -254,6 +254,23 @@ import Testing
         #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.rejectRequest(missing)], "a piece we lack")
     }
 
+    @Test func allowedFastPiecesAreOfferedAndServedWhileChoked() {
+        let swarm = SimulatedSwarm(size: 40 * 16384, pieceLength: 16384)
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount, allSet: true), seed: 1)
+        machine.peerConnected(1, address: "a", handshake: Self.handshake(swarm.info.infoHash), now: 0, remoteIP: [10, 1, 2, 3])
+        let offered = Self.sentMessages(machine.takeActions(), to: 1).compactMap { message -> Int? in
+            if case .allowedFast(let piece) = message { return piece }
+            return nil
+        }
+        #expect(offered == AllowedFast.pieces(forIPv4: [10, 1, 2, 3], infoHash: swarm.info.infoHash, pieceCount: 40, count: 10))
+        let allowed = BlockRequest(piece: offered[0], begin: 0, length: 16384)
+        machine.received(.request(allowed), from: 1, now: 0)
+        #expect(machine.takeActions().contains { if case .serve(1, allowed) = $0 { return true }; return false }, "served while choked")
+        let other = BlockRequest(piece: (0..<40).first { !offered.contains($0) }!, begin: 0, length: 16384)
+        machine.received(.request(other), from: 1, now: 0)
+        #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.rejectRequest(other)])
+    }
+
     @Test func endgameAsksTwoPeersAndCancelsTheSlowerOne() {
         let swarm = SimulatedSwarm(size: 32768, pieceLength: 32768)
         var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), seed: 1)
