@@ -105,6 +105,17 @@ import TestSupport
         #expect(FileManager.default.contents(atPath: work.file("a/shared.bin")) == content)
     }
 
+    @Test func worksOverIPv6Loopback() async throws {
+        let work = try TemporaryDirectory("bf-swarm")
+        let content = try Swarm.writeRandomFile(work.file("six.bin"), size: 400_000)
+        let seed = try await Swarm.startSeed([work.file("six.bin")], state: work.file("seed-state"), bind: "::1")
+        #expect(seed.magnets[0].contains("x.pe=[::1]:"))
+        let result = try await ChildProcess.run(Paths.binary, Swarm.getArguments(seed.magnets[0], output: work.file("out"),
+                                                                                 state: work.file("state"), bind: "::1"), timeout: 90)
+        #expect(result.succeeded, "\(result.stderr)")
+        #expect(FileManager.default.contents(atPath: work.file("out/six.bin")) == content)
+    }
+
     @Test func uploadLimitBoundsTheSeedsRate() async throws {
         let work = try TemporaryDirectory("bf-swarm")
         try Swarm.writeRandomFile(work.file("limited.bin"), size: 3_000_000)

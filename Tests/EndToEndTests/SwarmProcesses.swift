@@ -35,8 +35,8 @@ enum Swarm {
         let magnets: [String]
     }
 
-    static func startSeed(_ paths: [String], state: String, extra: [String] = []) async throws -> Seed {
-        let process = try ChildProcess(Paths.binary, ["seed"] + paths + ["--bind", "127.0.0.1", "--port", "0", "--json",
+    static func startSeed(_ paths: [String], state: String, extra: [String] = [], bind: String = "127.0.0.1") async throws -> Seed {
+        let process = try ChildProcess(Paths.binary, ["seed"] + paths + ["--bind", bind, "--port", "0", "--json",
                                                                          "--state-dir", state] + extra)
         let listening = try await process.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
         var magnets: [String] = []
@@ -50,8 +50,9 @@ enum Swarm {
         return Seed(process: process, port: port, magnets: magnets)
     }
 
-    static func getArguments(_ source: String, output: String, state: String, peers: [String] = [], extra: [String] = []) -> [String] {
-        ["get", source, "-o", output, "--bind", "127.0.0.1", "--port", "0", "--json", "--state-dir", state, "--timeout", "60"]
+    static func getArguments(_ source: String, output: String, state: String, peers: [String] = [], extra: [String] = [],
+                             bind: String = "127.0.0.1") -> [String] {
+        ["get", source, "-o", output, "--bind", bind, "--port", "0", "--json", "--state-dir", state, "--timeout", "60"]
             + peers.flatMap { ["--peer", $0] } + extra
     }
 
