@@ -28,7 +28,7 @@ import TestSupport
         let resumed = try await Swarm.get(seed.magnets[0], output: small, state: work.file("state"))
         #expect(resumed.succeeded, "\(resumed.stderr)")
         #expect(FileManager.default.contents(atPath: small + "/big.bin") == content)
-        let downloaded = Swarm.event("complete", in: resumed.stdout)?["downloaded"] as? Int ?? Int.max
+        let downloaded = JSONLines.event("complete", in: resumed.stdout)?["downloaded"] as? Int ?? Int.max
         #expect(downloaded < 6_000_000, "pieces written before the disk filled up were kept")
     }
 }

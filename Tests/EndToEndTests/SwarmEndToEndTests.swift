@@ -13,7 +13,7 @@ import TestSupport
         let result = try await Swarm.get(seed.magnets[0], output: work.file("out"), state: work.file("get-state"))
         #expect(result.succeeded, "\(result.stderr)")
         #expect(FileManager.default.contents(atPath: work.file("out/talk.bin")) == content)
-        let events = Swarm.events(result.stdout)
+        let events = JSONLines.objects(result.stdout)
         #expect(events.first?["event"] as? String == "listening", "the first JSON line says where we listen")
         #expect(events.first?["port"] as? Int ?? 0 > 0)
         #expect(events.contains { $0["event"] as? String == "metadata" })
@@ -42,10 +42,10 @@ import TestSupport
         let first = try ChildProcess(Paths.binary, Swarm.getArguments(work.file("album.torrent"), output: work.file("out1"),
                                      state: work.file("state1"), peers: ["127.0.0.1:\(seed.port)"], extra: ["--seed-after"]))
         let done = try await first.waitForLine(timeout: 60) { $0.contains("\"complete\"") }
-        #expect(Swarm.event("complete", in: done)?["pieces"] as? Int ?? 0 > 0)
+        #expect(JSONLines.event("complete", in: done)?["pieces"] as? Int ?? 0 > 0)
         #expect(FileManager.default.contents(atPath: work.file("out1/album/disc/a.bin")) == trackA)
         #expect(FileManager.default.contents(atPath: work.file("out1/album/b.bin")) == trackB)
-        let firstPort = Swarm.event("listening", in: first.stdout)?["port"] as? Int ?? 0
+        let firstPort = JSONLines.event("listening", in: first.stdout)?["port"] as? Int ?? 0
 
         // A second downloader gets the album from the first one only (the seed is gone).
         seed.process.signal(SIGTERM)
@@ -72,7 +72,7 @@ import TestSupport
         let seed = try await Swarm.startSeed([work.file("big.bin")], state: work.file("seed-state"), extra: ["--upload-limit", "3M"])
         let getter = try ChildProcess(Paths.binary, Swarm.getArguments(seed.magnets[0], output: work.file("out"), state: work.file("state")))
         _ = try await getter.waitForLine(timeout: 60) { line in
-            (Swarm.event("progress", in: line)?["percent"] as? Double ?? 0) >= 30
+            (JSONLines.event("progress", in: line)?["percent"] as? Double ?? 0) >= 30
         }
         getter.signal(SIGKILL)
         _ = await getter.wait(timeout: 10)
@@ -80,10 +80,10 @@ import TestSupport
         let resumed = try await Swarm.get(seed.magnets[0], output: work.file("out"), state: work.file("state"))
         #expect(resumed.succeeded, "\(resumed.stderr)")
         #expect(FileManager.default.contents(atPath: work.file("out/big.bin")) == content)
-        let complete = try #require(Swarm.event("complete", in: resumed.stdout))
+        let complete = try #require(JSONLines.event("complete", in: resumed.stdout))
         let downloaded = complete["downloaded"] as? Int ?? size
         #expect(downloaded <= size * 75 / 100, "the pieces verified before the kill were kept (downloaded \(downloaded))")
-        #expect(Swarm.event("metadata", in: resumed.stdout) == nil, "the metadata came from the state directory")
+        #expect(JSONLines.event("metadata", in: resumed.stdout) == nil, "the metadata came from the state directory")
     }
 
     @Test func downloadersTradePiecesWithEachOther() async throws {
@@ -95,12 +95,12 @@ import TestSupport
                                                                       extra: ["--seed-after"]))
         defer { first.signal(SIGKILL) }
         let listening = try await first.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
-        let firstPort = Swarm.event("listening", in: listening)?["port"] as? Int ?? 0
+        let firstPort = JSONLines.event("listening", in: listening)?["port"] as? Int ?? 0
         let second = try await Swarm.get(seed.magnets[0], output: work.file("b"), state: work.file("state-b"),
                                          peers: ["127.0.0.1:\(firstPort)"])
         #expect(second.succeeded, "\(second.stderr)")
         #expect(FileManager.default.contents(atPath: work.file("b/shared.bin")) == content)
-        #expect(Swarm.event("complete", in: second.stdout)?["peers"] as? Int == 2, "blocks came from the seed and the other downloader")
+        #expect(JSONLines.event("complete", in: second.stdout)?["peers"] as? Int == 2, "blocks came from the seed and the other downloader")
         _ = try await first.waitForLine(timeout: 60) { $0.contains("\"complete\"") }
         #expect(FileManager.default.contents(atPath: work.file("a/shared.bin")) == content)
     }

@@ -24,9 +24,9 @@ import TestSupport
         let result = try await Swarm.get(work.file("data.bin.torrent"), output: work.file("out"), state: work.file("state"), peers: peers)
         #expect(result.succeeded, "\(result.stderr)")
         #expect(FileManager.default.contents(atPath: work.file("out/data.bin")) == content)
-        let bans = Swarm.events(result.stdout).filter { $0["event"] as? String == "peer_banned" }
+        let bans = JSONLines.objects(result.stdout).filter { $0["event"] as? String == "peer_banned" }
         #expect(bans.contains { ($0["peer"] as? String) == peers[4] }, "the peer that sent wrong data is banned: \(bans)")
-        #expect((Swarm.event("complete", in: result.stdout)?["hash_failures"] as? Int ?? 0) >= 2)
+        #expect((JSONLines.event("complete", in: result.stdout)?["hash_failures"] as? Int ?? 0) >= 2)
     }
 
     /// An info dictionary whose infohash is right but whose file path climbs out

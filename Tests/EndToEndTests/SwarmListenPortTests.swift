@@ -20,7 +20,7 @@ import TestSupport
         let seed = try ChildProcess(Paths.binary, ["seed", work.file("p.bin"), "--bind", "127.0.0.1", "--json", "--state-dir", work.file("state")])
         defer { seed.signal(SIGKILL) }
         let line = try await seed.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
-        let port = Swarm.event("listening", in: line)?["port"] as? Int ?? 0
+        let port = JSONLines.event("listening", in: line)?["port"] as? Int ?? 0
         #expect((6882...6889).contains(port), "listening on \(port)")
     }
 }

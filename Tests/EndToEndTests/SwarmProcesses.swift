@@ -18,16 +18,6 @@ enum Swarm {
         return data
     }
 
-    static func events(_ text: String) -> [[String: Any]] {
-        text.split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
-        }
-    }
-
-    static func event(_ name: String, in text: String) -> [String: Any]? {
-        events(text).first { $0["event"] as? String == name }
-    }
-
     /// A running `bitfountain seed` with its port and magnet links.
     struct Seed {
         let process: ChildProcess
@@ -42,11 +32,11 @@ enum Swarm {
         var magnets: [String] = []
         while magnets.count < paths.count {
             _ = try await process.waitForLine(timeout: 60) { _ in
-                events(process.stdout).filter { $0["event"] as? String == "seeding" }.count >= paths.count
+                JSONLines.objects(process.stdout).filter { $0["event"] as? String == "seeding" }.count >= paths.count
             }
-            magnets = events(process.stdout).filter { $0["event"] as? String == "seeding" }.compactMap { $0["magnet"] as? String }
+            magnets = JSONLines.objects(process.stdout).filter { $0["event"] as? String == "seeding" }.compactMap { $0["magnet"] as? String }
         }
-        let port = (event("listening", in: listening) ?? [:])["port"] as? Int ?? 0
+        let port = (JSONLines.event("listening", in: listening) ?? [:])["port"] as? Int ?? 0
         return Seed(process: process, port: port, magnets: magnets)
     }
 
@@ -70,6 +60,6 @@ enum Swarm {
         if let infoFile { arguments += ["--info-file", infoFile] }
         let process = try ChildProcess(Paths.systemPython, arguments)
         let line = try await process.waitForLine(timeout: 20) { $0.contains("listening") }
-        return (process, event("listening", in: line)?["port"] as? Int ?? 0)
+        return (process, JSONLines.event("listening", in: line)?["port"] as? Int ?? 0)
     }
 }

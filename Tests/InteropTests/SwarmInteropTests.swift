@@ -5,7 +5,7 @@ import TestSupport
 /// BitFountain and libtorrent (python3-libtorrent, scripts/interop/lt_swarm_peer.py)
 /// exchanging torrents over TCP on 127.0.0.1, by direct peer connection.
 @Suite(.serialized) struct SwarmInteropTests {
-    static let helper = Paths.repoRoot.appendingPathComponent("scripts/interop/lt_swarm_peer.py").path
+    static let helper = Libtorrent.script("lt_swarm_peer.py")
 
     static func requireLibtorrent() async throws {
         let check = try await ChildProcess.run(Paths.systemPython, ["-c", "import libtorrent"], timeout: 30)
@@ -19,12 +19,8 @@ import TestSupport
         var description: String { "python3-libtorrent is missing for \(Paths.systemPython): run scripts/setup (\(details))" }
     }
 
-    static func events(_ text: String) -> [[String: Any]] {
-        text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
-    }
-
     static func field(_ event: String, _ key: String, in text: String) -> Any? {
-        events(text).first { $0["event"] as? String == event }?[key]
+        JSONLines.event(event, in: text)?[key]
     }
 
     static func randomFile(_ path: String, size: Int) throws -> Data {
@@ -60,7 +56,7 @@ import TestSupport
         ], timeout: 90)
         #expect(result.succeeded, "\(result.stderr)")
         #expect(FileManager.default.contents(atPath: work.file("bf/movie.bin")) == content)
-        #expect(Self.events(result.stdout).contains { $0["event"] as? String == "metadata" }, "metadata came over ut_metadata")
+        #expect(JSONLines.objects(result.stdout).contains { $0["event"] as? String == "metadata" }, "metadata came over ut_metadata")
         #expect(Self.field("complete", "peers", in: result.stdout) as? Int == 1)
     }
 
@@ -79,7 +75,7 @@ import TestSupport
         let result = try await ChildProcess.run(Paths.systemPython, [Self.helper, "get", "--magnet", magnet, "--save", work.file("lt"),
                                                                      "--peer", "127.0.0.1:\(port)", "--timeout", "60"], timeout: 90)
         #expect(result.succeeded, "\(result.stdout) \(result.stderr)")
-        #expect(Self.events(result.stdout).contains { $0["event"] as? String == "metadata" })
+        #expect(JSONLines.objects(result.stdout).contains { $0["event"] as? String == "metadata" })
         #expect(Self.field("complete", "bytes", in: result.stdout) as? Int == 5_000_000)
         #expect(FileManager.default.contents(atPath: work.file("lt/talk.bin")) == content)
     }
