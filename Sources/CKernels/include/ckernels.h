@@ -1,7 +1,90 @@
 #ifndef BITFOUNTAIN_CKERNELS_H
 #define BITFOUNTAIN_CKERNELS_H
+/*
+ * Byte kernels for the RaptorQ codec: XOR and GF(256) multiply-add over the
+ * field of RFC 6330 §5.7 (polynomial x^8 + x^4 + x^3 + x^2 + 1, 0x11D).
+ *
+ * Every kernel exists in a scalar version and, on x86-64, SSSE3, AVX2 and
+ * AVX-512BW versions (GF(256) products by `pshufb` lookups in two 16-entry
+ * tables, one per nibble). The fastest path the CPU supports is chosen once at
+ * run time; the `_on` variants run one chosen path, so tests can prove that all
+ * paths give identical bytes. Lengths need not be multiples of anything.
+ */
 #include <stddef.h>
 #include <stdint.h>
-/* Filled by the RaptorQ issue. */
-int bf_ckernels_version(void);
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kernel implementations, slowest first. */
+enum {
+    BF_PATH_SCALAR = 0,
+    BF_PATH_SSSE3 = 1,
+    BF_PATH_AVX2 = 2,
+    BF_PATH_AVX512 = 3,
+    BF_PATH_COUNT = 4
+};
+
+/* 1 if this CPU (and build) can run `path`. */
+int bf_kernel_path_supported(int path);
+/* The path the dispatching kernels use. */
+int bf_kernel_active_path(void);
+/* "scalar", "ssse3", "avx2", "avx512bw"; "?" for an unknown path. */
+const char *bf_kernel_path_name(int path);
+
+/* dst ^= src */
+void bf_xor(void *dst, const void *src, size_t n);
+/* dst = a ^ b (dst may equal a or b) */
+void bf_xor3(void *dst, const void *a, const void *b, size_t n);
+/* dst ^= c * src in GF(256) */
+void bf_gf256_muladd(void *dst, const void *src, uint8_t c, size_t n);
+/* dst = c * dst in GF(256) */
+void bf_gf256_scale(void *dst, uint8_t c, size_t n);
+
+/* The same kernels on one given path; a path the CPU lacks falls back to scalar. */
+void bf_xor_on(int path, void *dst, const void *src, size_t n);
+void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n);
+void bf_gf256_muladd_on(int path, void *dst, const void *src, uint8_t c, size_t n);
+void bf_gf256_scale_on(int path, void *dst, uint8_t c, size_t n);
+
+/* dst[i] ^= bit i of `bits` (LSB first within each 64-bit word), for i < nbits:
+ * adds a GF(2) row to a GF(256) row. */
+void bf_xor_bits_as_bytes(uint8_t *dst, const uint64_t *bits, size_t nbits);
+
+/*
+ * A straight-line program of symbol operations, produced by the RaptorQ solver
+ * and run over byte ranges of the symbols. Operands are indices into a table of
+ * symbol pointers.
+ */
+enum {
+    BF_OP_XOR = 0,     /* s[dst] ^= s[a] */
+    BF_OP_XOR3 = 1,    /* s[dst] = s[a] ^ s[b] */
+    BF_OP_COPY = 2,    /* s[dst] = s[a] */
+    BF_OP_ZERO = 3,    /* s[dst] = 0 */
+    BF_OP_MULADD = 4,  /* s[dst] ^= coef * s[a] */
+    BF_OP_SCALE = 5,   /* s[dst] = coef * s[dst] */
+    BF_OP_SCALE_XOR = 6 /* s[dst] = coef * s[dst] ^ s[a] */
+};
+
+typedef struct {
+    uint32_t dst;
+    uint32_t a;
+    uint32_t b;
+    uint8_t kind;
+    uint8_t coef;
+    uint16_t reserved;
+} bf_symbol_op;
+
+/*
+ * Runs `ops` on bytes [offset, offset + length) of every symbol, `stripe` bytes
+ * at a time (all operations on one stripe, then the next), so that the working
+ * set of a stripe stays in cache. stripe == 0 means one stripe.
+ */
+void bf_run_symbol_ops(const bf_symbol_op *ops, size_t count, uint8_t *const *slots,
+                       size_t offset, size_t length, size_t stripe);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,100 @@
+/* AVX-512BW kernels: 512-bit vectors; GF(256) products by two `pshufb` lookups (low and
+ * high nibble) in the 16-entry tables of the coefficient. Compiled for AVX-512BW with a
+ * target attribute and only called when the CPU reports it. */
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#include "kernels_internal.h"
+
+#define TARGET __attribute__((target("avx512f,avx512bw")))
+#define W 64
+
+TARGET static inline __m512i load(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
+TARGET static inline void store(uint8_t *p, __m512i v) { _mm512_storeu_si512((void *)p, v); }
+
+TARGET static inline __m512i table(const uint8_t *t) { return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)t)); }
+
+TARGET static inline __m512i product(__m512i x, __m512i lo, __m512i hi, __m512i mask) {
+    __m512i low = _mm512_and_si512(x, mask);
+    __m512i high = _mm512_and_si512(_mm512_srli_epi64(x, 4), mask);
+    return _mm512_xor_si512(_mm512_shuffle_epi8(lo, low), _mm512_shuffle_epi8(hi, high));
+}
+
+TARGET static void xor2(uint8_t *dst, const uint8_t *src, size_t n) {
+    size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        __m512i a0 = _mm512_xor_si512(load(dst + i), load(src + i));
+        __m512i a1 = _mm512_xor_si512(load(dst + i + W), load(src + i + W));
+        __m512i a2 = _mm512_xor_si512(load(dst + i + 2 * W), load(src + i + 2 * W));
+        __m512i a3 = _mm512_xor_si512(load(dst + i + 3 * W), load(src + i + 3 * W));
+        store(dst + i, a0);
+        store(dst + i + W, a1);
+        store(dst + i + 2 * W, a2);
+        store(dst + i + 3 * W, a3);
+    }
+    for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(load(dst + i), load(src + i)));
+    if (i < n) bf_scalar_tail_xor2(dst + i, src + i, n - i);
+}
+
+TARGET static void xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        __m512i x0 = _mm512_xor_si512(load(a + i), load(b + i));
+        __m512i x1 = _mm512_xor_si512(load(a + i + W), load(b + i + W));
+        __m512i x2 = _mm512_xor_si512(load(a + i + 2 * W), load(b + i + 2 * W));
+        __m512i x3 = _mm512_xor_si512(load(a + i + 3 * W), load(b + i + 3 * W));
+        store(dst + i, x0);
+        store(dst + i + W, x1);
+        store(dst + i + 2 * W, x2);
+        store(dst + i + 3 * W, x3);
+    }
+    for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(load(a + i), load(b + i)));
+    if (i < n) bf_scalar_tail_xor3(dst + i, a + i, b + i, n - i);
+}
+
+TARGET static void muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
+    if (c == 0) return;
+    if (c == 1) { xor2(dst, src, n); return; }
+    const __m512i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        __m512i p0 = product(load(src + i), lo, hi, mask);
+        __m512i p1 = product(load(src + i + W), lo, hi, mask);
+        store(dst + i, _mm512_xor_si512(load(dst + i), p0));
+        store(dst + i + W, _mm512_xor_si512(load(dst + i + W), p1));
+    }
+    for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(load(dst + i), product(load(src + i), lo, hi, mask)));
+    if (i < n) bf_scalar_tail_muladd(dst + i, src + i, c, n - i);
+}
+
+TARGET static void scale(uint8_t *dst, uint8_t c, size_t n) {
+    if (c == 1) return;
+    const __m512i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        __m512i p0 = product(load(dst + i), lo, hi, mask);
+        __m512i p1 = product(load(dst + i + W), lo, hi, mask);
+        store(dst + i, p0);
+        store(dst + i + W, p1);
+    }
+    for (; i + W <= n; i += W) store(dst + i, product(load(dst + i), lo, hi, mask));
+    if (i < n) bf_scalar_tail_scale(dst + i, c, n - i);
+}
+
+TARGET static void scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
+    const __m512i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    size_t i = 0;
+    for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(product(load(dst + i), lo, hi, mask), load(src + i)));
+    if (i < n) bf_scalar_tail_scale_xor(dst + i, src + i, c, n - i);
+}
+
+void bf_avx512_fill(bf_kernel_set *set) {
+    set->xor2 = xor2;
+    set->xor3 = xor3;
+    set->muladd = muladd;
+    set->scale = scale;
+    set->scale_xor = scale_xor;
+}
+#endif

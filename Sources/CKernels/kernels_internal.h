@@ -1,0 +1,34 @@
+#ifndef BITFOUNTAIN_KERNELS_INTERNAL_H
+#define BITFOUNTAIN_KERNELS_INTERNAL_H
+#include "ckernels.h"
+
+/* For each coefficient c: 16 products c * x (x = 0..15), then 16 products c * (x << 4). */
+extern uint8_t bf_nibble_tables[256][32];
+/* Fills the tables and picks the dispatch path; safe to call many times. */
+void bf_kernels_init(void);
+
+typedef struct {
+    void (*xor2)(uint8_t *dst, const uint8_t *src, size_t n);
+    void (*xor3)(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n);
+    void (*muladd)(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+    void (*scale)(uint8_t *dst, uint8_t c, size_t n);
+    void (*scale_xor)(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+} bf_kernel_set;
+
+/* The kernel set of each path (scalar for paths this build or CPU lacks), and the active one. */
+extern bf_kernel_set bf_kernel_sets[BF_PATH_COUNT];
+extern const bf_kernel_set *bf_active_kernels;
+
+void bf_scalar_fill(bf_kernel_set *set);
+/* Scalar versions for the tails the SIMD loops leave. */
+void bf_scalar_tail_xor2(uint8_t *dst, const uint8_t *src, size_t n);
+void bf_scalar_tail_xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n);
+void bf_scalar_tail_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+void bf_scalar_tail_scale(uint8_t *dst, uint8_t c, size_t n);
+void bf_scalar_tail_scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+#if defined(__x86_64__) || defined(_M_X64)
+void bf_ssse3_fill(bf_kernel_set *set);
+void bf_avx2_fill(bf_kernel_set *set);
+void bf_avx512_fill(bf_kernel_set *set);
+#endif
+#endif

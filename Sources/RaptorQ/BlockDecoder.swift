@@ -1,0 +1,147 @@
+/// Decodes one source block from any of its encoding symbols (RFC 6330 §5.4).
+///
+/// Symbols are added in any order; duplicates are ignored. Once K symbols are
+/// in (`hasEnoughSymbols`), `decode(into:)` almost always succeeds (RFC 6330:
+/// failure ≤ 1 % with K symbols, ≤ 0.01 % with K+1, ≤ 0.0001 % with K+2); when
+/// it does not, add a symbol or two and try again. The decoder keeps every
+/// symbol it accepted, so a decode can also use a chosen subset of them
+/// (`decode(into:using:)`): the swarm leaves one peer's symbols out at a time
+/// to find a peer that sent garbage.
+///
+/// Memory is bounded: at most `capacity` symbols are stored, plus the L
+/// intermediate symbols of a decode.
+public final class BlockDecoder {
+    public let parameters: CodeParameters
+    public let symbolSize: Int
+    /// The most symbols this decoder stores.
+    public let capacity: Int
+    private var received: SymbolArena
+    private var work: SymbolArena
+    private var esis: [UInt32] = []
+    private var indexOfESI: [UInt32: Int] = [:]
+
+    /// A decoder for a block of `sourceSymbolCount` symbols of `symbolSize` bytes,
+    /// storing at most `capacity` symbols (default 2K + 16).
+    public init(sourceSymbolCount: Int, symbolSize: Int, capacity: Int? = nil) throws(RaptorQError) {
+        guard symbolSize > 0, symbolSize <= Int(UInt16.max) else {
+            throw .invalidParameters("symbol size must be 1...65535 bytes, not \(symbolSize)")
+        }
+        parameters = try CodeParameters(sourceSymbols: sourceSymbolCount)
+        self.symbolSize = symbolSize
+        let limit = capacity ?? 2 * sourceSymbolCount + 16
+        guard limit >= sourceSymbolCount else {
+            throw .invalidParameters("a decoder must be able to hold K = \(sourceSymbolCount) symbols")
+        }
+        self.capacity = limit
+        received = SymbolArena(symbolSize: symbolSize, capacity: min(limit, sourceSymbolCount + 2))
+        work = SymbolArena(symbolSize: symbolSize, capacity: 1)
+    }
+
+    deinit {
+        received.deallocate()
+        work.deallocate()
+    }
+
+    /// K: source symbols in the block.
+    public var sourceSymbolCount: Int { parameters.sourceSymbols }
+    /// Distinct symbols stored so far.
+    public var receivedCount: Int { esis.count }
+    /// Their encoding symbol IDs, in order of arrival.
+    public var receivedESIs: [UInt32] { esis }
+    /// True once K distinct symbols are in: a decode will very likely succeed.
+    public var hasEnoughSymbols: Bool { esis.count >= parameters.sourceSymbols }
+
+    public func contains(esi: UInt32) -> Bool { indexOfESI[esi] != nil }
+
+    /// Stores a copy of encoding symbol `esi`. Returns false for a duplicate (ignored).
+    @discardableResult
+    public func add(esi: UInt32, symbol: UnsafeRawBufferPointer) throws(RaptorQError) -> Bool {
+        guard esi < 1 << 24 else { throw .invalidPacket("encoding symbol ID \(esi) is not below 2^24") }
+        guard symbol.count == symbolSize else {
+            throw .invalidPacket("symbol \(esi) has \(symbol.count) bytes, expected \(symbolSize)")
+        }
+        if indexOfESI[esi] != nil { return false }
+        guard esis.count < capacity else {
+            throw .capacityExceeded("already holding \(capacity) symbols for a block of \(parameters.sourceSymbols)")
+        }
+        received.reserve(esis.count + 1, keeping: esis.count)
+        UnsafeMutableRawPointer(received.pointer(esis.count)).copyMemory(from: symbol.baseAddress!, byteCount: symbolSize)
+        indexOfESI[esi] = esis.count
+        esis.append(esi)
+        return true
+    }
+
+    @discardableResult
+    public func add(esi: UInt32, symbol: [UInt8]) throws(RaptorQError) -> Bool {
+        try symbol.withBytes { (buffer) throws(RaptorQError) in try add(esi: esi, symbol: buffer) }
+    }
+
+    /// Forgets every stored symbol (the memory is kept for reuse).
+    public func reset() {
+        esis.removeAll(keepingCapacity: true)
+        indexOfESI.removeAll(keepingCapacity: true)
+    }
+
+    /// Decodes the block from all stored symbols into `output`, which holds the
+    /// block's bytes: more than (K-1)·T and at most K·T (a short last symbol is
+    /// the block's zero padding, left out).
+    public func decode(into output: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
+        try decode(into: output, using: { _ in true })
+    }
+
+    /// Decodes from the stored symbols whose ESI `include` accepts.
+    public func decode(into output: UnsafeMutableRawBufferPointer, using include: (UInt32) -> Bool) throws(RaptorQError) {
+        let k = parameters.sourceSymbols
+        guard output.count > (k - 1) * symbolSize, output.count <= k * symbolSize else {
+            throw .invalidParameters("output of \(output.count) bytes does not fit a block of \(k) symbols of \(symbolSize) bytes")
+        }
+        let chosen = esis.indices.filter { include(esis[$0]) }
+        guard chosen.count >= k else {
+            throw .notEnoughSymbols("\(chosen.count) symbols for a block of \(k)")
+        }
+        var sourceIndex = [Int](repeating: -1, count: k)
+        for index in chosen where esis[index] < UInt32(k) { sourceIndex[Int(esis[index])] = index }
+        let missing = (0..<k).filter { sourceIndex[$0] < 0 }
+        for i in 0..<k where sourceIndex[i] >= 0 {
+            copyOut(UnsafeRawPointer(received.pointer(sourceIndex[i])), symbol: i, to: output)
+        }
+        if missing.isEmpty { return }
+        try recover(missing, from: chosen, into: output)
+    }
+
+    /// Decodes into a new array of `length` bytes (default K·T).
+    public func decode(length: Int? = nil) throws(RaptorQError) -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: length ?? parameters.sourceSymbols * symbolSize)
+        try result.withMutableBytes { (buffer) throws(RaptorQError) in try decode(into: buffer) }
+        return result
+    }
+
+    private func copyOut(_ source: UnsafeRawPointer, symbol i: Int, to output: UnsafeMutableRawBufferPointer) {
+        let start = i * symbolSize
+        let count = min(symbolSize, output.count - start)
+        (output.baseAddress! + start).copyMemory(from: source, byteCount: count)
+    }
+
+    /// Solves for the missing source symbols; the plan reads the chosen stored
+    /// symbols and writes the missing symbols straight into `output`.
+    private func recover(_ missing: [Int], from chosen: [Int], into output: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
+        let k = parameters.sourceSymbols
+        guard let plan = DecodingPlan(parameters: parameters, receivedESIs: chosen.map { esis[$0] }, missing: missing) else {
+            throw .notEnoughSymbols("the \(chosen.count) symbols at hand do not determine the block; add more")
+        }
+        // Working symbols, then one more for a short last symbol.
+        work.reserve(plan.workSymbols + 1, keeping: 0)
+        let paddedLast = work.pointer(plan.workSymbols)
+        let shortLast = output.count < k * symbolSize
+        let outputBytes = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        plan.run(received: { received.pointer(chosen[$0]) },
+                 output: { n in
+                     let i = missing[n]
+                     return shortLast && i == k - 1 ? paddedLast : outputBytes + i * symbolSize
+                 },
+                 work: work.pointer(0), workStride: symbolSize, length: symbolSize)
+        if shortLast, missing.last == k - 1 {
+            copyOut(UnsafeRawPointer(paddedLast), symbol: k - 1, to: output)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// A received encoding symbol of an object: its ESI and T bytes somewhere in memory.
+public struct ReceivedSymbol {
+    public let esi: UInt32
+    public let data: UnsafeRawPointer
+
+    public init(esi: UInt32, data: UnsafeRawPointer) {
+        self.esi = esi
+        self.data = data
+    }
+}
+
+/// Decodes a whole object (RFC 6330 §4.4.1) block by block: one plan per block,
+/// run sub-block by sub-block, reading the received symbols where they lie and
+/// writing the recovered bytes straight into the object.
+public struct ObjectDecoder: Sendable {
+    public let layout: ObjectLayout
+    public var oti: ObjectTransmissionInformation { layout.oti }
+
+    public init(_ oti: ObjectTransmissionInformation) { layout = ObjectLayout(oti) }
+
+    /// Rebuilds block z of `object` (the whole object, F bytes; only block z's
+    /// bytes are written) from `symbols` (any order; later duplicates ignored).
+    public func decodeBlock(_ z: Int, symbols: [ReceivedSymbol], into object: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
+        guard object.count == Int(oti.transferLength) else {
+            throw .invalidParameters("object of \(object.count) bytes, OTI says \(oti.transferLength)")
+        }
+        guard z >= 0, z < layout.blockCount else { throw .invalidParameters("no source block \(z)") }
+        let k = layout.sourceSymbols(inBlock: z)
+        var seen = Set<UInt32>()
+        let distinct = symbols.filter { $0.esi < 1 << 24 && seen.insert($0.esi).inserted }
+        guard distinct.count >= k else {
+            throw .notEnoughSymbols("block \(z) has \(distinct.count) distinct symbols, needs at least \(k)")
+        }
+        var sourceData = [UnsafeRawPointer?](repeating: nil, count: k)
+        for symbol in distinct where symbol.esi < UInt32(k) { sourceData[Int(symbol.esi)] = symbol.data }
+        let missing = (0..<k).filter { sourceData[$0] == nil }
+        let output = BlockOutput(layout: layout, block: z, object: object)
+        for (x, data) in sourceData.enumerated() {
+            guard let data else { continue }
+            for j in layout.subSymbolSizes.indices {
+                output.store(subBlock: j, symbol: x, from: data + layout.subSymbolOffsets[j])
+            }
+        }
+        guard !missing.isEmpty else { return }
+        let parameters = try CodeParameters(sourceSymbols: k)
+        guard let plan = DecodingPlan(parameters: parameters, receivedESIs: distinct.map(\.esi), missing: missing) else {
+            throw .notEnoughSymbols("the \(distinct.count) symbols of block \(z) do not determine it; more are needed")
+        }
+        let maxSubSymbol = layout.subSymbolSizes.max() ?? oti.symbolSize
+        let work = UnsafeMutableRawBufferPointer.allocate(byteCount: plan.workSymbols * maxSubSymbol, alignment: 64)
+        defer { work.deallocate() }
+        let workBase = work.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        for j in layout.subSymbolSizes.indices {
+            let size = layout.subSymbolSizes[j]
+            let offset = layout.subSymbolOffsets[j]
+            plan.run(received: { UnsafeMutablePointer(mutating: (distinct[$0].data + offset).assumingMemoryBound(to: UInt8.self)) },
+                     output: { output.target(subBlock: j, symbol: missing[$0]) },
+                     work: workBase, workStride: size, length: size)
+            for x in missing { output.finish(subBlock: j, symbol: x) }
+        }
+    }
+}
+
+/// Where a block's sub-symbols go in the object; those that run past its end
+/// are written to scratch and cut when finished.
+final class BlockOutput {
+    private let layout: ObjectLayout
+    private let k: Int
+    private let start: UnsafeMutablePointer<UInt8>
+    private let available: Int
+    private var overhanging: [Int: UnsafeMutablePointer<UInt8>] = [:]
+
+    init(layout: ObjectLayout, block z: Int, object: UnsafeMutableRawBufferPointer) {
+        self.layout = layout
+        k = layout.sourceSymbols(inBlock: z)
+        start = object.baseAddress!.assumingMemoryBound(to: UInt8.self) + layout.blockOffset(z)
+        available = layout.blockLength(z)
+    }
+
+    deinit { for pointer in overhanging.values { pointer.deallocate() } }
+
+    /// Copies sub-symbol x of sub-block j from `source`, cut at the object's end.
+    func store(subBlock j: Int, symbol x: Int, from source: UnsafeRawPointer) {
+        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
+        let count = min(layout.subSymbolSizes[j], available - offset)
+        if count > 0 { UnsafeMutableRawPointer(start + offset).copyMemory(from: source, byteCount: count) }
+    }
+
+    /// Where to write sub-symbol x of sub-block j.
+    func target(subBlock j: Int, symbol x: Int) -> UnsafeMutablePointer<UInt8> {
+        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
+        let size = layout.subSymbolSizes[j]
+        if offset + size <= available { return start + offset }
+        if let scratch = overhanging[offset] { return scratch }
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        overhanging[offset] = scratch
+        return scratch
+    }
+
+    /// Moves an overhanging sub-symbol's bytes into place.
+    func finish(subBlock j: Int, symbol x: Int) {
+        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
+        guard let scratch = overhanging[offset] else { return }
+        store(subBlock: j, symbol: x, from: UnsafeRawPointer(scratch))
+    }
+}
