@@ -101,6 +101,24 @@ void bf_gf256_scale(void *dst, uint8_t c, size_t n) {
     bf_active_kernels->scale(dst, c, n);
 }
 
+void bf_gf256_scale_xor(void *dst, const void *src, uint8_t c, size_t n) {
+    bf_kernels_init();
+    bf_active_kernels->scale_xor(dst, src, c, n);
+}
+
+void bf_gf256_scale_xor_on(int path, void *dst, const void *src, uint8_t c, size_t n) {
+    kernels_for(path)->scale_xor(dst, src, c, n);
+}
+
+void bf_xor_sum_on(int path, void *dst, const void *const *sources, size_t count, size_t n, int accumulate) {
+    kernels_for(path)->xor_sum(dst, (const uint8_t *const *)sources, count, n, accumulate);
+}
+
+void bf_mul_sum_on(int path, void *dst, const void *const *sources, const uint8_t *coefficients, size_t count,
+                   size_t n, int accumulate) {
+    kernels_for(path)->mul_sum(dst, (const uint8_t *const *)sources, coefficients, count, n, accumulate);
+}
+
 void bf_xor_on(int path, void *dst, const void *src, size_t n) { kernels_for(path)->xor2(dst, src, n); }
 
 void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n) {

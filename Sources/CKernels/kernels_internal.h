@@ -13,6 +13,11 @@ typedef struct {
     void (*muladd)(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
     void (*scale)(uint8_t *dst, uint8_t c, size_t n);
     void (*scale_xor)(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+    /* dst (^)= XOR of sources[0..count) (accumulate: ^=; else =). */
+    void (*xor_sum)(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t n, int accumulate);
+    /* dst (^)= sum of coefficients[i] * sources[i]. */
+    void (*mul_sum)(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
+                    size_t n, int accumulate);
 } bf_kernel_set;
 
 /* The kernel set of each path (scalar for paths this build or CPU lacks), and the active one. */
@@ -26,6 +31,10 @@ void bf_scalar_tail_xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_
 void bf_scalar_tail_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
 void bf_scalar_tail_scale(uint8_t *dst, uint8_t c, size_t n);
 void bf_scalar_tail_scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+void bf_scalar_tail_xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t offset, size_t n,
+                            int accumulate);
+void bf_scalar_tail_mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
+                            size_t offset, size_t n, int accumulate);
 #if defined(__x86_64__) || defined(_M_X64)
 void bf_ssse3_fill(bf_kernel_set *set);
 void bf_avx2_fill(bf_kernel_set *set);

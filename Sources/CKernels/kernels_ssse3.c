@@ -3,6 +3,7 @@
  * target attribute and only called when the CPU reports it. */
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#include <string.h>
 #include "kernels_internal.h"
 
 #define TARGET __attribute__((target("ssse3")))
@@ -90,11 +91,80 @@ TARGET static void scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t
     if (i < n) bf_scalar_tail_scale_xor(dst + i, src + i, c, n - i);
 }
 
+TARGET static void xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t n, int accumulate) {
+    if (count == 0) {
+        if (!accumulate) memset(dst, 0, n);
+        return;
+    }
+    size_t first = accumulate ? 0 : 1;
+    size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const uint8_t *base = accumulate ? dst : sources[0];
+        __m128i a0 = load(base + i), a1 = load(base + i + W), a2 = load(base + i + 2 * W), a3 = load(base + i + 3 * W);
+        for (size_t s = first; s < count; s++) {
+            const uint8_t *p = sources[s] + i;
+            a0 = _mm_xor_si128(a0, load(p));
+            a1 = _mm_xor_si128(a1, load(p + W));
+            a2 = _mm_xor_si128(a2, load(p + 2 * W));
+            a3 = _mm_xor_si128(a3, load(p + 3 * W));
+        }
+        store(dst + i, a0);
+        store(dst + i + W, a1);
+        store(dst + i + 2 * W, a2);
+        store(dst + i + 3 * W, a3);
+    }
+    for (; i + W <= n; i += W) {
+        __m128i a = load((accumulate ? dst : sources[0]) + i);
+        for (size_t s = first; s < count; s++) a = _mm_xor_si128(a, load(sources[s] + i));
+        store(dst + i, a);
+    }
+    if (i < n) bf_scalar_tail_xor_sum(dst + i, sources, count, i, n - i, accumulate);
+}
+
+TARGET static void mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
+                           size_t n, int accumulate) {
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        __m128i a0, a1;
+        if (accumulate) { a0 = load(dst + i); a1 = load(dst + i + W); } else { a0 = _mm_setzero_si128(); a1 = _mm_setzero_si128(); }
+        for (size_t s = 0; s < count; s++) {
+            const uint8_t c = coefficients[s];
+            const uint8_t *p = sources[s] + i;
+            if (c == 1) {
+                a0 = _mm_xor_si128(a0, load(p));
+                a1 = _mm_xor_si128(a1, load(p + W));
+            } else if (c != 0) {
+                const __m128i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
+                a0 = _mm_xor_si128(a0, product(load(p), lo, hi, mask));
+                a1 = _mm_xor_si128(a1, product(load(p + W), lo, hi, mask));
+            }
+        }
+        store(dst + i, a0);
+        store(dst + i + W, a1);
+    }
+    for (; i + W <= n; i += W) {
+        __m128i a = accumulate ? load(dst + i) : _mm_setzero_si128();
+        for (size_t s = 0; s < count; s++) {
+            const uint8_t c = coefficients[s];
+            if (c == 1) {
+                a = _mm_xor_si128(a, load(sources[s] + i));
+            } else if (c != 0) {
+                a = _mm_xor_si128(a, product(load(sources[s] + i), table(bf_nibble_tables[c]), table(bf_nibble_tables[c] + 16), mask));
+            }
+        }
+        store(dst + i, a);
+    }
+    if (i < n) bf_scalar_tail_mul_sum(dst + i, sources, coefficients, count, i, n - i, accumulate);
+}
+
 void bf_ssse3_fill(bf_kernel_set *set) {
     set->xor2 = xor2;
     set->xor3 = xor3;
     set->muladd = muladd;
     set->scale = scale;
     set->scale_xor = scale_xor;
+    set->xor_sum = xor_sum;
+    set->mul_sum = mul_sum;
 }
 #endif

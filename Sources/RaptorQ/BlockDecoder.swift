@@ -82,6 +82,26 @@ public final class BlockDecoder {
         indexOfESI.removeAll(keepingCapacity: true)
     }
 
+    /// Whether the stored symbols that `include` accepts determine the block: the
+    /// matrix work of a decode without the symbol work.
+    public func isDecodable(using include: (UInt32) -> Bool = { _ in true }) -> Bool {
+        Self.isDecodable(parameters: parameters, esis: esis.filter(include))
+    }
+
+    /// Whether symbols with these distinct ESIs determine a block of `sourceSymbolCount` symbols.
+    public static func isDecodable(sourceSymbolCount: Int, esis: [UInt32]) throws(RaptorQError) -> Bool {
+        guard esis.allSatisfy({ $0 < 1 << 24 }), Set(esis).count == esis.count else {
+            throw .invalidPacket("ESIs must be distinct and below 2^24")
+        }
+        return isDecodable(parameters: try CodeParameters(sourceSymbols: sourceSymbolCount), esis: esis)
+    }
+
+    private static func isDecodable(parameters: CodeParameters, esis: [UInt32]) -> Bool {
+        guard esis.count >= parameters.sourceSymbols else { return false }
+        if esis.filter({ $0 < UInt32(parameters.sourceSymbols) }).count == parameters.sourceSymbols { return true }
+        return DecodingPlan(parameters: parameters, receivedESIs: esis, missing: []) != nil
+    }
+
     /// Decodes the block from all stored symbols into `output`, which holds the
     /// block's bytes: more than (K-1)·T and at most K·T (a short last symbol is
     /// the block's zero padding, left out).

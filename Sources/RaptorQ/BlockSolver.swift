@@ -65,12 +65,19 @@ struct BlockSolver {
     private mutating func solve() -> SymbolProgramBuilder? {
         guard peeling.pivotRows.count + peeling.lowerRows.count + parameters.hdpcSymbols >= parameters.intermediateSymbols
         else { return nil }
+        var marks: [Int] = [0]
         computeKnownParts()
+        marks.append(builder.ops.count)
         var lower = LowerSystem(inactiveCount: peeling.inactiveCount)
         addLowerBinaryRows(to: &lower)
+        marks.append(builder.ops.count)
         addHDPCRows(to: &lower)
+        marks.append(builder.ops.count)
         guard let inactiveSlots = lower.solve(builder: &builder) else { return nil }
+        marks.append(builder.ops.count)
         finishSolvedSymbols(inactiveSlots: inactiveSlots)
+        marks.append(builder.ops.count)
+        debugPhases(marks, u: peeling.inactiveCount, i: peeling.pivotRows.count, lower: lower.binary.rowCount)
         return placeInactiveSymbols(inactiveSlots: inactiveSlots)
     }
 

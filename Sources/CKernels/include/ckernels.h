@@ -41,12 +41,15 @@ void bf_xor3(void *dst, const void *a, const void *b, size_t n);
 void bf_gf256_muladd(void *dst, const void *src, uint8_t c, size_t n);
 /* dst = c * dst in GF(256) */
 void bf_gf256_scale(void *dst, uint8_t c, size_t n);
+/* dst = c * dst ^ src in GF(256) */
+void bf_gf256_scale_xor(void *dst, const void *src, uint8_t c, size_t n);
 
 /* The same kernels on one given path; a path the CPU lacks falls back to scalar. */
 void bf_xor_on(int path, void *dst, const void *src, size_t n);
 void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n);
 void bf_gf256_muladd_on(int path, void *dst, const void *src, uint8_t c, size_t n);
 void bf_gf256_scale_on(int path, void *dst, uint8_t c, size_t n);
+void bf_gf256_scale_xor_on(int path, void *dst, const void *src, uint8_t c, size_t n);
 
 /* dst[i] ^= bit i of `bits` (LSB first within each 64-bit word), for i < nbits:
  * adds a GF(2) row to a GF(256) row. */
@@ -55,22 +58,24 @@ void bf_xor_bits_as_bytes(uint8_t *dst, const uint64_t *bits, size_t nbits);
 /*
  * A straight-line program of symbol operations, produced by the RaptorQ solver
  * and run over byte ranges of the symbols. Operands are indices into a table of
- * symbol pointers.
+ * symbol pointers; an operation's sources are `count` entries of the program's
+ * source list from `first` on (with one GF(256) coefficient each for the MUL
+ * kinds). Summing many sources in one pass reads each byte of the destination
+ * once instead of once per source.
  */
 enum {
-    BF_OP_XOR = 0,     /* s[dst] ^= s[a] */
-    BF_OP_XOR3 = 1,    /* s[dst] = s[a] ^ s[b] */
-    BF_OP_COPY = 2,    /* s[dst] = s[a] */
-    BF_OP_ZERO = 3,    /* s[dst] = 0 */
-    BF_OP_MULADD = 4,  /* s[dst] ^= coef * s[a] */
-    BF_OP_SCALE = 5,   /* s[dst] = coef * s[dst] */
-    BF_OP_SCALE_XOR = 6 /* s[dst] = coef * s[dst] ^ s[a] */
+    BF_OP_SUM = 0,       /* s[dst] = XOR of the sources (zero if none) */
+    BF_OP_ADD = 1,       /* s[dst] ^= XOR of the sources */
+    BF_OP_MULSUM = 2,    /* s[dst] = sum of coef_i * s[src_i] */
+    BF_OP_MULADD = 3,    /* s[dst] ^= sum of coef_i * s[src_i] */
+    BF_OP_SCALE = 4,     /* s[dst] = coef * s[dst] */
+    BF_OP_SCALE_XOR = 5  /* s[dst] = coef * s[dst] ^ s[src_0] */
 };
 
 typedef struct {
     uint32_t dst;
-    uint32_t a;
-    uint32_t b;
+    uint32_t first;
+    uint32_t count;
     uint8_t kind;
     uint8_t coef;
     uint16_t reserved;
@@ -81,8 +86,15 @@ typedef struct {
  * at a time (all operations on one stripe, then the next), so that the working
  * set of a stripe stays in cache. stripe == 0 means one stripe.
  */
-void bf_run_symbol_ops(const bf_symbol_op *ops, size_t count, uint8_t *const *slots,
+void bf_run_symbol_ops(const bf_symbol_op *ops, size_t count, const uint32_t *sources,
+                       const uint8_t *coefficients, uint8_t *const *slots,
                        size_t offset, size_t length, size_t stripe);
+
+/* dst (^)= XOR of count sources, on one given path (for tests). */
+void bf_xor_sum_on(int path, void *dst, const void *const *sources, size_t count, size_t n, int accumulate);
+/* dst (^)= sum of coefficients[i] * sources[i], on one given path (for tests). */
+void bf_mul_sum_on(int path, void *dst, const void *const *sources, const uint8_t *coefficients, size_t count,
+                   size_t n, int accumulate);
 
 #ifdef __cplusplus
 }
