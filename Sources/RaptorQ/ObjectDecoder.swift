@@ -20,7 +20,10 @@ public struct ObjectDecoder: Sendable {
 
     /// Rebuilds block z of `object` (the whole object, F bytes; only block z's
     /// bytes are written) from `symbols` (any order; later duplicates ignored).
-    public func decodeBlock(_ z: Int, symbols: [ReceivedSymbol], into object: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
+    /// After each sub-block, `progress` learns how many of the block's bytes are
+    /// done and may return false to stop (`RaptorQError.cancelled`).
+    public func decodeBlock(_ z: Int, symbols: [ReceivedSymbol], into object: UnsafeMutableRawBufferPointer,
+                            progress: ((Int) -> Bool)? = nil) throws(RaptorQError) {
         guard object.count == Int(oti.transferLength) else {
             throw .invalidParameters("object of \(object.count) bytes, OTI says \(oti.transferLength)")
         }
@@ -57,6 +60,7 @@ public struct ObjectDecoder: Sendable {
                      output: { output.target(subBlock: j, symbol: missing[$0]) },
                      work: workBase, workStride: size, length: size)
             for x in missing { output.finish(subBlock: j, symbol: x) }
+            if let progress, !progress(k * (offset + size)) { throw .cancelled }
         }
     }
 }

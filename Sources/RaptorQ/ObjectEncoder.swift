@@ -15,22 +15,34 @@ public struct ObjectEncoder: Sendable {
 
     /// Writes the packets of block z for `esis` (payload ID then T bytes each,
     /// back to back) into `packets`, which holds at least esis.count × packetSize
-    /// bytes. `object` is the whole object (F bytes).
+    /// bytes. `object` is the whole object (F bytes). After each sub-block,
+    /// `progress` learns how many of the block's bytes are done and may return
+    /// false to stop (`RaptorQError.cancelled`).
     public func encodeBlock(_ z: Int, of object: UnsafeRawBufferPointer, esis: [UInt32],
-                            into packets: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
+                            into packets: UnsafeMutableRawBufferPointer,
+                            progress: ((Int) -> Bool)? = nil) throws(RaptorQError) {
+        guard packets.count >= esis.count * packetSize else {
+            throw .invalidParameters("packet buffer too small for \(esis.count) packets")
+        }
+        let base = packets.baseAddress
+        try encodeBlock(z, of: object, esis: esis, packetAddress: { base! + $0 * packetSize }, progress: progress)
+    }
+
+    /// The same, writing packet n (for esis[n]) at `packetAddress(n)`, which must
+    /// give packetSize writable bytes that no other packet uses.
+    public func encodeBlock(_ z: Int, of object: UnsafeRawBufferPointer, esis: [UInt32],
+                            packetAddress: (Int) -> UnsafeMutableRawPointer,
+                            progress: ((Int) -> Bool)? = nil) throws(RaptorQError) {
         guard object.count == Int(oti.transferLength) else {
             throw .invalidParameters("object of \(object.count) bytes, OTI says \(oti.transferLength)")
         }
         guard z >= 0, z < layout.blockCount else { throw .invalidParameters("no source block \(z)") }
-        guard packets.count >= esis.count * packetSize else {
-            throw .invalidParameters("packet buffer too small for \(esis.count) packets")
-        }
         let k = layout.sourceSymbols(inBlock: z)
         let parameters = try CodeParameters(sourceSymbols: k)
         var tuples: [EncodingTuple] = []
         for esi in esis {
             let id = try PayloadID(sourceBlock: UInt8(z), esi: esi)
-            id.write(to: packets.baseAddress! + tuples.count * packetSize)
+            id.write(to: packetAddress(tuples.count))
             tuples.append(EncodingTuple(isi: parameters.internalSymbolID(forESI: esi), parameters: parameters))
         }
         let plan = EncodingPlan.shared(for: parameters)
@@ -46,7 +58,7 @@ public struct ObjectEncoder: Sendable {
                      scratch: workBase + parameters.intermediateSymbols * size, stride: size, length: size)
             let offset = PayloadID.encodedSize + layout.subSymbolOffsets[j]
             for (n, esi) in esis.enumerated() {
-                let target = packets.baseAddress! + n * packetSize + offset
+                let target = packetAddress(n) + offset
                 if esi < UInt32(k) {
                     target.copyMemory(from: block.subSymbol(subBlock: j, symbol: Int(esi)), byteCount: size)
                 } else {
@@ -54,6 +66,7 @@ public struct ObjectEncoder: Sendable {
                                          symbolSize: size, offset: 0, length: size, into: target)
                 }
             }
+            if let progress, !progress(k * (layout.subSymbolOffsets[j] + size)) { throw .cancelled }
         }
     }
 

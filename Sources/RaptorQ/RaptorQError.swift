@@ -8,6 +8,8 @@ public enum RaptorQError: Error, Equatable, Sendable, CustomStringConvertible {
     case notEnoughSymbols(String)
     /// A decoder refused to store more symbols than its memory bound allows.
     case capacityExceeded(String)
+    /// The caller's progress callback asked to stop.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum RaptorQError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPacket(let message): "invalid packet: \(message)"
         case .notEnoughSymbols(let message): "cannot decode: \(message)"
         case .capacityExceeded(let message): "decoder full: \(message)"
+        case .cancelled: "cancelled"
         }
     }
 }
