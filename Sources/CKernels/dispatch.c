@@ -132,13 +132,10 @@ void bf_gf256_muladd_on(int path, void *dst, const void *src, uint8_t c, size_t 
 void bf_gf256_scale_on(int path, void *dst, uint8_t c, size_t n) { kernels_for(path)->scale(dst, c, n); }
 
 void bf_xor_bits_as_bytes(uint8_t *dst, const uint64_t *bits, size_t nbits) {
-    for (size_t word = 0; word * 64 < nbits; word++) {
-        uint64_t w = bits[word];
-        while (w) {
-            size_t i = word * 64 + (size_t)__builtin_ctzll(w);
-            if (i >= nbits) break;
-            dst[i] ^= 1;
-            w &= w - 1;
-        }
-    }
+    bf_kernels_init();
+    bf_active_kernels->xor_bits(dst, bits, nbits);
+}
+
+void bf_xor_bits_as_bytes_on(int path, uint8_t *dst, const uint64_t *bits, size_t nbits) {
+    kernels_for(path)->xor_bits(dst, bits, nbits);
 }

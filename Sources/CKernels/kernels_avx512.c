@@ -12,6 +12,12 @@
 TARGET static inline __m512i load(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
 TARGET static inline void store(uint8_t *p, __m512i v) { _mm512_storeu_si512((void *)p, v); }
 
+/* Mask of the first n (< 64) bytes: tails run as one masked vector, which never
+ * touches the bytes it masks out. */
+static inline __mmask64 first_bytes(size_t n) { return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1); }
+TARGET static inline __m512i load_first(const uint8_t *p, __mmask64 m) { return _mm512_maskz_loadu_epi8(m, p); }
+TARGET static inline void store_first(uint8_t *p, __mmask64 m, __m512i v) { _mm512_mask_storeu_epi8(p, m, v); }
+
 TARGET static inline __m512i table(const uint8_t *t) { return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)t)); }
 
 TARGET static inline __m512i product(__m512i x, __m512i lo, __m512i hi, __m512i mask) {
@@ -33,7 +39,10 @@ TARGET static void xor2(uint8_t *dst, const uint8_t *src, size_t n) {
         store(dst + i + 3 * W, a3);
     }
     for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(load(dst + i), load(src + i)));
-    if (i < n) bf_scalar_tail_xor2(dst + i, src + i, n - i);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        store_first(dst + i, m, _mm512_xor_si512(load_first(dst + i, m), load_first(src + i, m)));
+    }
 }
 
 TARGET static void xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) {
@@ -49,7 +58,10 @@ TARGET static void xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t
         store(dst + i + 3 * W, x3);
     }
     for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(load(a + i), load(b + i)));
-    if (i < n) bf_scalar_tail_xor3(dst + i, a + i, b + i, n - i);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        store_first(dst + i, m, _mm512_xor_si512(load_first(a + i, m), load_first(b + i, m)));
+    }
 }
 
 TARGET static void muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
@@ -65,7 +77,10 @@ TARGET static void muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n)
         store(dst + i + W, _mm512_xor_si512(load(dst + i + W), p1));
     }
     for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(load(dst + i), product(load(src + i), lo, hi, mask)));
-    if (i < n) bf_scalar_tail_muladd(dst + i, src + i, c, n - i);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        store_first(dst + i, m, _mm512_xor_si512(load_first(dst + i, m), product(load_first(src + i, m), lo, hi, mask)));
+    }
 }
 
 TARGET static void scale(uint8_t *dst, uint8_t c, size_t n) {
@@ -80,7 +95,10 @@ TARGET static void scale(uint8_t *dst, uint8_t c, size_t n) {
         store(dst + i + W, p1);
     }
     for (; i + W <= n; i += W) store(dst + i, product(load(dst + i), lo, hi, mask));
-    if (i < n) bf_scalar_tail_scale(dst + i, c, n - i);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        store_first(dst + i, m, product(load_first(dst + i, m), lo, hi, mask));
+    }
 }
 
 TARGET static void scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
@@ -88,7 +106,10 @@ TARGET static void scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t
     const __m512i mask = _mm512_set1_epi8(0x0F);
     size_t i = 0;
     for (; i + W <= n; i += W) store(dst + i, _mm512_xor_si512(product(load(dst + i), lo, hi, mask), load(src + i)));
-    if (i < n) bf_scalar_tail_scale_xor(dst + i, src + i, c, n - i);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        store_first(dst + i, m, _mm512_xor_si512(product(load_first(dst + i, m), lo, hi, mask), load_first(src + i, m)));
+    }
 }
 
 TARGET static void xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t n, int accumulate) {
@@ -118,7 +139,12 @@ TARGET static void xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t c
         for (size_t s = first; s < count; s++) a = _mm512_xor_si512(a, load(sources[s] + i));
         store(dst + i, a);
     }
-    if (i < n) bf_scalar_tail_xor_sum(dst + i, sources, count, i, n - i, accumulate);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        __m512i a = load_first((accumulate ? dst : sources[0]) + i, m);
+        for (size_t s = first; s < count; s++) a = _mm512_xor_si512(a, load_first(sources[s] + i, m));
+        store_first(dst + i, m, a);
+    }
 }
 
 TARGET static void mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
@@ -155,10 +181,39 @@ TARGET static void mul_sum(uint8_t *dst, const uint8_t *const *sources, const ui
         }
         store(dst + i, a);
     }
-    if (i < n) bf_scalar_tail_mul_sum(dst + i, sources, coefficients, count, i, n - i, accumulate);
+    if (i < n) {
+        __mmask64 m = first_bytes(n - i);
+        __m512i a = accumulate ? load_first(dst + i, m) : _mm512_setzero_si512();
+        for (size_t s = 0; s < count; s++) {
+            const uint8_t c = coefficients[s];
+            if (c == 1) {
+                a = _mm512_xor_si512(a, load_first(sources[s] + i, m));
+            } else if (c != 0) {
+                a = _mm512_xor_si512(a, product(load_first(sources[s] + i, m), table(bf_nibble_tables[c]),
+                                                table(bf_nibble_tables[c] + 16), mask));
+            }
+        }
+        store_first(dst + i, m, a);
+    }
+}
+
+TARGET static void xor_bits(uint8_t *dst, const uint64_t *bits, size_t nbits) {
+    const __m512i ones = _mm512_set1_epi8(1);
+    size_t word = 0;
+    for (; (word + 1) * 64 <= nbits; word++) {
+        uint8_t *p = dst + word * 64;
+        store(p, _mm512_xor_si512(load(p), _mm512_maskz_mov_epi8(bits[word], ones)));
+    }
+    size_t rest = nbits - word * 64;
+    if (rest) {
+        __mmask64 m = first_bytes(rest);
+        uint8_t *p = dst + word * 64;
+        store_first(p, m, _mm512_xor_si512(load_first(p, m), _mm512_maskz_mov_epi8(bits[word] & m, ones)));
+    }
 }
 
 void bf_avx512_fill(bf_kernel_set *set) {
+    set->xor_bits = xor_bits;
     set->xor2 = xor2;
     set->xor3 = xor3;
     set->muladd = muladd;

@@ -18,6 +18,8 @@ typedef struct {
     /* dst (^)= sum of coefficients[i] * sources[i]. */
     void (*mul_sum)(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
                     size_t n, int accumulate);
+    /* dst[i] ^= bit i of bits, i < nbits. */
+    void (*xor_bits)(uint8_t *dst, const uint64_t *bits, size_t nbits);
 } bf_kernel_set;
 
 /* The kernel set of each path (scalar for paths this build or CPU lacks), and the active one. */

@@ -110,7 +110,20 @@ void bf_scalar_tail_scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_
 void bf_scalar_tail_xor2(uint8_t *dst, const uint8_t *src, size_t n) { scalar_xor2(dst, src, n); }
 void bf_scalar_tail_xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) { scalar_xor3(dst, a, b, n); }
 
+static void scalar_xor_bits(uint8_t *dst, const uint64_t *bits, size_t nbits) {
+    for (size_t word = 0; word * 64 < nbits; word++) {
+        uint64_t w = bits[word];
+        while (w) {
+            size_t i = word * 64 + (size_t)__builtin_ctzll(w);
+            if (i >= nbits) break;
+            dst[i] ^= 1;
+            w &= w - 1;
+        }
+    }
+}
+
 void bf_scalar_fill(bf_kernel_set *set) {
+    set->xor_bits = scalar_xor_bits;
     set->xor2 = scalar_xor2;
     set->xor3 = scalar_xor3;
     set->muladd = scalar_muladd;

@@ -30,20 +30,34 @@ struct PeelingResult {
     }
 }
 
-struct InactivationPeeling {
+/// The peeling state lives in raw buffers: this loop runs over every edge of
+/// the graph and is the solver's hottest part for large blocks.
+final class InactivationPeeling {
     private let graph: ConstraintGraph
-    private var degree: [Int32]
-    private var originalDegree: [Int32]
-    private var chosen: [Bool]
-    private var state: [UInt8]          // 0 active, 1 solved, 2 inactive
+    private let rowCount: Int
+    private let columnCount: Int
+    private let rowStart: UnsafeMutableBufferPointer<Int32>
+    private let columns: UnsafeMutableBufferPointer<Int32>
+    private let columnStart: UnsafeMutableBufferPointer<Int32>
+    private let rows: UnsafeMutableBufferPointer<Int32>
+    private let degree: UnsafeMutableBufferPointer<Int32>
+    private let originalDegree: UnsafeMutableBufferPointer<Int32>
+    private let chosen: UnsafeMutableBufferPointer<Bool>
+    /// Per row, the sum and the sum of squares of its active columns: a row of
+    /// degree one names its column by the sum, a row of degree two its pair by
+    /// both (a + b and a² + b²), without scanning the row.
+    private let activeSum: UnsafeMutableBufferPointer<Int64>
+    private let activeSquares: UnsafeMutableBufferPointer<Int64>
+    /// 0 active, 1 solved, 2 inactive.
+    private let state: UnsafeMutableBufferPointer<UInt8>
     // Rows bucketed by current degree in doubly linked lists.
-    private var head: [Int32]
-    private var next: [Int32]
-    private var previous: [Int32]
+    private var head: UnsafeMutableBufferPointer<Int32>
+    private let next: UnsafeMutableBufferPointer<Int32>
+    private let previous: UnsafeMutableBufferPointer<Int32>
     // Union-find over columns for the degree-two component rule.
-    private var parent: [Int32]
-    private var componentSize: [Int32]
-    private var stamp: [Int32]
+    private let parent: UnsafeMutableBufferPointer<Int32>
+    private let componentSize: UnsafeMutableBufferPointer<Int32>
+    private let stamp: UnsafeMutableBufferPointer<Int32>
     private var currentStamp: Int32 = 0
     private var result = PeelingResult()
 
@@ -51,46 +65,82 @@ struct InactivationPeeling {
 
     /// Runs phase 1. Columns at and after `firstInactiveColumn` (the PI columns) start inactive.
     static func run(_ graph: ConstraintGraph, firstInactiveColumn: Int) -> PeelingResult {
-        var peeling = InactivationPeeling(graph: graph, firstInactiveColumn: firstInactiveColumn)
+        let peeling = InactivationPeeling(graph: graph, firstInactiveColumn: firstInactiveColumn)
         peeling.peel(activeColumns: firstInactiveColumn)
         return peeling.result
     }
 
+    private static func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+        buffer.initialize(repeating: value)
+        return buffer
+    }
+
+    private static func copy(_ array: [Int32]) -> UnsafeMutableBufferPointer<Int32> {
+        let buffer = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(array.count, 1))
+        _ = buffer.initialize(from: array)
+        return buffer
+    }
+
     private init(graph: ConstraintGraph, firstInactiveColumn: Int) {
         self.graph = graph
-        let rowCount = graph.rowCount
-        degree = [Int32](repeating: 0, count: rowCount)
-        originalDegree = [Int32](repeating: 0, count: rowCount)
-        chosen = [Bool](repeating: false, count: rowCount)
-        state = [UInt8](repeating: Self.active, count: graph.columnCount)
-        next = [Int32](repeating: -1, count: rowCount)
-        previous = [Int32](repeating: -1, count: rowCount)
-        parent = [Int32](repeating: 0, count: graph.columnCount)
-        componentSize = [Int32](repeating: 0, count: graph.columnCount)
-        stamp = [Int32](repeating: 0, count: graph.columnCount)
-        result.columnRole = [Int32](repeating: 0, count: graph.columnCount)
-        head = []
-        for c in firstInactiveColumn..<graph.columnCount { markInactive(c) }
+        rowCount = graph.rowCount
+        columnCount = graph.columnCount
+        rowStart = Self.copy(graph.rowStart)
+        columns = Self.copy(graph.columns)
+        columnStart = Self.copy(graph.columnStart)
+        rows = Self.copy(graph.rows)
+        degree = Self.buffer(rowCount, 0)
+        originalDegree = Self.buffer(rowCount, 0)
+        chosen = Self.buffer(rowCount, false)
+        activeSum = Self.buffer(rowCount, 0)
+        activeSquares = Self.buffer(rowCount, 0)
+        state = Self.buffer(columnCount, Self.active)
+        next = Self.buffer(rowCount, -1)
+        previous = Self.buffer(rowCount, -1)
+        parent = Self.buffer(columnCount, 0)
+        componentSize = Self.buffer(columnCount, 0)
+        stamp = Self.buffer(columnCount, 0)
+        head = Self.buffer(1, -1)
+        result.columnRole = [Int32](repeating: 0, count: columnCount)
+        result.pivotRows.reserveCapacity(rowCount)
+        result.pivotColumns.reserveCapacity(rowCount)
+        for c in firstInactiveColumn..<columnCount { markInactive(c) }
         var maxDegree: Int32 = 1
         for r in 0..<rowCount {
             var count: Int32 = 0
-            for k in graph.rowRange(r) where Int(graph.columns[k]) < firstInactiveColumn { count += 1 }
+            for k in Int(rowStart[r])..<Int(rowStart[r + 1]) where Int(columns[k]) < firstInactiveColumn {
+                count += 1
+                let c = Int64(columns[k])
+                activeSum[r] += c
+                activeSquares[r] += c * c
+            }
             degree[r] = count
-            originalDegree[r] = Int32(graph.rowRange(r).count)
+            originalDegree[r] = rowStart[r + 1] - rowStart[r]
             maxDegree = max(maxDegree, count)
         }
-        head = [Int32](repeating: -1, count: Int(maxDegree) + 1)
+        head.deallocate()
+        head = Self.buffer(Int(maxDegree) + 1, -1)
         for r in stride(from: rowCount - 1, through: 0, by: -1) { link(r) }
     }
 
-    private mutating func markInactive(_ c: Int) {
+    deinit {
+        for buffer in [rowStart, columns, columnStart, rows, degree, originalDegree, next, previous, parent,
+                       componentSize, stamp, head] { buffer.deallocate() }
+        chosen.deallocate()
+        state.deallocate()
+        activeSum.deallocate()
+        activeSquares.deallocate()
+    }
+
+    private func markInactive(_ c: Int) {
         state[c] = Self.inactive
         result.columnRole[c] = -1 - Int32(result.inactiveColumns.count)
         result.inactiveColumns.append(Int32(c))
     }
 
     @inline(__always)
-    private mutating func link(_ r: Int) {
+    private func link(_ r: Int) {
         let d = Int(degree[r])
         let first = head[d]
         next[r] = first
@@ -100,33 +150,28 @@ struct InactivationPeeling {
     }
 
     @inline(__always)
-    private mutating func unlink(_ r: Int) {
+    private func unlink(_ r: Int) {
         let before = previous[r], after = next[r]
         if before >= 0 { next[Int(before)] = after } else { head[Int(degree[r])] = after }
         if after >= 0 { previous[Int(after)] = before }
     }
 
     /// Takes column c out of V: every unchosen row containing it loses one degree.
-    private mutating func leaveV(_ c: Int) {
-        for k in graph.columnRange(c) {
-            let r = Int(graph.rows[k])
+    @inline(__always)
+    private func leaveV(_ c: Int) {
+        let column = Int64(c)
+        for k in Int(columnStart[c])..<Int(columnStart[c + 1]) {
+            let r = Int(rows[k])
             if chosen[r] { continue }
             unlink(r)
             degree[r] -= 1
             link(r)
+            activeSum[r] -= column
+            activeSquares[r] -= column * column
         }
     }
 
-    private func activeColumns(of r: Int) -> [Int] {
-        var found: [Int] = []
-        for k in graph.rowRange(r) {
-            let c = Int(graph.columns[k])
-            if state[c] == Self.active { found.append(c) }
-        }
-        return found
-    }
-
-    private mutating func peel(activeColumns activeCount: Int) {
+    private func peel(activeColumns activeCount: Int) {
         var remaining = activeCount
         while remaining > 0 {
             var row: Int
@@ -137,31 +182,35 @@ struct InactivationPeeling {
                 while d < head.count && head[d] < 0 { d += 1 }
                 if d == head.count {
                     // No row reaches the active columns: leave them all to phase 2.
-                    for c in 0..<state.count where state[c] == Self.active { markInactive(c) }
+                    for c in 0..<columnCount where state[c] == Self.active { markInactive(c) }
                     break
                 }
                 row = d == 2 ? rowInLargestComponent() : rowOfLeastOriginalDegree(d)
             }
-            let columns = activeColumns(of: row)
             unlink(row)
             chosen[row] = true
-            // Solve the first column, inactivate the rest.
-            for c in columns.dropFirst() {
-                markInactive(c)
-                leaveV(c)
-            }
-            let pivot = columns[0]
+            // Solve one active column, inactivate the others.
+            let rowDegree = Int(degree[row])
+            let pivot = rowDegree == 1 ? Int(activeSum[row]) : rowDegree == 2 ? activePair(of: row).0 : firstActiveColumn(of: row)
             state[pivot] = Self.solved
+            if rowDegree > 1 {
+                for k in Int(rowStart[row])..<Int(rowStart[row + 1]) {
+                    let c = Int(columns[k])
+                    guard state[c] == Self.active else { continue }
+                    markInactive(c)
+                    leaveV(c)
+                }
+            }
             result.columnRole[pivot] = Int32(result.pivotRows.count)
             result.pivotRows.append(Int32(row))
             result.pivotColumns.append(Int32(pivot))
             leaveV(pivot)
-            remaining -= columns.count
+            remaining -= rowDegree
         }
-        for r in 0..<graph.rowCount where !chosen[r] { result.lowerRows.append(Int32(r)) }
+        for r in 0..<rowCount where !chosen[r] { result.lowerRows.append(Int32(r)) }
     }
 
-    private mutating func rowOfLeastOriginalDegree(_ d: Int) -> Int {
+    private func rowOfLeastOriginalDegree(_ d: Int) -> Int {
         var best = Int(head[d])
         var r = best
         while r >= 0 {
@@ -172,7 +221,7 @@ struct InactivationPeeling {
     }
 
     @inline(__always)
-    private mutating func find(_ c: Int) -> Int {
+    private func find(_ c: Int) -> Int {
         if stamp[c] != currentStamp {
             stamp[c] = currentStamp
             parent[c] = Int32(c)
@@ -190,14 +239,40 @@ struct InactivationPeeling {
         return root
     }
 
-    private mutating func rowInLargestComponent() -> Int {
+    /// The first active column of row r, by scanning it.
+    private func firstActiveColumn(of r: Int) -> Int {
+        for k in Int(rowStart[r])..<Int(rowStart[r + 1]) where state[Int(columns[k])] == Self.active {
+            return Int(columns[k])
+        }
+        return -1
+    }
+
+    /// The two active columns of a degree-two row: from a + b = s and
+    /// a² + b² = q, (b - a)² = 2q - s².
+    @inline(__always)
+    private func activePair(of r: Int) -> (Int, Int) {
+        let s = activeSum[r], q = activeSquares[r]
+        let difference = Self.squareRoot(2 * q - s * s)
+        return (Int((s - difference) / 2), Int((s + difference) / 2))
+    }
+
+    /// ⌊√n⌋ for the perfect squares this is given, exact beyond Double's 53 bits.
+    @inline(__always)
+    private static func squareRoot(_ n: Int64) -> Int64 {
+        var root = Int64(Double(n).squareRoot())
+        while root * root > n { root -= 1 }
+        while (root + 1) * (root + 1) <= n { root += 1 }
+        return root
+    }
+
+    private func rowInLargestComponent() -> Int {
         currentStamp += 1
         var bestRoot = -1
         var bestSize: Int32 = 0
         var r = Int(head[2])
         while r >= 0 {
-            let pair = activeColumns(of: r)
-            var x = find(pair[0]), y = find(pair[1])
+            let (a, b) = activePair(of: r)
+            var x = find(a), y = find(b)
             if x != y {
                 if componentSize[x] < componentSize[y] { swap(&x, &y) }
                 parent[y] = Int32(x)
@@ -211,7 +286,7 @@ struct InactivationPeeling {
         }
         r = Int(head[2])
         while r >= 0 {
-            if find(activeColumns(of: r)[0]) == bestRoot { return r }
+            if find(activePair(of: r).0) == bestRoot { return r }
             r = Int(next[r])
         }
         return Int(head[2])

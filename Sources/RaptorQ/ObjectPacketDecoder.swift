@@ -35,6 +35,7 @@ public final class ObjectPacketDecoder {
             throw .invalidPacket("source block \(z) does not exist (the object has \(esis.count))")
         }
         if decoded[z] || !seen[z].insert(id.esi).inserted { return isComplete ? object : nil }
+        if symbolData[z].isEmpty { symbolData[z].reserveCapacity((decoder.layout.sourceSymbols(inBlock: z) + 2) * t) }
         symbolData[z].append(contentsOf: packet[PayloadID.encodedSize...])
         esis[z].append(id.esi)
         if esis[z].count >= decoder.layout.sourceSymbols(inBlock: z) { tryBlock(z) }

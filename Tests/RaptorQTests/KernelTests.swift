@@ -105,6 +105,22 @@ import Testing
         }
     }
 
+    @Test func bitsAddAsBytesOnEveryPath() {
+        var random = TestRandom(seed: 5)
+        for path in Self.supportedPaths {
+            for bits in [1, 63, 64, 65, 200, 508, 1024] {
+                let words = (0..<((bits + 63) / 64)).map { _ in random.next() }
+                let start = random.bytes(bits)
+                var result = start
+                result.withUnsafeMutableBufferPointer { d in
+                    words.withUnsafeBufferPointer { bf_xor_bits_as_bytes_on(path, d.baseAddress, $0.baseAddress, bits) }
+                }
+                let expected = (0..<bits).map { start[$0] ^ UInt8(truncatingIfNeeded: words[$0 / 64] >> UInt64($0 % 64) & 1) }
+                #expect(result == expected, "path \(path) bits \(bits)")
+            }
+        }
+    }
+
     @Test func stripedProgramEqualsUnstriped() {
         // A program touching every operation kind, run in one stripe and in odd stripes.
         var builder = SymbolProgramBuilder(fixedSlots: 6)

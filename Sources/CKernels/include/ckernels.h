@@ -54,6 +54,7 @@ void bf_gf256_scale_xor_on(int path, void *dst, const void *src, uint8_t c, size
 /* dst[i] ^= bit i of `bits` (LSB first within each 64-bit word), for i < nbits:
  * adds a GF(2) row to a GF(256) row. */
 void bf_xor_bits_as_bytes(uint8_t *dst, const uint64_t *bits, size_t nbits);
+void bf_xor_bits_as_bytes_on(int path, uint8_t *dst, const uint64_t *bits, size_t nbits);
 
 /*
  * A straight-line program of symbol operations, produced by the RaptorQ solver
