@@ -3,6 +3,7 @@
 #include "kernels_internal.h"
 
 uint8_t bf_nibble_tables[256][32];
+uint64_t bf_affine_matrices[256];
 bf_kernel_set bf_kernel_sets[BF_PATH_COUNT];
 const bf_kernel_set *bf_active_kernels;
 
@@ -29,6 +30,7 @@ static void detect_paths(void) {
     supported[BF_PATH_AVX2] = supported[BF_PATH_SSSE3] && __builtin_cpu_supports("avx2");
     supported[BF_PATH_AVX512] = supported[BF_PATH_AVX2] && __builtin_cpu_supports("avx512f")
         && __builtin_cpu_supports("avx512bw");
+    supported[BF_PATH_AVX512_GFNI] = supported[BF_PATH_AVX512] && __builtin_cpu_supports("gfni");
 #endif
 }
 
@@ -39,12 +41,28 @@ static void initialize(void) {
             bf_nibble_tables[c][16 + x] = slow_multiply((uint8_t)c, (uint8_t)(x << 4));
         }
     }
+    /* Row i of the matrix (byte 7 - i) holds bit i of c * 2^j at bit j. */
+    for (int c = 0; c < 256; c++) {
+        uint64_t matrix = 0;
+        for (int i = 0; i < 8; i++) {
+            unsigned row = 0;
+            for (int j = 0; j < 8; j++) {
+                if (slow_multiply((uint8_t)c, (uint8_t)(1u << j)) & (1u << i)) row |= 1u << j;
+            }
+            matrix |= (uint64_t)row << (8 * (7 - i));
+        }
+        bf_affine_matrices[c] = matrix;
+    }
     detect_paths();
     for (int path = 0; path < BF_PATH_COUNT; path++) bf_scalar_fill(&bf_kernel_sets[path]);
 #if defined(__x86_64__) || defined(_M_X64)
     if (supported[BF_PATH_SSSE3]) bf_ssse3_fill(&bf_kernel_sets[BF_PATH_SSSE3]);
     if (supported[BF_PATH_AVX2]) bf_avx2_fill(&bf_kernel_sets[BF_PATH_AVX2]);
     if (supported[BF_PATH_AVX512]) bf_avx512_fill(&bf_kernel_sets[BF_PATH_AVX512]);
+    if (supported[BF_PATH_AVX512_GFNI]) {
+        bf_kernel_sets[BF_PATH_AVX512_GFNI] = bf_kernel_sets[BF_PATH_AVX512];
+        bf_gfni_fill(&bf_kernel_sets[BF_PATH_AVX512_GFNI]);
+    }
 #endif
     active_path = BF_PATH_SCALAR;
     for (int path = 0; path < BF_PATH_COUNT; path++) {
@@ -71,6 +89,7 @@ const char *bf_kernel_path_name(int path) {
     case BF_PATH_SSSE3: return "ssse3";
     case BF_PATH_AVX2: return "avx2";
     case BF_PATH_AVX512: return "avx512bw";
+    case BF_PATH_AVX512_GFNI: return "avx512bw+gfni";
     default: return "?";
     }
 }

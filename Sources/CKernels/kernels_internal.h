@@ -4,6 +4,8 @@
 
 /* For each coefficient c: 16 products c * x (x = 0..15), then 16 products c * (x << 4). */
 extern uint8_t bf_nibble_tables[256][32];
+/* For each coefficient c: the 8x8 bit matrix of x -> c * x in gf2p8affineqb's layout. */
+extern uint64_t bf_affine_matrices[256];
 /* Fills the tables and picks the dispatch path; safe to call many times. */
 void bf_kernels_init(void);
 
@@ -41,5 +43,6 @@ void bf_scalar_tail_mul_sum(uint8_t *dst, const uint8_t *const *sources, const u
 void bf_ssse3_fill(bf_kernel_set *set);
 void bf_avx2_fill(bf_kernel_set *set);
 void bf_avx512_fill(bf_kernel_set *set);
+void bf_gfni_fill(bf_kernel_set *set);
 #endif
 #endif

@@ -37,24 +37,28 @@ public final class BlockEncoder: @unchecked Sendable {
         let k = (source.count + symbolSize - 1) / symbolSize
         let parameters = try CodeParameters(sourceSymbols: k)
         let plan = EncodingPlan.shared(for: parameters)
-        let intermediate = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: parameters.intermediateSymbols * symbolSize, alignment: 64)
+        let intermediate = BufferPool.shared.take(byteCount: parameters.intermediateSymbols * symbolSize)
         run(plan, source: source, symbolSize: symbolSize, into: intermediate)
         return (parameters, intermediate)
     }
 
-    deinit { intermediate.deallocate() }
+    deinit { BufferPool.shared.give(intermediate) }
 
     /// K: source symbols in the block.
     public var sourceSymbolCount: Int { parameters.sourceSymbols }
 
     /// Bytes this encoder keeps alive (its intermediate symbols).
-    public var memoryFootprint: Int { intermediate.count }
+    public var memoryFootprint: Int { parameters.intermediateSymbols * symbolSize }
 
     /// Bytes an encoder for `sourceSymbols` symbols of `symbolSize` bytes keeps alive.
     public static func memoryFootprint(sourceSymbols: Int, symbolSize: Int) throws(RaptorQError) -> Int {
         try CodeParameters(sourceSymbols: sourceSymbols).intermediateSymbols * symbolSize
     }
+
+    /// Encoding plans (one per block size K, a few hundred kilobytes for K = 256)
+    /// are cached and shared by all encoders, since a torrent's pieces mostly
+    /// have one size; this drops them.
+    public static func discardCachedPlans() { EncodingPlan.discardCached() }
 
     /// Writes the T bytes of encoding symbol `esi` into `buffer` (at least T bytes).
     public func encode(esi: UInt32, into buffer: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
@@ -99,8 +103,8 @@ public final class BlockEncoder: @unchecked Sendable {
                             into intermediate: UnsafeMutableRawBufferPointer) {
         let k = plan.parameters.sourceSymbols
         // Scratch symbols, then a zero-padded copy of a short last source symbol.
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: (plan.scratchSlots + 1) * symbolSize, alignment: 64)
-        defer { scratch.deallocate() }
+        let scratch = BufferPool.shared.take(byteCount: (plan.scratchSlots + 1) * symbolSize)
+        defer { BufferPool.shared.give(scratch) }
         let scratchBase = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let paddedLast = scratchBase + plan.scratchSlots * symbolSize
         let lastStart = (k - 1) * symbolSize

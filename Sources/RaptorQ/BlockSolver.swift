@@ -67,16 +67,16 @@ struct BlockSolver {
         else { return nil }
         var marks: [Int] = [0]
         computeKnownParts()
-        marks.append(builder.ops.count)
+        marks.append(builder.sourceCount)
         var lower = LowerSystem(inactiveCount: peeling.inactiveCount)
         addLowerBinaryRows(to: &lower)
-        marks.append(builder.ops.count)
+        marks.append(builder.sourceCount)
         addHDPCRows(to: &lower)
-        marks.append(builder.ops.count)
+        marks.append(builder.sourceCount)
         guard let inactiveSlots = lower.solve(builder: &builder) else { return nil }
-        marks.append(builder.ops.count)
+        marks.append(builder.sourceCount)
         finishSolvedSymbols(inactiveSlots: inactiveSlots)
-        marks.append(builder.ops.count)
+        marks.append(builder.sourceCount)
         debugPhases(marks, u: peeling.inactiveCount, i: peeling.pivotRows.count, lower: lower.binary.rowCount)
         return placeInactiveSymbols(inactiveSlots: inactiveSlots)
     }

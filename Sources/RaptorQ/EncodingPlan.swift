@@ -49,6 +49,14 @@ struct EncodingPlan: Sendable {
     nonisolated(unsafe) private static var order: [Int] = []
     private static let cacheLimit = 16
 
+    /// Empties the shared cache.
+    static func discardCached() {
+        lock.withLock {
+            cache.removeAll()
+            order.removeAll()
+        }
+    }
+
     /// The plan for blocks of `parameters.sourceSymbols` symbols, from a small shared cache.
     static func shared(for parameters: CodeParameters) -> EncodingPlan {
         let k = parameters.sourceSymbols

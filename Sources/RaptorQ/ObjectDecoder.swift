@@ -50,8 +50,8 @@ public struct ObjectDecoder: Sendable {
             throw .notEnoughSymbols("the \(distinct.count) symbols of block \(z) do not determine it; more are needed")
         }
         let maxSubSymbol = layout.subSymbolSizes.max() ?? oti.symbolSize
-        let work = UnsafeMutableRawBufferPointer.allocate(byteCount: plan.workSymbols * maxSubSymbol, alignment: 64)
-        defer { work.deallocate() }
+        let work = BufferPool.shared.take(byteCount: plan.workSymbols * maxSubSymbol)
+        defer { BufferPool.shared.give(work) }
         let workBase = work.baseAddress!.assumingMemoryBound(to: UInt8.self)
         for j in layout.subSymbolSizes.indices {
             let size = layout.subSymbolSizes[j]

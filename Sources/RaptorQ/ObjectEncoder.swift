@@ -48,9 +48,8 @@ public struct ObjectEncoder: Sendable {
         let plan = EncodingPlan.shared(for: parameters)
         let block = BlockBytes(layout: layout, block: z, object: object)
         let maxSubSymbol = layout.subSymbolSizes.max() ?? oti.symbolSize
-        let work = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: (parameters.intermediateSymbols + plan.scratchSlots) * maxSubSymbol, alignment: 64)
-        defer { work.deallocate() }
+        let work = BufferPool.shared.take(byteCount: (parameters.intermediateSymbols + plan.scratchSlots) * maxSubSymbol)
+        defer { BufferPool.shared.give(work) }
         let workBase = work.baseAddress!.assumingMemoryBound(to: UInt8.self)
         for j in layout.subSymbolSizes.indices {
             let size = layout.subSymbolSizes[j]

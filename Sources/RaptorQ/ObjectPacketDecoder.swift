@@ -17,7 +17,8 @@ public final class ObjectPacketDecoder {
         esis = Array(repeating: [], count: blocks)
         seen = Array(repeating: [], count: blocks)
         decoded = Array(repeating: false, count: blocks)
-        object = [UInt8](repeating: 0, count: Int(oti.transferLength))
+        // Every byte is written by the block decodes before the object is handed out.
+        object = [UInt8](unsafeUninitializedCapacity: Int(oti.transferLength)) { _, count in count = Int(oti.transferLength) }
     }
 
     public var isComplete: Bool { !decoded.contains(false) }

@@ -1,5 +1,6 @@
 /// Symbol-sized buffers in one allocation that grows by doubling: the received
-/// symbols of a decoder, or a solver's working symbols. Owned by one object.
+/// symbols of a decoder, or a solver's working symbols. Owned by one object;
+/// the memory comes from and goes back to the shared `BufferPool`.
 struct SymbolArena {
     let symbolSize: Int
     private(set) var capacity: Int
@@ -7,23 +8,23 @@ struct SymbolArena {
 
     init(symbolSize: Int, capacity: Int) {
         self.symbolSize = symbolSize
-        self.capacity = max(1, capacity)
-        storage = .allocate(byteCount: self.capacity * symbolSize, alignment: 64)
+        storage = BufferPool.shared.take(byteCount: max(1, capacity) * symbolSize)
+        self.capacity = storage.count / symbolSize
     }
 
-    func deallocate() { storage.deallocate() }
+    func deallocate() { BufferPool.shared.give(storage) }
 
     /// Makes room for at least `count` symbols, keeping the first `keeping`.
     mutating func reserve(_ count: Int, keeping: Int) {
         guard count > capacity else { return }
         let newCapacity = max(count, capacity * 2)
-        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: newCapacity * symbolSize, alignment: 64)
+        let bigger = BufferPool.shared.take(byteCount: newCapacity * symbolSize)
         if keeping > 0 {
             bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[0..<(keeping * symbolSize)]))
         }
-        storage.deallocate()
+        BufferPool.shared.give(storage)
         storage = bigger
-        capacity = newCapacity
+        capacity = bigger.count / symbolSize
     }
 
     @inline(__always)

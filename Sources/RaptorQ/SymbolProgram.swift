@@ -51,28 +51,49 @@ struct SymbolProgram: Sendable {
     /// Drops operations whose results nothing reads later and that do not write
     /// one of the `live` slots (alive at the end).
     func removingDeadOperations(live: some Sequence<Int>) -> SymbolProgram {
+        let sum = UInt8(BF_OP_SUM), mulSum = UInt8(BF_OP_MULSUM)
         var isLive = [Bool](repeating: false, count: slotCount)
         for slot in live { isLive[slot] = true }
         var keep = [Bool](repeating: false, count: ops.count)
-        for index in stride(from: ops.count - 1, through: 0, by: -1) {
-            let op = ops[index]
-            let dst = Int(op.dst)
-            guard isLive[dst] else { continue }
-            keep[index] = true
-            let kind = Int32(op.kind)
-            if kind == Int32(BF_OP_SUM) || kind == Int32(BF_OP_MULSUM) { isLive[dst] = false }
-            for s in Int(op.first)..<Int(op.first + op.count) { isLive[Int(sources[s])] = true }
+        var keptOps = 0, keptSources = 0
+        ops.withUnsafeBufferPointer { ops in
+            sources.withUnsafeBufferPointer { sources in
+                isLive.withUnsafeMutableBufferPointer { isLive in
+                    for index in stride(from: ops.count - 1, through: 0, by: -1) {
+                        let op = ops[index]
+                        let dst = Int(op.dst)
+                        guard isLive[dst] else { continue }
+                        keep[index] = true
+                        keptOps += 1
+                        keptSources += Int(op.count)
+                        if op.kind == sum || op.kind == mulSum { isLive[dst] = false }
+                        for s in Int(op.first)..<Int(op.first + op.count) { isLive[Int(sources[s])] = true }
+                    }
+                }
+            }
         }
-        var result = SymbolProgram(ops: [], sources: [], coefficients: [], slotCount: slotCount)
-        for index in ops.indices where keep[index] {
-            var op = ops[index]
-            let range = Int(op.first)..<Int(op.first + op.count)
-            op.first = UInt32(result.sources.count)
-            result.sources.append(contentsOf: sources[range])
-            result.coefficients.append(contentsOf: coefficients[range])
-            result.ops.append(op)
+        if keptOps == ops.count { return self }
+        var newOps = [bf_symbol_op](), newSources = [UInt32](), newCoefficients = [UInt8]()
+        newOps.reserveCapacity(keptOps)
+        newSources.reserveCapacity(keptSources)
+        newCoefficients.reserveCapacity(keptSources)
+        ops.withUnsafeBufferPointer { ops in
+            sources.withUnsafeBufferPointer { sources in
+                coefficients.withUnsafeBufferPointer { coefficients in
+                    for index in 0..<ops.count where keep[index] {
+                        var op = ops[index]
+                        let first = Int(op.first)
+                        op.first = UInt32(newSources.count)
+                        for s in first..<(first + Int(op.count)) {
+                            newSources.append(sources[s])
+                            newCoefficients.append(coefficients[s])
+                        }
+                        newOps.append(op)
+                    }
+                }
+            }
         }
-        return result
+        return SymbolProgram(ops: newOps, sources: newSources, coefficients: newCoefficients, slotCount: slotCount)
     }
 }
 
@@ -85,6 +106,8 @@ struct SymbolProgramBuilder {
     private(set) var slotCount: Int
 
     init(fixedSlots: Int) { slotCount = fixedSlots }
+
+    var sourceCount: Int { sources.count }
 
     /// A new temporary slot.
     mutating func newSlot() -> Int32 {

@@ -29,16 +29,25 @@ struct RaptorQBench: ParsableCommand {
     @Option(help: "Timed runs (trials for `failures`).")
     var runs = 5
 
+    @Flag(help: "Encode without the shared per-K encoding plan cache (plan every time).")
+    var coldPlan = false
+
     func run() throws {
         switch kind {
         case "piece-encode":
             let piece = try PieceCase(k: size)
-            try report(bytes: size * PieceCase.symbolSize) { _ in try piece.encode() }
+            try report(bytes: size * PieceCase.symbolSize) { _ in
+                if coldPlan { BlockEncoder.discardCachedPlans() }
+                try piece.encode()
+            }
         case "piece-decode": try report(bytes: size * PieceCase.symbolSize, PieceCase(k: size).decodeWithLoss)
         case "piece-repair": try report(bytes: size * PieceCase.symbolSize, PieceCase(k: size).decodeRepairOnly)
         case "object-encode":
             let object = try ObjectCase(size: size)
-            try report(bytes: size) { _ in try object.encode() }
+            try report(bytes: size) { _ in
+                if coldPlan { BlockEncoder.discardCachedPlans() }
+                try object.encode()
+            }
         case "object-decode": try report(bytes: size, ObjectCase(size: size).decodeWithLoss)
         case "failures": try FailureStatistics(k: size, trials: runs).run()
         default: throw ValidationError("unknown case \(kind)")
@@ -49,14 +58,25 @@ struct RaptorQBench: ParsableCommand {
     /// encoding plan), then `runs` timed times without the check.
     private func report(bytes: Int, _ body: (_ check: Bool) throws -> Void) throws {
         try body(true)
-        var seconds: [Double] = []
+        var seconds: [Double] = [], cpuSeconds: [Double] = []
         for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = Self.threadCPUTime()
             try body(false)
+            cpuSeconds.append(Self.threadCPUTime() - cpuStart)
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let json = seconds.map { String(format: "%.6f", $0) }.joined(separator: ",")
-        print("{\"case\":\"\(kind)\",\"size\":\(size),\"bytes\":\(bytes),\"seconds\":[\(json)]}")
+        let cpuJSON = cpuSeconds.map { String(format: "%.6f", $0) }.joined(separator: ",")
+        print("{\"case\":\"\(kind)\",\"size\":\(size),\"bytes\":\(bytes),\"seconds\":[\(json)],\"cpu_seconds\":[\(cpuJSON)]}")
+    }
+
+    /// CPU time of this thread: unlike wall time, not inflated while other
+    /// processes have the core (this machine is shared).
+    static func threadCPUTime() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
 

@@ -11,6 +11,9 @@ struct PieceCase {
     let lossyPackets: [(UInt32, [UInt8])]
     /// Repair symbols only.
     let repairPackets: [(UInt32, [UInt8])]
+    /// The piece buffer decodes write into, reused from run to run as the
+    /// swarm reuses its piece buffers.
+    let output: UnsafeMutableRawBufferPointer
 
     init(k: Int) throws {
         self.k = k
@@ -23,6 +26,8 @@ struct PieceCase {
         for r in 0..<repairCount { lossy.append((UInt32(k + r), try encoder.symbol(esi: UInt32(k + r)))) }
         lossyPackets = lossy
         repairPackets = try (0..<(k + repairCount)).map { r in (UInt32(k + r), try encoder.symbol(esi: UInt32(k + r))) }
+        output = .allocate(byteCount: k * Self.symbolSize, alignment: 64)
+        output.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
     func encode() throws {
@@ -39,14 +44,14 @@ struct PieceCase {
     func decodeWithLoss(check: Bool) throws { try decode(lossyPackets, check: check) }
     func decodeRepairOnly(check: Bool) throws { try decode(repairPackets, check: check) }
 
-    /// Adds symbols one by one and decodes as soon as there are K, like raptorq's decoder.
+    /// Adds symbols one by one and decodes as soon as there are K, like raptorq's
+    /// decoder; source symbols are copied straight into the piece buffer (the
+    /// swarm's in-place mode).
     private func decode(_ packets: [(UInt32, [UInt8])], check: Bool) throws {
-        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: Self.symbolSize)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: k * Self.symbolSize, alignment: 64)
-        defer { output.deallocate() }
+        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: Self.symbolSize, decodingInPlace: output)
         for (esi, symbol) in packets {
             try decoder.add(esi: esi, symbol: symbol)
-            guard decoder.hasEnoughSymbols, (try? decoder.decode(into: output)) != nil else { continue }
+            guard decoder.hasEnoughSymbols, (try? decoder.decode()) != nil else { continue }
             if check, !data.elementsEqual(output) { throw BenchFailure("piece K=\(k) decoded wrong") }
             return
         }

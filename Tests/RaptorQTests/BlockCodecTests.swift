@@ -148,3 +148,40 @@ import Testing
         }
     }
 }
+
+/// The in-place mode the swarm uses: source symbols live in the piece buffer.
+@Suite struct InPlaceDecodingTests {
+    @Test func fillsInTheMissingSymbolsOfTheBlockBuffer() throws {
+        let k = 40, t = 64
+        let length = k * t - 10 // a short last piece
+        let data = BlockCodecTests.source(length, seed: 30)
+        let encoder = try BlockEncoder(source: data, symbolSize: t)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0xEE)
+        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: t, decodingInPlace: buffer)
+        // Source symbols 0..<30 arrive: some through add, some written by the caller.
+        for i in 0..<30 {
+            if i % 2 == 0 {
+                try decoder.add(esi: UInt32(i), symbol: try encoder.symbol(esi: UInt32(i)))
+            } else {
+                let symbol = try encoder.symbol(esi: UInt32(i))
+                symbol.withUnsafeBytes { (buffer.baseAddress! + i * t).copyMemory(from: $0.baseAddress!, byteCount: t) }
+                try decoder.addSourceSymbolInPlace(esi: UInt32(i))
+            }
+        }
+        // The last (short) source symbol, and repair symbols for the 9 others.
+        try decoder.add(esi: UInt32(k - 1), symbol: try encoder.symbol(esi: UInt32(k - 1)))
+        for r in 0..<11 { try decoder.add(esi: UInt32(k + r), symbol: try encoder.symbol(esi: UInt32(k + r))) }
+        try decoder.decode()
+        #expect(Array(buffer) == data)
+
+        // Leaving out symbols that live in the buffer needs another output buffer.
+        #expect(throws: RaptorQError.self) { try decoder.decode(into: buffer, using: { $0 != 4 }) }
+        var other = [UInt8](repeating: 0, count: length)
+        try other.withUnsafeMutableBytes { try decoder.decode(into: $0, using: { $0 != 4 }) }
+        #expect(other == data)
+        #expect(throws: RaptorQError.self) { try BlockDecoder(sourceSymbolCount: k, symbolSize: t).addSourceSymbolInPlace(esi: 1) }
+        #expect(throws: RaptorQError.self) { try decoder.addSourceSymbolInPlace(esi: UInt32(k)) }
+    }
+}

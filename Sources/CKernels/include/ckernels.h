@@ -9,6 +9,7 @@
  * tables, one per nibble). The fastest path the CPU supports is chosen once at
  * run time; the `_on` variants run one chosen path, so tests can prove that all
  * paths give identical bytes. Lengths need not be multiples of anything.
+ * (A fifth path adds GFNI to AVX-512 for the GF(256) products.)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,20 +18,23 @@
 extern "C" {
 #endif
 
-/* Kernel implementations, slowest first. */
+/* Kernel implementations, slowest first. The last is AVX-512 with GFNI, whose
+ * gf2p8affineqb multiplies 64 bytes by a constant in one instruction (any
+ * field polynomial is a GF(2)-linear map, so an 8x8 bit matrix). */
 enum {
     BF_PATH_SCALAR = 0,
     BF_PATH_SSSE3 = 1,
     BF_PATH_AVX2 = 2,
     BF_PATH_AVX512 = 3,
-    BF_PATH_COUNT = 4
+    BF_PATH_AVX512_GFNI = 4,
+    BF_PATH_COUNT = 5
 };
 
 /* 1 if this CPU (and build) can run `path`. */
 int bf_kernel_path_supported(int path);
 /* The path the dispatching kernels use. */
 int bf_kernel_active_path(void);
-/* "scalar", "ssse3", "avx2", "avx512bw"; "?" for an unknown path. */
+/* "scalar", "ssse3", "avx2", "avx512bw", "avx512bw+gfni"; "?" for an unknown path. */
 const char *bf_kernel_path_name(int path);
 
 /* dst ^= src */
