@@ -1,8 +1,12 @@
 /// Phase 2 (§5.4.2.3): the rows left after peeling, as equations over the u
-/// inactive symbols only. Binary rows are bit vectors and are eliminated first
-/// with XORs alone (Gauss–Jordan); the columns no binary row can solve are then
-/// solved with the HDPC rows (and any binary rows left over) in GF(256).
-/// Every row operation is mirrored on the rows' symbols through the builder.
+/// inactive symbols only. The elimination runs in the matrix domain; every
+/// solved symbol is then written once, as a sum over the rows' original
+/// right-hand sides, instead of mirroring each row operation on symbols.
+///
+/// Binary rows are eliminated first (Gauss–Jordan over GF(2), tracking which
+/// original rows each row has become the sum of). The columns no binary row
+/// can solve are solved in GF(256) with the HDPC rows (and binary rows left
+/// over), by inverting that small system.
 struct LowerSystem {
     let inactiveCount: Int
     var binary: BitRows
@@ -28,11 +32,14 @@ struct LowerSystem {
     mutating func solve(builder: inout SymbolProgramBuilder) -> [Int32]? {
         let u = inactiveCount
         let binaryCount = binary.rowCount
+        // combination[r]: the original binary rows that row r is now the sum of.
+        var combination = BitRows(rows: binaryCount, bits: binaryCount)
+        for r in 0..<binaryCount { combination.flip(r, r) }
         var pivotOfColumn = [Int](repeating: -1, count: u)
         var isPivot = [Bool](repeating: false, count: binaryCount)
         var deferred: [Int] = []
 
-        // Binary Gauss–Jordan.
+        // Binary Gauss–Jordan, in the matrix domain only.
         for column in 0..<u {
             var pivot = -1
             for r in 0..<binaryCount where !isPivot[r] && binary.bit(r, column) {
@@ -47,81 +54,97 @@ struct LowerSystem {
             pivotOfColumn[column] = pivot
             for r in 0..<binaryCount where r != pivot && binary.bit(r, column) {
                 binary.add(pivot, into: r)
-                builder.xor(binarySlots[r], binarySlots[pivot])
+                combination.add(pivot, into: r)
             }
         }
 
-        // The remaining system over the deferred columns: HDPC rows with the
-        // binary pivots eliminated, plus binary rows that solved nothing.
-        var rows: [[UInt8]] = []
-        var slots: [Int32] = []
+        // The system over the deferred columns. Each of its rows is a GF(256)
+        // combination of original right-hand sides: the HDPC rows with the binary
+        // pivots substituted, and the binary rows that solved nothing.
+        var rows: [[UInt8]] = []              // coefficients over the deferred columns
+        var values: [[(Int32, UInt8)]] = []   // the row's value, as terms over original slots
         for (index, full) in hdpcRows.enumerated() {
-            var row = [UInt8](repeating: 0, count: deferred.count)
-            for (q, column) in deferred.enumerated() { row[q] = full[column] }
+            var row = deferred.map { full[$0] }
+            var weights = [UInt8](repeating: 0, count: binaryCount)
             for column in 0..<u {
                 let pivot = pivotOfColumn[column]
                 let coefficient = full[column]
                 guard pivot >= 0, coefficient != 0 else { continue }
-                builder.mulAdd(hdpcSlots[index], binarySlots[pivot], coefficient)
+                combination.forEachSetBit(pivot) { weights[$0] ^= coefficient }
                 for (q, deferredColumn) in deferred.enumerated() where binary.bit(pivot, deferredColumn) {
                     row[q] ^= coefficient
                 }
             }
+            var terms: [(Int32, UInt8)] = [(hdpcSlots[index], 1)]
+            for (s, weight) in weights.enumerated() where weight != 0 { terms.append((binarySlots[s], weight)) }
             rows.append(row)
-            slots.append(hdpcSlots[index])
+            values.append(terms)
         }
         for r in 0..<binaryCount where !isPivot[r] {
             let row = deferred.map { binary.bit(r, $0) ? UInt8(1) : 0 }
-            if row.contains(where: { $0 != 0 }) {
-                rows.append(row)
-                slots.append(binarySlots[r])
-            }
+            guard row.contains(where: { $0 != 0 }) else { continue }
+            var terms: [(Int32, UInt8)] = []
+            combination.forEachSetBit(r) { terms.append((binarySlots[$0], 1)) }
+            rows.append(row)
+            values.append(terms)
         }
-        guard let deferredSlots = Self.solveDense(&rows, slots: slots, builder: &builder) else { return nil }
+        guard let inverse = Self.leftInverse(rows, width: deferred.count) else { return nil }
 
-        // Back-substitute the deferred symbols into the binary pivot rows.
+        // Each deferred symbol: Σ inverse[q][i] · value_i, gathered over original slots.
         var result = [Int32](repeating: -1, count: u)
-        for (q, column) in deferred.enumerated() { result[column] = deferredSlots[q] }
+        var deferredSlots: [Int32] = []
+        for q in deferred.indices {
+            var gathered: [Int32: UInt8] = [:]
+            for (i, factor) in inverse[q].enumerated() where factor != 0 {
+                for (slot, weight) in values[i] {
+                    gathered[slot, default: 0] ^= GF256.multiply(factor, weight)
+                }
+            }
+            let slot = builder.newSlot()
+            builder.assignLinearCombination(slot, gathered.filter { $0.value != 0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            deferredSlots.append(slot)
+            result[deferred[q]] = slot
+        }
+        // Each binary pivot: the sum of its original rows and of the deferred
+        // symbols left in its row.
         for column in 0..<u where pivotOfColumn[column] >= 0 {
             let pivot = pivotOfColumn[column]
+            var terms: [Int32] = []
+            combination.forEachSetBit(pivot) { terms.append(binarySlots[$0]) }
             for (q, deferredColumn) in deferred.enumerated() where binary.bit(pivot, deferredColumn) {
-                builder.xor(binarySlots[pivot], deferredSlots[q])
+                terms.append(deferredSlots[q])
             }
-            result[column] = binarySlots[pivot]
+            let slot = builder.newSlot()
+            builder.assignSum(slot, terms)
+            result[column] = slot
         }
         return result
     }
 
-    /// Gauss–Jordan elimination in GF(256) on a small dense system; returns the
-    /// slot holding the solution of each column, or nil if the rank is short.
-    static func solveDense(_ rows: inout [[UInt8]], slots: [Int32], builder: inout SymbolProgramBuilder) -> [Int32]? {
-        guard let width = rows.first?.count else { return [] }
-        var isPivot = [Bool](repeating: false, count: rows.count)
-        var solution = [Int32](repeating: -1, count: width)
+    /// For rows × width coefficients of full column rank, a width × rows matrix
+    /// M with M·rows = identity (Gauss–Jordan on [rows | I]); nil if the rank is short.
+    static func leftInverse(_ rows: [[UInt8]], width: Int) -> [[UInt8]]? {
+        let count = rows.count
+        guard count >= width else { return width == 0 ? [] : nil }
+        var a = rows
+        var track = (0..<count).map { r in (0..<count).map { $0 == r ? UInt8(1) : 0 } }
+        var pivotRow = [Int](repeating: -1, count: width)
+        var used = [Bool](repeating: false, count: count)
         for column in 0..<width {
-            // Prefer a row whose entry is already 1: no scaling needed.
-            var pivot = -1
-            for r in rows.indices where !isPivot[r] && rows[r][column] != 0 {
-                if pivot < 0 || rows[r][column] == 1 { pivot = r }
-                if rows[r][column] == 1 { break }
+            guard let pivot = (0..<count).first(where: { !used[$0] && a[$0][column] != 0 }) else { return nil }
+            used[pivot] = true
+            pivotRow[column] = pivot
+            let inverse = GF256.inverse(a[pivot][column])
+            if inverse != 1 {
+                for k in 0..<width { a[pivot][k] = GF256.multiply(a[pivot][k], inverse) }
+                for k in 0..<count { track[pivot][k] = GF256.multiply(track[pivot][k], inverse) }
             }
-            guard pivot >= 0 else { return nil }
-            isPivot[pivot] = true
-            let value = rows[pivot][column]
-            if value != 1 {
-                let inverse = GF256.inverse(value)
-                for k in column..<width { rows[pivot][k] = GF256.multiply(rows[pivot][k], inverse) }
-                builder.scale(slots[pivot], inverse)
+            for r in 0..<count where r != pivot && a[r][column] != 0 {
+                let factor = a[r][column]
+                for k in 0..<width where a[pivot][k] != 0 { a[r][k] ^= GF256.multiply(factor, a[pivot][k]) }
+                for k in 0..<count where track[pivot][k] != 0 { track[r][k] ^= GF256.multiply(factor, track[pivot][k]) }
             }
-            for r in rows.indices where r != pivot && rows[r][column] != 0 {
-                let coefficient = rows[r][column]
-                for k in column..<width where rows[pivot][k] != 0 {
-                    rows[r][k] ^= GF256.multiply(coefficient, rows[pivot][k])
-                }
-                builder.mulAdd(slots[r], slots[pivot], coefficient)
-            }
-            solution[column] = slots[pivot]
         }
-        return solution
+        return pivotRow.map { track[$0] }
     }
 }
