@@ -59,6 +59,14 @@ final class InactivationPeeling {
     private let componentSize: UnsafeMutableBufferPointer<Int32>
     private let stamp: UnsafeMutableBufferPointer<Int32>
     private var currentStamp: Int32 = 0
+    // The degree-two components of the last full computation, largest first,
+    // with their rows; served in order until stale (see rowInLargestComponent).
+    private var componentOrder: [Int32] = []
+    private var componentRowStart: [Int32] = []
+    private var componentRows: [Int32] = []
+    private var componentCursor = 0
+    private var degreeTwoArrivals = 0
+    private var arrivalsAllowed = 0
     private var result = PeelingResult()
 
     private static let active: UInt8 = 0, solved: UInt8 = 1, inactive: UInt8 = 2
@@ -165,6 +173,7 @@ final class InactivationPeeling {
             if chosen[r] { continue }
             unlink(r)
             degree[r] -= 1
+            if degree[r] == 2 { degreeTwoArrivals += 1 }
             link(r)
             activeSum[r] -= column
             activeSquares[r] -= column * column
@@ -265,10 +274,34 @@ final class InactivationPeeling {
         return root
     }
 
+    /// A degree-two row from the largest component of the degree-two graph.
+    /// Finding the components costs a pass over all degree-two rows, and this is
+    /// asked for at every inactivation; but between two asks mostly one
+    /// component gets peeled away. So the components are computed once, sorted
+    /// by size, and served in that order: a component is skipped once none of
+    /// its rows is still of degree two, and everything is recomputed when the
+    /// list runs out or when many rows have newly dropped to degree two (which
+    /// can join components).
     private func rowInLargestComponent() -> Int {
+        if degreeTwoArrivals > arrivalsAllowed { computeComponents() }
+        while true {
+            while componentCursor < componentOrder.count {
+                let start = Int(componentRowStart[componentCursor]), end = Int(componentRowStart[componentCursor + 1])
+                for k in start..<end {
+                    let r = Int(componentRows[k])
+                    if !chosen[r] && degree[r] == 2 { return r }
+                }
+                componentCursor += 1
+            }
+            if computeComponents() == 0 { return Int(head[2]) }
+        }
+    }
+
+    /// Union-find over the degree-two rows; returns how many there are.
+    @discardableResult
+    private func computeComponents() -> Int {
         currentStamp += 1
-        var bestRoot = -1
-        var bestSize: Int32 = 0
+        var rowsSeen: [Int32] = []
         var r = Int(head[2])
         while r >= 0 {
             let (a, b) = activePair(of: r)
@@ -278,17 +311,23 @@ final class InactivationPeeling {
                 parent[y] = Int32(x)
                 componentSize[x] += componentSize[y]
             }
-            if componentSize[x] > bestSize {
-                bestSize = componentSize[x]
-                bestRoot = x
-            }
+            rowsSeen.append(Int32(r))
             r = Int(next[r])
         }
-        r = Int(head[2])
-        while r >= 0 {
-            if find(activePair(of: r).0) == bestRoot { return r }
-            r = Int(next[r])
+        // Group the rows by component, components by decreasing size.
+        var rowsByRoot: [Int32: [Int32]] = [:]
+        for row in rowsSeen { rowsByRoot[Int32(find(activePair(of: Int(row)).0)), default: []].append(row) }
+        let roots = rowsByRoot.keys.sorted { componentSize[Int($0)] > componentSize[Int($1)] || (componentSize[Int($0)] == componentSize[Int($1)] && $0 < $1) }
+        componentOrder = roots
+        componentRowStart = [0]
+        componentRows.removeAll(keepingCapacity: true)
+        for root in roots {
+            componentRows.append(contentsOf: rowsByRoot[root]!)
+            componentRowStart.append(Int32(componentRows.count))
         }
-        return Int(head[2])
+        componentCursor = 0
+        degreeTwoArrivals = 0
+        arrivalsAllowed = max(16, rowsSeen.count / 2)
+        return rowsSeen.count
     }
 }
