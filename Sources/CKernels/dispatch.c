@@ -100,33 +100,60 @@ static const bf_kernel_set *kernels_for(int path) {
     return &bf_kernel_sets[path];
 }
 
-void bf_xor(void *dst, const void *src, size_t n) {
+static const bf_kernel_set *active_kernels(void) {
     bf_kernels_init();
-    bf_active_kernels->xor2(dst, src, n);
+    return bf_active_kernels;
 }
 
-void bf_xor3(void *dst, const void *a, const void *b, size_t n) {
-    bf_kernels_init();
-    bf_active_kernels->xor3(dst, a, b, n);
+/* The single-operation kernels, as sums of one or two sources. */
+static void xor_with(const bf_kernel_set *k, void *dst, const void *src, size_t n) {
+    const uint8_t *sources[1] = { src };
+    k->xor_sum(dst, sources, 1, n, 1);
 }
 
+static void xor3_with(const bf_kernel_set *k, void *dst, const void *a, const void *b, size_t n) {
+    const uint8_t *sources[2] = { a, b };
+    k->xor_sum(dst, sources, 2, n, 0);
+}
+
+static void muladd_with(const bf_kernel_set *k, void *dst, const void *src, uint8_t c, size_t n) {
+    const uint8_t *sources[1] = { src };
+    k->mul_sum(dst, sources, &c, 1, n, 1);
+}
+
+static void scale_with(const bf_kernel_set *k, void *dst, uint8_t c, size_t n) {
+    const uint8_t *sources[1] = { dst };
+    k->mul_sum(dst, sources, &c, 1, n, 0);
+}
+
+static void scale_xor_with(const bf_kernel_set *k, void *dst, const void *src, uint8_t c, size_t n) {
+    const uint8_t *sources[2] = { dst, src };
+    const uint8_t coefficients[2] = { c, 1 };
+    k->mul_sum(dst, sources, coefficients, 2, n, 0);
+}
+
+void bf_xor(void *dst, const void *src, size_t n) { xor_with(active_kernels(), dst, src, n); }
+void bf_xor3(void *dst, const void *a, const void *b, size_t n) { xor3_with(active_kernels(), dst, a, b, n); }
 void bf_gf256_muladd(void *dst, const void *src, uint8_t c, size_t n) {
-    bf_kernels_init();
-    bf_active_kernels->muladd(dst, src, c, n);
+    muladd_with(active_kernels(), dst, src, c, n);
 }
-
-void bf_gf256_scale(void *dst, uint8_t c, size_t n) {
-    bf_kernels_init();
-    bf_active_kernels->scale(dst, c, n);
-}
-
+void bf_gf256_scale(void *dst, uint8_t c, size_t n) { scale_with(active_kernels(), dst, c, n); }
 void bf_gf256_scale_xor(void *dst, const void *src, uint8_t c, size_t n) {
-    bf_kernels_init();
-    bf_active_kernels->scale_xor(dst, src, c, n);
+    scale_xor_with(active_kernels(), dst, src, c, n);
 }
 
+void bf_xor_on(int path, void *dst, const void *src, size_t n) { xor_with(kernels_for(path), dst, src, n); }
+void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n) { xor3_with(kernels_for(path), dst, a, b, n); }
+void bf_gf256_muladd_on(int path, void *dst, const void *src, uint8_t c, size_t n) {
+    muladd_with(kernels_for(path), dst, src, c, n);
+}
+void bf_gf256_scale_on(int path, void *dst, uint8_t c, size_t n) { scale_with(kernels_for(path), dst, c, n); }
 void bf_gf256_scale_xor_on(int path, void *dst, const void *src, uint8_t c, size_t n) {
-    kernels_for(path)->scale_xor(dst, src, c, n);
+    scale_xor_with(kernels_for(path), dst, src, c, n);
+}
+
+void bf_xor_sum(void *dst, const void *const *sources, size_t count, size_t n, int accumulate) {
+    active_kernels()->xor_sum(dst, (const uint8_t *const *)sources, count, n, accumulate);
 }
 
 void bf_xor_sum_on(int path, void *dst, const void *const *sources, size_t count, size_t n, int accumulate) {
@@ -138,21 +165,8 @@ void bf_mul_sum_on(int path, void *dst, const void *const *sources, const uint8_
     kernels_for(path)->mul_sum(dst, (const uint8_t *const *)sources, coefficients, count, n, accumulate);
 }
 
-void bf_xor_on(int path, void *dst, const void *src, size_t n) { kernels_for(path)->xor2(dst, src, n); }
-
-void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n) {
-    kernels_for(path)->xor3(dst, a, b, n);
-}
-
-void bf_gf256_muladd_on(int path, void *dst, const void *src, uint8_t c, size_t n) {
-    kernels_for(path)->muladd(dst, src, c, n);
-}
-
-void bf_gf256_scale_on(int path, void *dst, uint8_t c, size_t n) { kernels_for(path)->scale(dst, c, n); }
-
 void bf_xor_bits_as_bytes(uint8_t *dst, const uint64_t *bits, size_t nbits) {
-    bf_kernels_init();
-    bf_active_kernels->xor_bits(dst, bits, nbits);
+    active_kernels()->xor_bits(dst, bits, nbits);
 }
 
 void bf_xor_bits_as_bytes_on(int path, uint8_t *dst, const uint64_t *bits, size_t nbits) {

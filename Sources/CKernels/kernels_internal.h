@@ -9,15 +9,13 @@ extern uint64_t bf_affine_matrices[256];
 /* Fills the tables and picks the dispatch path; safe to call many times. */
 void bf_kernels_init(void);
 
+/* Every operation is one of two kernels (XOR and GF(256) multiply-add are sums
+ * of one or more sources; scaling is a product with the destination itself as
+ * the source), plus the bit expansion the solver uses. */
 typedef struct {
-    void (*xor2)(uint8_t *dst, const uint8_t *src, size_t n);
-    void (*xor3)(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n);
-    void (*muladd)(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
-    void (*scale)(uint8_t *dst, uint8_t c, size_t n);
-    void (*scale_xor)(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
     /* dst (^)= XOR of sources[0..count) (accumulate: ^=; else =). */
     void (*xor_sum)(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t n, int accumulate);
-    /* dst (^)= sum of coefficients[i] * sources[i]. */
+    /* dst (^)= sum of coefficients[i] * sources[i]; a source may be dst itself. */
     void (*mul_sum)(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
                     size_t n, int accumulate);
     /* dst[i] ^= bit i of bits, i < nbits. */
@@ -29,12 +27,7 @@ extern bf_kernel_set bf_kernel_sets[BF_PATH_COUNT];
 extern const bf_kernel_set *bf_active_kernels;
 
 void bf_scalar_fill(bf_kernel_set *set);
-/* Scalar versions for the tails the SIMD loops leave. */
-void bf_scalar_tail_xor2(uint8_t *dst, const uint8_t *src, size_t n);
-void bf_scalar_tail_xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n);
-void bf_scalar_tail_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
-void bf_scalar_tail_scale(uint8_t *dst, uint8_t c, size_t n);
-void bf_scalar_tail_scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
+/* Scalar versions for the tails the SIMD loops leave (sources read from `offset` on). */
 void bf_scalar_tail_xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t offset, size_t n,
                             int accumulate);
 void bf_scalar_tail_mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,

@@ -1,50 +1,8 @@
 /* Portable kernels: 64-bit words for XOR, nibble tables for GF(256) products.
- * They define the bytes every SIMD path must reproduce, and finish the odd tails. */
+ * They define the bytes every SIMD path must reproduce, and finish the tails
+ * of the SSSE3 and AVX2 paths. */
 #include <string.h>
 #include "kernels_internal.h"
-
-static void scalar_xor2(uint8_t *dst, const uint8_t *src, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, dst + i, 8);
-        memcpy(&y, src + i, 8);
-        x ^= y;
-        memcpy(dst + i, &x, 8);
-    }
-    for (; i < n; i++) dst[i] ^= src[i];
-}
-
-static void scalar_xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        x ^= y;
-        memcpy(dst + i, &x, 8);
-    }
-    for (; i < n; i++) dst[i] = a[i] ^ b[i];
-}
-
-static void scalar_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
-    if (c == 0) return;
-    if (c == 1) { scalar_xor2(dst, src, n); return; }
-    const uint8_t *t = bf_nibble_tables[c];
-    for (size_t i = 0; i < n; i++) dst[i] ^= (uint8_t)(t[src[i] & 15] ^ t[16 + (src[i] >> 4)]);
-}
-
-static void scalar_scale(uint8_t *dst, uint8_t c, size_t n) {
-    if (c == 1) return;
-    if (c == 0) { memset(dst, 0, n); return; }
-    const uint8_t *t = bf_nibble_tables[c];
-    for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)(t[dst[i] & 15] ^ t[16 + (dst[i] >> 4)]);
-}
-
-static void scalar_scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
-    const uint8_t *t = bf_nibble_tables[c];
-    for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)(t[dst[i] & 15] ^ t[16 + (dst[i] >> 4)] ^ src[i]);
-}
 
 /* dst (^)= XOR of the sources, each read from `offset` on. */
 static void xor_sum_at(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t offset, size_t n,
@@ -71,6 +29,7 @@ static void xor_sum_at(uint8_t *dst, const uint8_t *const *sources, size_t count
     }
 }
 
+/* Byte by byte, so a source that is dst itself is read before it is written. */
 static void mul_sum_at(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
                        size_t offset, size_t n, int accumulate) {
     for (size_t i = 0; i < n; i++) {
@@ -93,23 +52,6 @@ static void scalar_mul_sum(uint8_t *dst, const uint8_t *const *sources, const ui
     mul_sum_at(dst, sources, coefficients, count, 0, n, accumulate);
 }
 
-/* Tails shorter than a vector, shared by the SIMD paths. */
-void bf_scalar_tail_xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t offset, size_t n,
-                            int accumulate) {
-    xor_sum_at(dst, sources, count, offset, n, accumulate);
-}
-void bf_scalar_tail_mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
-                            size_t offset, size_t n, int accumulate) {
-    mul_sum_at(dst, sources, coefficients, count, offset, n, accumulate);
-}
-void bf_scalar_tail_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) { scalar_muladd(dst, src, c, n); }
-void bf_scalar_tail_scale(uint8_t *dst, uint8_t c, size_t n) { scalar_scale(dst, c, n); }
-void bf_scalar_tail_scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
-    scalar_scale_xor(dst, src, c, n);
-}
-void bf_scalar_tail_xor2(uint8_t *dst, const uint8_t *src, size_t n) { scalar_xor2(dst, src, n); }
-void bf_scalar_tail_xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) { scalar_xor3(dst, a, b, n); }
-
 static void scalar_xor_bits(uint8_t *dst, const uint64_t *bits, size_t nbits) {
     for (size_t word = 0; word * 64 < nbits; word++) {
         uint64_t w = bits[word];
@@ -122,13 +64,18 @@ static void scalar_xor_bits(uint8_t *dst, const uint64_t *bits, size_t nbits) {
     }
 }
 
+void bf_scalar_tail_xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t offset, size_t n,
+                            int accumulate) {
+    xor_sum_at(dst, sources, count, offset, n, accumulate);
+}
+
+void bf_scalar_tail_mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
+                            size_t offset, size_t n, int accumulate) {
+    mul_sum_at(dst, sources, coefficients, count, offset, n, accumulate);
+}
+
 void bf_scalar_fill(bf_kernel_set *set) {
-    set->xor_bits = scalar_xor_bits;
-    set->xor2 = scalar_xor2;
-    set->xor3 = scalar_xor3;
-    set->muladd = scalar_muladd;
-    set->scale = scalar_scale;
-    set->scale_xor = scalar_scale_xor;
     set->xor_sum = scalar_xor_sum;
     set->mul_sum = scalar_mul_sum;
+    set->xor_bits = scalar_xor_bits;
 }

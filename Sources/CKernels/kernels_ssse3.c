@@ -1,169 +1,27 @@
-/* SSSE3 kernels: 128-bit vectors; GF(256) products by two `pshufb` lookups (low and
- * high nibble) in the 16-entry tables of the coefficient. Compiled for SSSE3 with a
- * target attribute and only called when the CPU reports it. */
+/* SSSE3 kernels: 128-bit vectors, pshufb products. Compiled with a target
+ * attribute and only called when the CPU reports SSSE3. */
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #include <string.h>
 #include "kernels_internal.h"
 
 #define TARGET __attribute__((target("ssse3")))
+#define VEC __m128i
 #define W 16
-
-TARGET static inline __m128i load(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
-TARGET static inline void store(uint8_t *p, __m128i v) { _mm_storeu_si128((__m128i *)p, v); }
-
-TARGET static inline __m128i table(const uint8_t *t) { return _mm_loadu_si128((const __m128i *)t); }
-
-TARGET static inline __m128i product(__m128i x, __m128i lo, __m128i hi, __m128i mask) {
-    __m128i low = _mm_and_si128(x, mask);
-    __m128i high = _mm_and_si128(_mm_srli_epi64(x, 4), mask);
-    return _mm_xor_si128(_mm_shuffle_epi8(lo, low), _mm_shuffle_epi8(hi, high));
-}
-
-TARGET static void xor2(uint8_t *dst, const uint8_t *src, size_t n) {
-    size_t i = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        __m128i a0 = _mm_xor_si128(load(dst + i), load(src + i));
-        __m128i a1 = _mm_xor_si128(load(dst + i + W), load(src + i + W));
-        __m128i a2 = _mm_xor_si128(load(dst + i + 2 * W), load(src + i + 2 * W));
-        __m128i a3 = _mm_xor_si128(load(dst + i + 3 * W), load(src + i + 3 * W));
-        store(dst + i, a0);
-        store(dst + i + W, a1);
-        store(dst + i + 2 * W, a2);
-        store(dst + i + 3 * W, a3);
-    }
-    for (; i + W <= n; i += W) store(dst + i, _mm_xor_si128(load(dst + i), load(src + i)));
-    if (i < n) bf_scalar_tail_xor2(dst + i, src + i, n - i);
-}
-
-TARGET static void xor3(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n) {
-    size_t i = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        __m128i x0 = _mm_xor_si128(load(a + i), load(b + i));
-        __m128i x1 = _mm_xor_si128(load(a + i + W), load(b + i + W));
-        __m128i x2 = _mm_xor_si128(load(a + i + 2 * W), load(b + i + 2 * W));
-        __m128i x3 = _mm_xor_si128(load(a + i + 3 * W), load(b + i + 3 * W));
-        store(dst + i, x0);
-        store(dst + i + W, x1);
-        store(dst + i + 2 * W, x2);
-        store(dst + i + 3 * W, x3);
-    }
-    for (; i + W <= n; i += W) store(dst + i, _mm_xor_si128(load(a + i), load(b + i)));
-    if (i < n) bf_scalar_tail_xor3(dst + i, a + i, b + i, n - i);
-}
-
-TARGET static void muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
-    if (c == 0) return;
-    if (c == 1) { xor2(dst, src, n); return; }
-    const __m128i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    size_t i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-        __m128i p0 = product(load(src + i), lo, hi, mask);
-        __m128i p1 = product(load(src + i + W), lo, hi, mask);
-        store(dst + i, _mm_xor_si128(load(dst + i), p0));
-        store(dst + i + W, _mm_xor_si128(load(dst + i + W), p1));
-    }
-    for (; i + W <= n; i += W) store(dst + i, _mm_xor_si128(load(dst + i), product(load(src + i), lo, hi, mask)));
-    if (i < n) bf_scalar_tail_muladd(dst + i, src + i, c, n - i);
-}
-
-TARGET static void scale(uint8_t *dst, uint8_t c, size_t n) {
-    if (c == 1) return;
-    const __m128i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    size_t i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-        __m128i p0 = product(load(dst + i), lo, hi, mask);
-        __m128i p1 = product(load(dst + i + W), lo, hi, mask);
-        store(dst + i, p0);
-        store(dst + i + W, p1);
-    }
-    for (; i + W <= n; i += W) store(dst + i, product(load(dst + i), lo, hi, mask));
-    if (i < n) bf_scalar_tail_scale(dst + i, c, n - i);
-}
-
-TARGET static void scale_xor(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n) {
-    const __m128i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    size_t i = 0;
-    for (; i + W <= n; i += W) store(dst + i, _mm_xor_si128(product(load(dst + i), lo, hi, mask), load(src + i)));
-    if (i < n) bf_scalar_tail_scale_xor(dst + i, src + i, c, n - i);
-}
-
-TARGET static void xor_sum(uint8_t *dst, const uint8_t *const *sources, size_t count, size_t n, int accumulate) {
-    if (count == 0) {
-        if (!accumulate) memset(dst, 0, n);
-        return;
-    }
-    size_t first = accumulate ? 0 : 1;
-    size_t i = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        const uint8_t *base = accumulate ? dst : sources[0];
-        __m128i a0 = load(base + i), a1 = load(base + i + W), a2 = load(base + i + 2 * W), a3 = load(base + i + 3 * W);
-        for (size_t s = first; s < count; s++) {
-            const uint8_t *p = sources[s] + i;
-            a0 = _mm_xor_si128(a0, load(p));
-            a1 = _mm_xor_si128(a1, load(p + W));
-            a2 = _mm_xor_si128(a2, load(p + 2 * W));
-            a3 = _mm_xor_si128(a3, load(p + 3 * W));
-        }
-        store(dst + i, a0);
-        store(dst + i + W, a1);
-        store(dst + i + 2 * W, a2);
-        store(dst + i + 3 * W, a3);
-    }
-    for (; i + W <= n; i += W) {
-        __m128i a = load((accumulate ? dst : sources[0]) + i);
-        for (size_t s = first; s < count; s++) a = _mm_xor_si128(a, load(sources[s] + i));
-        store(dst + i, a);
-    }
-    if (i < n) bf_scalar_tail_xor_sum(dst + i, sources, count, i, n - i, accumulate);
-}
-
-TARGET static void mul_sum(uint8_t *dst, const uint8_t *const *sources, const uint8_t *coefficients, size_t count,
-                           size_t n, int accumulate) {
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    size_t i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-        __m128i a0, a1;
-        if (accumulate) { a0 = load(dst + i); a1 = load(dst + i + W); } else { a0 = _mm_setzero_si128(); a1 = _mm_setzero_si128(); }
-        for (size_t s = 0; s < count; s++) {
-            const uint8_t c = coefficients[s];
-            const uint8_t *p = sources[s] + i;
-            if (c == 1) {
-                a0 = _mm_xor_si128(a0, load(p));
-                a1 = _mm_xor_si128(a1, load(p + W));
-            } else if (c != 0) {
-                const __m128i lo = table(bf_nibble_tables[c]), hi = table(bf_nibble_tables[c] + 16);
-                a0 = _mm_xor_si128(a0, product(load(p), lo, hi, mask));
-                a1 = _mm_xor_si128(a1, product(load(p + W), lo, hi, mask));
-            }
-        }
-        store(dst + i, a0);
-        store(dst + i + W, a1);
-    }
-    for (; i + W <= n; i += W) {
-        __m128i a = accumulate ? load(dst + i) : _mm_setzero_si128();
-        for (size_t s = 0; s < count; s++) {
-            const uint8_t c = coefficients[s];
-            if (c == 1) {
-                a = _mm_xor_si128(a, load(sources[s] + i));
-            } else if (c != 0) {
-                a = _mm_xor_si128(a, product(load(sources[s] + i), table(bf_nibble_tables[c]), table(bf_nibble_tables[c] + 16), mask));
-            }
-        }
-        store(dst + i, a);
-    }
-    if (i < n) bf_scalar_tail_mul_sum(dst + i, sources, coefficients, count, i, n - i, accumulate);
-}
+#define LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define STORE(p, v) _mm_storeu_si128((__m128i *)(p), v)
+#define XOR _mm_xor_si128
+#define AND _mm_and_si128
+#define ZERO _mm_setzero_si128
+#define SET1 _mm_set1_epi8
+#define SHUFFLE _mm_shuffle_epi8
+#define SHIFT_RIGHT_64 _mm_srli_epi64
+#define BROADCAST_16(t) _mm_loadu_si128((const __m128i *)(t))
+#include "kernels_pshufb.h"
+#include "kernels_scalar_tails.h"
+#include "kernels_simd_template.h"
 
 void bf_ssse3_fill(bf_kernel_set *set) {
-    set->xor2 = xor2;
-    set->xor3 = xor3;
-    set->muladd = muladd;
-    set->scale = scale;
-    set->scale_xor = scale_xor;
     set->xor_sum = xor_sum;
     set->mul_sum = mul_sum;
 }

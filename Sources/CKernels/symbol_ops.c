@@ -29,8 +29,18 @@ static void run_op(const bf_kernel_set *k, const bf_symbol_op *op, const uint32_
         } while (done < op->count);
         break;
     }
-    case BF_OP_SCALE: k->scale(dst, op->coef, n); break;
-    case BF_OP_SCALE_XOR: k->scale_xor(dst, slots[sources[op->first]] + offset, op->coef, n); break;
+    case BF_OP_SCALE: {
+        batch[0] = dst;
+        k->mul_sum(dst, batch, &op->coef, 1, n, 0);
+        break;
+    }
+    case BF_OP_SCALE_XOR: {
+        const uint8_t coefficients[2] = { op->coef, 1 };
+        batch[0] = dst;
+        batch[1] = slots[sources[op->first]] + offset;
+        k->mul_sum(dst, batch, coefficients, 2, n, 0);
+        break;
+    }
     default: break;
     }
 }

@@ -80,21 +80,17 @@ public final class BlockEncoder: @unchecked Sendable {
     }
 
     /// Enc[] (§5.3.5.3): the XOR of the intermediate symbols the tuple names,
-    /// over bytes offset..<offset+length of each.
+    /// over bytes offset..<offset+length of each, in one pass over the target.
     static func combine(_ tuple: EncodingTuple, parameters: CodeParameters, intermediate: UnsafeRawPointer,
                         symbolSize: Int, offset: Int, length: Int, into target: UnsafeMutableRawPointer) {
-        var first = -1
-        var started = false
-        tuple.forEachColumn(parameters) { column in
-            let source = intermediate + column * symbolSize + offset
-            if first < 0 {
-                first = column
-            } else if !started {
-                bf_xor3(target, intermediate + first * symbolSize + offset, source, length)
-                started = true
-            } else {
-                bf_xor(target, source, length)
+        // At most 30 LT columns (Deg ≤ 30) and 3 PI columns.
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 33) { sources in
+            var count = 0
+            tuple.forEachColumn(parameters) { column in
+                sources[count] = intermediate + column * symbolSize + offset
+                count += 1
             }
+            bf_xor_sum(target, sources.baseAddress, count, length, 0)
         }
     }
 

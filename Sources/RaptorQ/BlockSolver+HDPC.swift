@@ -20,7 +20,6 @@ extension BlockSolver {
         var yIsZero = true
         let accumulatorSlots = (0..<h).map { _ in builder.newSlot() }
         var accumulatorIsZero = [Bool](repeating: true, count: h)
-        let words = inactiveCombination.wordsPerRow
 
         func accumulate(into row: Int, coefficient: UInt8) {
             y.withUnsafeBufferPointer { source in
@@ -45,9 +44,7 @@ extension BlockSolver {
             y.withUnsafeMutableBufferPointer { vector in
                 bf_gf256_scale(vector.baseAddress!, alpha, u)
                 if role >= 0 {
-                    inactiveCombination.storage.withUnsafeBufferPointer { bits in
-                        bf_xor_bits_as_bytes(vector.baseAddress!, bits.baseAddress! + role * words, u)
-                    }
+                    bf_xor_bits_as_bytes(vector.baseAddress!, inactiveCombination.row(role), u)
                 } else {
                     vector[-1 - role] ^= 1
                 }

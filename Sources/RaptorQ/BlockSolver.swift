@@ -36,7 +36,7 @@ struct BlockSolver {
     let equationRHS: [Int32?]
     var builder: SymbolProgramBuilder
     /// Per solved step t: the combination of inactive symbols in C[pivotColumns[t]] beyond its known part.
-    var inactiveCombination: BitRows
+    let inactiveCombination: BitRows
     let fixedSlots: Int
 
     /// Plans the solve, or returns nil when the equations do not determine the block.
@@ -65,19 +65,12 @@ struct BlockSolver {
     private mutating func solve() -> SymbolProgramBuilder? {
         guard peeling.pivotRows.count + peeling.lowerRows.count + parameters.hdpcSymbols >= parameters.intermediateSymbols
         else { return nil }
-        var marks: [Int] = [0]
         computeKnownParts()
-        marks.append(builder.sourceCount)
         var lower = LowerSystem(inactiveCount: peeling.inactiveCount)
         addLowerBinaryRows(to: &lower)
-        marks.append(builder.sourceCount)
         addHDPCRows(to: &lower)
-        marks.append(builder.sourceCount)
         guard let inactiveSlots = lower.solve(builder: &builder) else { return nil }
-        marks.append(builder.sourceCount)
         finishSolvedSymbols(inactiveSlots: inactiveSlots)
-        marks.append(builder.sourceCount)
-        debugPhases(marks, u: peeling.inactiveCount, i: peeling.pivotRows.count, lower: lower.binary.rowCount)
         return placeInactiveSymbols(inactiveSlots: inactiveSlots)
     }
 

@@ -43,7 +43,6 @@ struct DecodingPlan {
         receivedCount = receivedESIs.count
         self.missing = missing
         program = builder.finish().removingDeadOperations(live: outputBase..<(outputBase + missing.count))
-        program.debugStatistics("decode K=\(p.sourceSymbols) u=?")
     }
 
     /// Runs the program on `length` bytes per symbol. `received(e)` and

@@ -24,7 +24,6 @@ struct EncodingPlan: Sendable {
             preconditionFailure("RFC 6330 encoding matrix singular for K = \(p.sourceSymbols)")
         }
         program = builder.finish().removingDeadOperations(live: 0..<l)
-        program.debugStatistics("encode K=\(p.sourceSymbols)")
     }
 
     /// Runs the plan on `length` bytes per symbol: `source(i)` points at those

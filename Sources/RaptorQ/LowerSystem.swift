@@ -33,7 +33,7 @@ struct LowerSystem {
         let u = inactiveCount
         let binaryCount = binary.rowCount
         // combination[r]: the original binary rows that row r is now the sum of.
-        var combination = BitRows(rows: binaryCount, bits: binaryCount)
+        let combination = BitRows(rows: binaryCount, bits: binaryCount)
         for r in 0..<binaryCount { combination.flip(r, r) }
         var pivotOfColumn = [Int](repeating: -1, count: u)
         var isPivot = [Bool](repeating: false, count: binaryCount)

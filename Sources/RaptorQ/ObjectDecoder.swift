@@ -37,7 +37,7 @@ public struct ObjectDecoder: Sendable {
         var sourceData = [UnsafeRawPointer?](repeating: nil, count: k)
         for symbol in distinct where symbol.esi < UInt32(k) { sourceData[Int(symbol.esi)] = symbol.data }
         let missing = (0..<k).filter { sourceData[$0] == nil }
-        let output = BlockOutput(layout: layout, block: z, object: object)
+        let output = BlockRegion(layout: layout, block: z, object: object.baseAddress)
         for (x, data) in sourceData.enumerated() {
             guard let data else { continue }
             for j in layout.subSymbolSizes.indices {
@@ -62,49 +62,5 @@ public struct ObjectDecoder: Sendable {
             for x in missing { output.finish(subBlock: j, symbol: x) }
             if let progress, !progress(k * (offset + size)) { throw .cancelled }
         }
-    }
-}
-
-/// Where a block's sub-symbols go in the object; those that run past its end
-/// are written to scratch and cut when finished.
-final class BlockOutput {
-    private let layout: ObjectLayout
-    private let k: Int
-    private let start: UnsafeMutablePointer<UInt8>
-    private let available: Int
-    private var overhanging: [Int: UnsafeMutablePointer<UInt8>] = [:]
-
-    init(layout: ObjectLayout, block z: Int, object: UnsafeMutableRawBufferPointer) {
-        self.layout = layout
-        k = layout.sourceSymbols(inBlock: z)
-        start = object.baseAddress!.assumingMemoryBound(to: UInt8.self) + layout.blockOffset(z)
-        available = layout.blockLength(z)
-    }
-
-    deinit { for pointer in overhanging.values { pointer.deallocate() } }
-
-    /// Copies sub-symbol x of sub-block j from `source`, cut at the object's end.
-    func store(subBlock j: Int, symbol x: Int, from source: UnsafeRawPointer) {
-        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
-        let count = min(layout.subSymbolSizes[j], available - offset)
-        if count > 0 { UnsafeMutableRawPointer(start + offset).copyMemory(from: source, byteCount: count) }
-    }
-
-    /// Where to write sub-symbol x of sub-block j.
-    func target(subBlock j: Int, symbol x: Int) -> UnsafeMutablePointer<UInt8> {
-        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
-        let size = layout.subSymbolSizes[j]
-        if offset + size <= available { return start + offset }
-        if let scratch = overhanging[offset] { return scratch }
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
-        overhanging[offset] = scratch
-        return scratch
-    }
-
-    /// Moves an overhanging sub-symbol's bytes into place.
-    func finish(subBlock j: Int, symbol x: Int) {
-        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
-        guard let scratch = overhanging[offset] else { return }
-        store(subBlock: j, symbol: x, from: UnsafeRawPointer(scratch))
     }
 }

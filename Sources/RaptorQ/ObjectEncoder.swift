@@ -46,20 +46,20 @@ public struct ObjectEncoder: Sendable {
             tuples.append(EncodingTuple(isi: parameters.internalSymbolID(forESI: esi), parameters: parameters))
         }
         let plan = EncodingPlan.shared(for: parameters)
-        let block = BlockBytes(layout: layout, block: z, object: object)
+        let block = BlockRegion(layout: layout, block: z, object: UnsafeMutableRawPointer(mutating: object.baseAddress))
         let maxSubSymbol = layout.subSymbolSizes.max() ?? oti.symbolSize
         let work = BufferPool.shared.take(byteCount: (parameters.intermediateSymbols + plan.scratchSlots) * maxSubSymbol)
         defer { BufferPool.shared.give(work) }
         let workBase = work.baseAddress!.assumingMemoryBound(to: UInt8.self)
         for j in layout.subSymbolSizes.indices {
             let size = layout.subSymbolSizes[j]
-            plan.run(source: { block.subSymbol(subBlock: j, symbol: $0) }, intermediate: workBase,
+            plan.run(source: { block.source(subBlock: j, symbol: $0) }, intermediate: workBase,
                      scratch: workBase + parameters.intermediateSymbols * size, stride: size, length: size)
             let offset = PayloadID.encodedSize + layout.subSymbolOffsets[j]
             for (n, esi) in esis.enumerated() {
                 let target = packetAddress(n) + offset
                 if esi < UInt32(k) {
-                    target.copyMemory(from: block.subSymbol(subBlock: j, symbol: Int(esi)), byteCount: size)
+                    target.copyMemory(from: block.source(subBlock: j, symbol: Int(esi)), byteCount: size)
                 } else {
                     BlockEncoder.combine(tuples[n], parameters: parameters, intermediate: UnsafeRawPointer(workBase),
                                          symbolSize: size, offset: 0, length: size, into: target)
@@ -85,38 +85,5 @@ public struct ObjectEncoder: Sendable {
             for n in esis.indices { result.append(Array(buffer[(n * packetSize)..<((n + 1) * packetSize)])) }
         }
         return result
-    }
-}
-
-/// The source sub-symbols of one block of an object, with zero-padded copies
-/// of those that run past the end of the object.
-final class BlockBytes {
-    private let layout: ObjectLayout
-    private let k: Int
-    private let start: UnsafePointer<UInt8>
-    private let available: Int
-    private var padded: [Int: UnsafeMutablePointer<UInt8>] = [:]
-
-    init(layout: ObjectLayout, block z: Int, object: UnsafeRawBufferPointer) {
-        self.layout = layout
-        k = layout.sourceSymbols(inBlock: z)
-        start = (object.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!).assumingMemoryBound(to: UInt8.self) + layout.blockOffset(z)
-        available = layout.blockLength(z)
-    }
-
-    deinit { for pointer in padded.values { pointer.deallocate() } }
-
-    /// Sub-symbol x of sub-block j, T_j bytes.
-    func subSymbol(subBlock j: Int, symbol x: Int) -> UnsafePointer<UInt8> {
-        let offset = layout.subSymbolOffset(inBlockOf: k, subBlock: j, symbol: x)
-        let size = layout.subSymbolSizes[j]
-        if offset + size <= available { return start + offset }
-        let key = offset
-        if let copy = padded[key] { return UnsafePointer(copy) }
-        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
-        copy.initialize(repeating: 0, count: size)
-        if offset < available { copy.update(from: start + offset, count: available - offset) }
-        padded[key] = copy
-        return UnsafePointer(copy)
     }
 }

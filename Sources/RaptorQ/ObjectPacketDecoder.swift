@@ -1,6 +1,8 @@
 /// Collects the packets of an object in memory, in any order, and returns the
 /// object once every block can be decoded — the shape of raptorq's `Decoder`.
 /// For objects that fit in memory; files go through `ObjectDecoder` directly.
+/// A block stores at most 2K + 16 packets until it decodes, so a stream of
+/// distinct junk packets cannot grow memory without bound.
 public final class ObjectPacketDecoder {
     public let decoder: ObjectDecoder
     /// Per block: the symbols received so far, back to back, and their ESIs.
@@ -35,11 +37,16 @@ public final class ObjectPacketDecoder {
         guard z < esis.count else {
             throw .invalidPacket("source block \(z) does not exist (the object has \(esis.count))")
         }
-        if decoded[z] || !seen[z].insert(id.esi).inserted { return isComplete ? object : nil }
-        if symbolData[z].isEmpty { symbolData[z].reserveCapacity((decoder.layout.sourceSymbols(inBlock: z) + 2) * t) }
+        if decoded[z] || seen[z].contains(id.esi) { return isComplete ? object : nil }
+        let k = decoder.layout.sourceSymbols(inBlock: z)
+        guard esis[z].count < 2 * k + 16 else {
+            throw .capacityExceeded("source block \(z) already holds \(esis[z].count) packets and still does not decode")
+        }
+        seen[z].insert(id.esi)
+        if symbolData[z].isEmpty { symbolData[z].reserveCapacity((k + 2) * t) }
         symbolData[z].append(contentsOf: packet[PayloadID.encodedSize...])
         esis[z].append(id.esi)
-        if esis[z].count >= decoder.layout.sourceSymbols(inBlock: z) { tryBlock(z) }
+        if esis[z].count >= k { tryBlock(z) }
         return isComplete ? object : nil
     }
 

@@ -17,8 +17,7 @@ struct PieceCase {
 
     init(k: Int) throws {
         self.k = k
-        var random = BenchRandom(seed: UInt64(k))
-        data = random.bytes(k * Self.symbolSize)
+        data = BenchBytes.random(k * Self.symbolSize)
         repairCount = (k * 15 + 99) / 100
         let encoder = try BlockEncoder(source: data, symbolSize: Self.symbolSize)
         var lossy: [(UInt32, [UInt8])] = []
@@ -68,8 +67,7 @@ struct ObjectCase {
     let lossyPackets: [[UInt8]]
 
     init(size: Int) throws {
-        var random = BenchRandom(seed: UInt64(size))
-        data = random.bytes(size)
+        data = BenchBytes.random(size)
         encoder = try ObjectEncoder(transferLength: size, packetSize: Self.packetSize)
         var lossy: [[UInt8]] = []
         for z in 0..<encoder.layout.blockCount {
@@ -120,7 +118,7 @@ struct FailureStatistics {
     let trials: Int
 
     func run() throws {
-        var random = BenchRandom(seed: 6330 &+ UInt64(k))
+        var random = SystemRandomNumberGenerator()
         var failures = [0, 0, 0]
         let start = Date()
         for _ in 0..<trials {

@@ -62,11 +62,7 @@ struct FecEncodeCommand: ParsableCommand {
     @Option(help: "Repair packets: a share of the source packets (20%) or a total count (500). Default 10%.")
     var repair: String = "10%"
 
-    @Flag(help: "Overwrite the output file if it exists.")
-    var force = false
-
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var flags: FecFlags
 
     func run() throws {
         Interruption.install()
@@ -86,7 +82,7 @@ struct FecEncodeCommand: ParsableCommand {
         let packetCounts = (0..<layout.blockCount).map { layout.sourceSymbols(inBlock: $0) + repairCounts[$0] }
         let totalPackets = packetCounts.reduce(0, +)
         let out = try MappedOutput(path: outputPath, size: ObjectTransmissionInformation.encodedSize + totalPackets * encoder.packetSize,
-                                   overwrite: force)
+                                   overwrite: flags.force)
         if let base = out.bytes.baseAddress { base.copyMemory(from: oti.encoded, byteCount: ObjectTransmissionInformation.encodedSize) }
 
         let started = Date()
@@ -110,12 +106,12 @@ struct FecEncodeCommand: ParsableCommand {
             }
         }
         bar?.finish()
-        try out.commit(overwrite: force)
+        try out.commit(overwrite: flags.force)
         let seconds = Date().timeIntervalSince(started)
 
         let sourcePackets = (0..<layout.blockCount).map(layout.sourceSymbols(inBlock:)).reduce(0, +)
         let repairPackets = totalPackets - sourcePackets
-        if json {
+        if flags.json {
             JSONOutput.line(FecEncodeReport(event: "encoded", input: file, output: outputPath, bytes: size,
                                             symbolSize: oti.symbolSize, sourceBlocks: oti.sourceBlocks, subBlocks: oti.subBlocks,
                                             sourcePackets: sourcePackets, repairPackets: repairPackets,
@@ -164,11 +160,7 @@ struct FecDecodeCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "The file to write (default: INPUT without .rq).")
     var output: String?
 
-    @Flag(help: "Overwrite the output file if it exists.")
-    var force = false
-
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var flags: FecFlags
 
     func run() throws {
         Interruption.install()
@@ -188,7 +180,7 @@ struct FecDecodeCommand: ParsableCommand {
             }
         }
         let size = Int(oti.transferLength)
-        let out = try MappedOutput(path: outputPath, size: size, overwrite: force)
+        let out = try MappedOutput(path: outputPath, size: size, overwrite: flags.force)
         let decoder = ObjectDecoder(oti)
         let started = Date()
         let bar = size >= 16 << 20 ? ProgressBar(total: Int64(size), label: "decoding") : nil
@@ -219,9 +211,9 @@ struct FecDecodeCommand: ParsableCommand {
             if Interruption.requested { throw CLIError("interrupted: \(outputPath) was not written") }
         }
         bar?.finish()
-        try out.commit(overwrite: force)
+        try out.commit(overwrite: flags.force)
         let seconds = Date().timeIntervalSince(started)
-        if json {
+        if flags.json {
             JSONOutput.line(FecDecodeReport(event: "decoded", input: input, output: outputPath, bytes: size,
                                             packets: index.packetCount, sourcePacketsLost: sourceLost,
                                             repairPacketsUsed: repairUsed, ignoredPackets: index.ignoredPackets,
@@ -236,113 +228,13 @@ struct FecDecodeCommand: ParsableCommand {
     }
 }
 
-/// How many repair packets each block gets.
-struct FecRepairAmount {
-    enum Amount { case percent(Double), total(Int) }
-    let amount: Amount
+/// The flags both `fec` commands take.
+struct FecFlags: ParsableArguments {
+    @Flag(help: "Overwrite the output file if it exists.")
+    var force = false
 
-    init(parsing text: String) throws {
-        if text.hasSuffix("%") {
-            guard let value = Double(text.dropLast()), value >= 0, value <= 10_000 else {
-                throw CLIError("--repair: '\(text)' is not a percentage from 0% to 10000%")
-            }
-            amount = .percent(value)
-        } else {
-            guard let value = Int(text), value >= 0 else {
-                throw CLIError("--repair: '\(text)' is neither a count (500) nor a percentage (20%)")
-            }
-            amount = .total(value)
-        }
-    }
-
-    func perBlock(_ layout: ObjectLayout) throws -> [Int] {
-        let counts = (0..<layout.blockCount).map(layout.sourceSymbols(inBlock:))
-        let totalSource = counts.reduce(0, +)
-        let repair: [Int] = counts.map { k in
-            switch amount {
-            case .percent(let share): return Int((Double(k) * share / 100).rounded(.up))
-            case .total(let total): return totalSource == 0 ? 0 : (total * k + totalSource - 1) / totalSource
-            }
-        }
-        for (k, r) in zip(counts, repair) where k + r > 1 << 24 {
-            throw CLIError("--repair: \(r) repair packets for a block of \(k) exceed RaptorQ's 2^24 symbols per block")
-        }
-        return repair
-    }
-}
-
-/// The packets of an .rq file, by source block, read in place from the mapping.
-struct FecPacketIndex {
-    let oti: ObjectTransmissionInformation
-    private(set) var packetCount = 0
-    private(set) var ignoredPackets = 0
-    let trailingBytes: Int
-    private var blocks: [[ReceivedSymbol]]
-
-    init(file: MappedInput) throws {
-        let header = ObjectTransmissionInformation.encodedSize
-        guard file.bytes.count >= header else {
-            throw CLIError("\(file.path): not an .rq file (\(file.bytes.count) bytes, shorter than its 12-byte header)")
-        }
-        do {
-            oti = try ObjectTransmissionInformation(encoded: file.bytes[0..<header])
-        } catch {
-            throw CLIError("\(file.path): not a usable .rq header: \(error)")
-        }
-        let packetSize = PayloadID.encodedSize + oti.symbolSize
-        let body = file.bytes.count - header
-        trailingBytes = body % packetSize
-        blocks = Array(repeating: [], count: oti.sourceBlocks)
-        guard let base = file.bytes.baseAddress else { return }
-        for n in 0..<(body / packetSize) {
-            let packet = base + header + n * packetSize
-            let block = Int(packet.load(as: UInt8.self))
-            guard block < blocks.count else {
-                ignoredPackets += 1
-                continue
-            }
-            let esi = UInt32(packet.load(fromByteOffset: 1, as: UInt8.self)) << 16
-                | UInt32(packet.load(fromByteOffset: 2, as: UInt8.self)) << 8
-                | UInt32(packet.load(fromByteOffset: 3, as: UInt8.self))
-            blocks[block].append(ReceivedSymbol(esi: esi, data: packet + PayloadID.encodedSize))
-            packetCount += 1
-        }
-    }
-
-    func distinctCount(ofBlock z: Int) -> Int { Set(blocks[z].map(\.esi)).count }
-
-    /// The symbols to decode block z with: every source packet, then repair
-    /// packets up to K + 2; and every packet of the block, as a fallback.
-    func symbols(ofBlock z: Int, sourceSymbols k: Int) -> (preferred: [ReceivedSymbol], all: [ReceivedSymbol]) {
-        var seen = Set<UInt32>()
-        let distinct = blocks[z].filter { seen.insert($0.esi).inserted }
-        let source = distinct.filter { $0.esi < UInt32(k) }
-        let repair = distinct.filter { $0.esi >= UInt32(k) }
-        let preferred = source.count == k ? source : source + repair.prefix(k + 2 - source.count)
-        return (preferred, distinct)
-    }
-}
-
-/// Where each packet goes in an .rq file: the blocks' packets take turns (packet
-/// n of each block, then packet n+1, ...), so a damaged or missing stretch of
-/// the file costs every block about the same share of its packets rather than
-/// wiping out one block. Blocks differ by a packet or two at most; their last
-/// packets follow in the same turn order.
-struct FecPacketPlacement {
-    let counts: [Int]
-    private let shortest: Int
-
-    init(counts: [Int]) {
-        self.counts = counts
-        shortest = counts.min() ?? 0
-    }
-
-    func position(block z: Int, packet n: Int) -> Int {
-        if n < shortest { return n * counts.count + z }
-        var position = shortest * counts.count
-        for earlier in shortest..<n { position += counts.filter { $0 > earlier }.count }
-        return position + counts.prefix(z).filter { $0 > n }.count
-    }
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
 }
 
 struct FecEncodeReport: Encodable {

@@ -9,6 +9,12 @@ import Testing
         return random.bytes(count)
     }
 
+    /// A K×T block of random bytes, its encoder and an empty decoder.
+    static func codec(k: Int, t: Int, seed: UInt64) throws -> ([UInt8], BlockEncoder, BlockDecoder) {
+        let data = source(k * t, seed: seed)
+        return (data, try BlockEncoder(source: data, symbolSize: t), try BlockDecoder(sourceSymbolCount: k, symbolSize: t))
+    }
+
     @Test(arguments: [(1, 16), (2, 8), (10, 1), (11, 100), (16, 64), (17, 33), (101, 40), (256, 16), (1000, 8)])
     func sourceSymbolsAreTheBlockAndRepairDecodes(k: Int, t: Int) throws {
         let data = Self.source(k * t - (t > 1 ? 1 : 0), seed: UInt64(k * 1000 + t)) // a short last symbol
@@ -34,9 +40,7 @@ import Testing
 
     @Test func decodesFromRepairSymbolsAnywhereBelow2To24() throws {
         let k = 64, t = 48
-        let data = Self.source(k * t, seed: 7)
-        let encoder = try BlockEncoder(source: data, symbolSize: t)
-        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: t)
+        let (data, encoder, decoder) = try Self.codec(k: k, t: t, seed: 7)
         var random = TestRandom(seed: 8)
         while decoder.receivedCount < k + 2 {
             let esi = UInt32(k) + UInt32(random.next() % UInt64((1 << 24) - k))
@@ -48,9 +52,7 @@ import Testing
 
     @Test func duplicatesAreIgnoredAndOrderDoesNotMatter() throws {
         let k = 20, t = 32
-        let data = Self.source(k * t, seed: 9)
-        let encoder = try BlockEncoder(source: data, symbolSize: t)
-        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: t)
+        let (data, encoder, decoder) = try Self.codec(k: k, t: t, seed: 9)
         for esi in (UInt32(5)..<UInt32(k + 8)).reversed() {
             #expect(try decoder.add(esi: esi, symbol: try encoder.symbol(esi: esi)))
             #expect(try !decoder.add(esi: esi, symbol: try encoder.symbol(esi: esi)))
@@ -63,9 +65,7 @@ import Testing
         // Two honest peers and one that sends garbage: decoding with everything
         // gives wrong bytes; leaving the bad peer out gives the block.
         let k = 32, t = 64
-        let data = Self.source(k * t, seed: 10)
-        let encoder = try BlockEncoder(source: data, symbolSize: t)
-        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: t)
+        let (data, encoder, decoder) = try Self.codec(k: k, t: t, seed: 10)
         var peerOf: [UInt32: Int] = [:]
         for esi in UInt32(0)..<UInt32(k + 40) where esi % 4 != 0 || esi >= UInt32(k) {
             let peer = Int(esi % 3)
@@ -86,9 +86,7 @@ import Testing
 
     @Test func tooFewSymbolsIsAnErrorNotACrash() throws {
         let k = 30, t = 16
-        let data = Self.source(k * t, seed: 11)
-        let encoder = try BlockEncoder(source: data, symbolSize: t)
-        let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: t)
+        let (_, encoder, decoder) = try Self.codec(k: k, t: t, seed: 11)
         for esi in UInt32(0)..<UInt32(k - 1) { try decoder.add(esi: esi + 3, symbol: try encoder.symbol(esi: esi + 3)) }
         #expect(!decoder.hasEnoughSymbols)
         #expect(throws: RaptorQError.self) { try decoder.decode() }

@@ -14,11 +14,18 @@ import TestSupport
         return (Array(rq[..<12]), stride(from: 0, to: body.count - body.count % (4 + t), by: 4 + t).map { Array(body[$0..<($0 + 4 + t)]) })
     }
 
+    /// `size` random bytes written to `name` in `directory`.
+    static func input(_ size: Int, seed: UInt64, in directory: TemporaryDirectory, name: String = "data") throws -> [UInt8] {
+        var random = TestRandom(seed: seed)
+        let data = random.bytes(size)
+        try write(data, directory.file(name))
+        return data
+    }
+
     @Test func encodeThenDecodeFromAShuffledSubset() async throws {
         let directory = try TemporaryDirectory("bf-fec")
-        var random = TestRandom(seed: 21)
-        let data = random.bytes(3_000_001)
-        try Self.write(data, directory.file("data"))
+        var random = TestRandom(seed: 121)
+        let data = try Self.input(3_000_001, seed: 21, in: directory)
         let encoded = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("data.rq"),
                                                           "--repair", "12%", "--json"])
         #expect(encoded.succeeded, "\(encoded.stderr)")
@@ -45,9 +52,7 @@ import TestSupport
 
     @Test func manyBlocksTakeTurnsSoATruncatedFileStillDecodes() async throws {
         let directory = try TemporaryDirectory("bf-fec")
-        var random = TestRandom(seed: 22)
-        let data = random.bytes(4_000_000)
-        try Self.write(data, directory.file("data"))
+        let data = try Self.input(4_000_000, seed: 22, in: directory)
         let encoded = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("data.rq"),
                                                           "--symbol-size", "64", "--repair", "10%"], timeout: 120)
         #expect(encoded.succeeded, "\(encoded.stderr)")
@@ -65,8 +70,7 @@ import TestSupport
 
     @Test func damagedOrLyingFilesGetClearErrors() async throws {
         let directory = try TemporaryDirectory("bf-fec")
-        var random = TestRandom(seed: 23)
-        try Self.write(random.bytes(200_000), directory.file("data"))
+        _ = try Self.input(200_000, seed: 23, in: directory)
         let encoded = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("data.rq")])
         #expect(encoded.succeeded)
         let rq = try Self.read(directory.file("data.rq"))
@@ -119,9 +123,7 @@ import TestSupport
     /// The .rq packets are raptorq's: its decoder rebuilds the file from them.
     @Test func raptorqDecodesTheRqPackets() async throws {
         let directory = try TemporaryDirectory("bf-fec")
-        var random = TestRandom(seed: 24)
-        let data = random.bytes(1_000_000)
-        try Self.write(data, directory.file("data"))
+        let data = try Self.input(1_000_000, seed: 24, in: directory)
         let encoded = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("data.rq"),
                                                           "--symbol-size", "1280", "--repair", "15%"])
         #expect(encoded.succeeded, "\(encoded.stderr)")

@@ -95,6 +95,8 @@ void bf_run_symbol_ops(const bf_symbol_op *ops, size_t count, const uint32_t *so
                        const uint8_t *coefficients, uint8_t *const *slots,
                        size_t offset, size_t length, size_t stripe);
 
+/* dst (^)= XOR of count sources (accumulate: ^=, else =), in one pass over dst. */
+void bf_xor_sum(void *dst, const void *const *sources, size_t count, size_t n, int accumulate);
 /* dst (^)= XOR of count sources, on one given path (for tests). */
 void bf_xor_sum_on(int path, void *dst, const void *const *sources, size_t count, size_t n, int accumulate);
 /* dst (^)= sum of coefficients[i] * sources[i], on one given path (for tests). */
