@@ -9,7 +9,7 @@ final class BufferPool: @unchecked Sendable {
     private let lock = Lock()
     private var idle: [UnsafeMutableRawBufferPointer] = []
     private let maxBuffers = 8
-    private let maxIdleBytes = 256 << 20
+    private let maxIdleBytes = 64 << 20
 
     /// A buffer of at least `byteCount` bytes (contents undefined), 64-byte aligned.
     func take(byteCount: Int) -> UnsafeMutableRawBufferPointer {

@@ -46,26 +46,33 @@ struct EncodingPlan: Sendable {
     private static let lock = Lock()
     nonisolated(unsafe) private static var cache: [Int: EncodingPlan] = [:]
     nonisolated(unsafe) private static var order: [Int] = []
-    private static let cacheLimit = 16
+    nonisolated(unsafe) private static var cachedBytes = 0
+    /// Plans for pieces are tens of kilobytes; for the largest blocks (K'max) about ten megabytes.
+    private static let cacheByteLimit = 32 << 20
 
     /// Empties the shared cache.
     static func discardCached() {
         lock.withLock {
             cache.removeAll()
             order.removeAll()
+            cachedBytes = 0
         }
     }
 
-    /// The plan for blocks of `parameters.sourceSymbols` symbols, from a small shared cache.
+    /// The plan for blocks of `parameters.sourceSymbols` symbols, from a small
+    /// shared cache (least recently planned first out).
     static func shared(for parameters: CodeParameters) -> EncodingPlan {
         let k = parameters.sourceSymbols
         if let plan = lock.withLock({ cache[k] }) { return plan }
         let plan = EncodingPlan(parameters: parameters)
         lock.withLock {
-            if cache[k] == nil {
-                cache[k] = plan
-                order.append(k)
-                if order.count > cacheLimit { cache[order.removeFirst()] = nil }
+            guard cache[k] == nil, plan.program.byteSize <= cacheByteLimit else { return }
+            cache[k] = plan
+            order.append(k)
+            cachedBytes += plan.program.byteSize
+            while cachedBytes > cacheByteLimit, let oldest = order.first {
+                order.removeFirst()
+                cachedBytes -= cache.removeValue(forKey: oldest)?.program.byteSize ?? 0
             }
         }
         return plan

@@ -25,6 +25,8 @@ struct SymbolProgram: Sendable {
     var operationCount: Int { ops.count }
     /// Symbols read over all operations: the program's memory traffic, in symbols.
     var sourceCount: Int { sources.count }
+    /// Bytes the program itself takes.
+    var byteSize: Int { ops.count * MemoryLayout<bf_symbol_op>.stride + sources.count * 5 }
 
     /// Runs every operation on bytes offset..<offset+length of each slot.
     /// `slots` holds one pointer per slot, each valid for that byte range.
