@@ -24,6 +24,8 @@ import TestSupport
         Case(size: 4 << 20, packetSize: 16384, repairOnly: true),
         // Above raptorq's 10 MiB of decoder memory: two sub-blocks per symbol.
         Case(size: 16 << 20, packetSize: 1280, repairOnly: false),
+        // More than K'max = 56,403 symbols: two source blocks.
+        Case(size: 4_000_000, packetSize: 64, repairOnly: false),
     ]
 
     static let tool = Paths.repoRoot.appendingPathComponent("scripts/interop/raptorq_tool.py").path
@@ -65,26 +67,28 @@ import TestSupport
         try Data(data).write(to: URL(fileURLWithPath: directory.file("object")))
 
         let encoder = try ObjectEncoder(transferLength: testCase.size, packetSize: testCase.packetSize)
-        #expect(encoder.layout.blockCount == 1)
-        let k = encoder.layout.sourceSymbols(inBlock: 0)
+        let layout = encoder.layout
+        let blockSizes = (0..<layout.blockCount).map(layout.sourceSymbols(inBlock:))
+        let k = blockSizes.max()!
         let repair = testCase.repairOnly ? k + 40 : k / 10 + 40
         let packetSize = encoder.packetSize
+        let total = blockSizes.reduce(0, +) + repair * blockSizes.count
 
         // Their packets, ours: identical bytes, payload IDs included.
         _ = try await Self.python(["encode", directory.file("object"), directory.file("theirs"), "\(testCase.packetSize)", "\(repair)"])
         let theirs = Self.packets(in: try Data(contentsOf: URL(fileURLWithPath: directory.file("theirs"))), size: packetSize)
         let ours = try encoder.encodedPackets(of: data, repairPerBlock: repair)
-        #expect(theirs.count == k + repair && ours.count == k + repair)
+        #expect(theirs.count == total && ours.count == total)
         let firstMismatch = ours.indices.first { $0 >= theirs.count || ours[$0] != theirs[$0] }
-        #expect(firstMismatch == nil, "first differing packet: \(firstMismatch ?? -1) of ESIs 0..<\(k + repair)")
-        #expect(theirs.prefix(k + 31).map(Self.esi) == (0..<UInt32(k + 31)).map { $0 })
+        #expect(firstMismatch == nil, "first differing packet: \(firstMismatch ?? -1) of \(total)")
+        #expect(theirs.prefix(blockSizes[0] + 31).map(Self.esi) == (0..<UInt32(blockSizes[0] + 31)).map { $0 })
 
-        // Every 10th source packet lost (plus a random 0–9 offset), repair packets after.
-        let offset = Int(random.next() % 10)
+        // Every 10th source packet of each block lost (plus a random 0–9 offset), repair packets kept.
+        let offset = UInt32(random.next() % 10)
         func lossy(_ packets: [[UInt8]]) -> [[UInt8]] {
-            packets.enumerated().filter { $0.offset >= k || $0.offset % 10 != offset }.map(\.element)
+            packets.filter { Self.esi($0) >= UInt32(blockSizes[Int($0[0])]) || Self.esi($0) % 10 != offset }
         }
-        func repairOnly(_ packets: [[UInt8]]) -> [[UInt8]] { Array(packets[k...]) }
+        func repairOnly(_ packets: [[UInt8]]) -> [[UInt8]] { packets.filter { Self.esi($0) >= UInt32(blockSizes[Int($0[0])]) } }
 
         // We decode theirs.
         var feeds = [lossy(theirs)]
