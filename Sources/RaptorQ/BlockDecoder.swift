@@ -175,7 +175,7 @@ public final class BlockDecoder {
     private static func isDecodable(parameters: CodeParameters, esis: [UInt32]) -> Bool {
         guard esis.count >= parameters.sourceSymbols else { return false }
         if esis.filter({ $0 < UInt32(parameters.sourceSymbols) }).count == parameters.sourceSymbols { return true }
-        return DecodingPlan(parameters: parameters, receivedESIs: esis, missing: []) != nil
+        return DecodingPlan(parameters: parameters, receivedESIs: esis, missing: [], symbolSize: 0) != nil
     }
 
     /// In place mode: decodes from all stored symbols, filling in the block buffer.
@@ -231,7 +231,8 @@ public final class BlockDecoder {
     /// symbols where they are and writes the missing ones straight into `output`.
     private func recover(_ missing: [Int], from chosen: [Int], into output: UnsafeMutableRawBufferPointer) throws(RaptorQError) {
         let k = parameters.sourceSymbols
-        guard let plan = DecodingPlan(parameters: parameters, receivedESIs: chosen.map { esis[$0] }, missing: missing) else {
+        guard let plan = DecodingPlan(parameters: parameters, receivedESIs: chosen.map { esis[$0] }, missing: missing,
+                                      symbolSize: symbolSize) else {
             throw .notEnoughSymbols("the \(chosen.count) symbols at hand do not determine the block; add more")
         }
         // Working symbols, then one more for a short last symbol.

@@ -17,8 +17,9 @@
 /// - HDPC rows are never formed as a dense H × (K'+S) matrix: G_HDPC = MT·Γ is
 ///   applied through the recurrence y_k = α·y_{k-1} + C_k, one multiply and two
 ///   XORs per column.
-/// - Phase 2 eliminates with binary rows first (XORs), then uses the HDPC rows
-///   for the few columns left (GF(256) operations).
+/// - Phase 2 (`LowerSystem`) eliminates in the matrix domain, binary rows
+///   first, the HDPC rows for the few columns left; each inactive symbol is
+///   then written once, as a sum over the rows' right-hand sides.
 /// - Solved symbols are then finished by forward substitution again, or from
 ///   their known part plus inactive symbols, whichever is fewer operations
 ///   (phases 3–5 of the RFC collapse into this).

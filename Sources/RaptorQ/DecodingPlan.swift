@@ -29,9 +29,9 @@ struct DecodingPlan {
     /// Symbols of working memory a run needs: intermediate symbols and scratch.
     var workSymbols: Int { isDirect ? 0 : parameters.intermediateSymbols + scratchSlots }
 
-    /// Plans recovery of `missing` from symbols with the given distinct ESIs,
-    /// or returns nil when they do not determine the block.
-    init?(parameters p: CodeParameters, receivedESIs: [UInt32], missing: [Int]) {
+    /// Plans recovery of `missing` from symbols of `symbolSize` bytes with the
+    /// given distinct ESIs, or returns nil when they do not determine the block.
+    init?(parameters p: CodeParameters, receivedESIs: [UInt32], missing: [Int], symbolSize: Int) {
         let l = p.intermediateSymbols
         var equations: [BlockSolver.Equation] = []
         equations.reserveCapacity(receivedESIs.count + p.extendedSymbols - p.sourceSymbols)
@@ -52,8 +52,10 @@ struct DecodingPlan {
         receivedCount = receivedESIs.count
         self.missing = missing
         program = builder.finish().removingDeadOperations(live: outputBase..<(outputBase + missing.count))
-        // Direct sums read missing × E symbols; the program reads sourceCount.
-        if missing.count * receivedCount < program.sourceCount, receivedCount <= 4096 { makeDirect() }
+        // Bytes read: the program, sourceCount symbols; direct sums, missing × E
+        // symbols after running the program once on E-byte coefficient vectors.
+        let e = receivedCount, reads = program.sourceCount
+        if reads * e + missing.count * e * symbolSize < reads * symbolSize { makeDirect() }
     }
 
     /// Replaces the program by one GF(256) sum of received symbols per missing symbol.

@@ -46,7 +46,8 @@ public struct ObjectDecoder: Sendable {
         }
         guard !missing.isEmpty else { return }
         let parameters = try CodeParameters(sourceSymbols: k)
-        guard let plan = DecodingPlan(parameters: parameters, receivedESIs: distinct.map(\.esi), missing: missing) else {
+        guard let plan = DecodingPlan(parameters: parameters, receivedESIs: distinct.map(\.esi), missing: missing,
+                                      symbolSize: oti.symbolSize) else {
             throw .notEnoughSymbols("the \(distinct.count) symbols of block \(z) do not determine it; more are needed")
         }
         let maxSubSymbol = layout.subSymbolSizes.max() ?? oti.symbolSize

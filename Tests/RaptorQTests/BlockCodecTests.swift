@@ -61,6 +61,24 @@ import Testing
         #expect(try decoder.decode() == data)
     }
 
+    /// Few losses in a small block take the direct route (one GF(256) sum of
+    /// received symbols per missing symbol); many take the full program. Both decode.
+    @Test func directSumsAndTheFullProgramBothDecode() throws {
+        let t = 2048
+        let cases: [(k: Int, esis: [UInt32], missing: [Int], direct: Bool)] = [
+            (20, (0..<UInt32(20)).filter { $0 != 3 && $0 != 11 } + [20, 21], [3, 11], true),
+            (200, (UInt32(200)..<UInt32(402)).map { $0 }, Array(0..<200), false),
+        ]
+        for testCase in cases {
+            let parameters = try CodeParameters(sourceSymbols: testCase.k)
+            let plan = DecodingPlan(parameters: parameters, receivedESIs: testCase.esis, missing: testCase.missing, symbolSize: t)
+            #expect(plan?.isDirect == testCase.direct, "K = \(testCase.k)")
+            let (data, encoder, decoder) = try Self.codec(k: testCase.k, t: t, seed: 31)
+            for esi in testCase.esis { try decoder.add(esi: esi, symbol: try encoder.symbol(esi: esi)) }
+            #expect(try decoder.decode() == data)
+        }
+    }
+
     @Test func decodesAgainLeavingOnePeersSymbolsOut() throws {
         // Two honest peers and one that sends garbage: decoding with everything
         // gives wrong bytes; leaving the bad peer out gives the block.
