@@ -71,7 +71,10 @@ let package = Package(
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
-        .testTarget(name: "RaptorQTests", dependencies: ["RaptorQ", "CKernels"]),
+        .testTarget(name: "RaptorQTests", dependencies: [
+            "RaptorQ", "CKernels", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode"]),
         .testTarget(name: "PeerWireTests", dependencies: [
             "PeerWire", "Bencode", "Metainfo",
