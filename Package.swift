@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "SwarmTests", dependencies: [
-            "Swarm", "PeerWire", "Metainfo", "Bencode", "TestSupport",
+            "Swarm", "PeerWire", "Metainfo", "Bencode", "RaptorQ", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -225,7 +225,9 @@ public final class TorrentSession: @unchecked Sendable {
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
             hashFailures: machine.hashFailures, connectedPeers: connections.count,
-            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats)
+            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats,
+            repairSymbolsReceived: machine.repairSymbolsReceived, piecesDecoded: machine.piecesDecoded,
+            symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes)
     }
 
     func fail(_ error: SessionError) {

@@ -57,6 +57,13 @@ public struct TorrentSnapshot: Sendable {
     public let peersContributed: Int
     public let isComplete: Bool
     public let peers: [PeerStats]
+    /// bf_fountain: repair symbols received and used, pieces rebuilt from
+    /// symbols, symbols served, wrong symbols found; bytes received that were not needed.
+    public let repairSymbolsReceived: Int
+    public let piecesDecoded: Int
+    public let symbolsUploaded: Int
+    public let pollutedSymbols: Int
+    public let wastedBytes: Int64
 }
 
 /// Why a session stopped before finishing.

@@ -66,6 +66,7 @@ struct GetCommand: AsyncParsableCommand {
             if seedAfter {
                 if !node.json { FileHandle.standardError.write(Data("seeding; stop with Ctrl-C\n".utf8)) }
                 await StopSignals.shared.wait(after: signalsBefore)
+                if node.json, let final = try? await session.snapshot().get() { JSONOutput.line(SeedStatsEvent(final)) }
             }
             await swarm.shutdown()
         case .failed(let reason):
@@ -100,7 +101,9 @@ struct GetCommand: AsyncParsableCommand {
             JSONOutput.line(CompleteEvent(infohash: snapshot.infoHash.hex, name: snapshot.name ?? "", path: path,
                                           bytes: snapshot.totalBytes, downloaded: snapshot.downloadedPayload,
                                           seconds: seconds, rate: rate, peers: snapshot.peersContributed,
-                                          pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures))
+                                          pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures,
+                                          repairSymbols: snapshot.repairSymbolsReceived, piecesDecoded: snapshot.piecesDecoded,
+                                          pollutedSymbols: snapshot.pollutedSymbols, wasted: snapshot.wastedBytes))
         } else {
             print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s), every piece verified")
         }
@@ -119,4 +122,10 @@ private struct CompleteEvent: Encodable {
     let peers: Int
     let pieces: Int
     let hashFailures: Int
+    /// bf_fountain: repair symbols used, pieces rebuilt from symbols, wrong symbols found.
+    let repairSymbols: Int
+    let piecesDecoded: Int
+    let pollutedSymbols: Int
+    /// Payload bytes received but not needed (endgame duplicates, symbols that came too late).
+    let wasted: Int64
 }

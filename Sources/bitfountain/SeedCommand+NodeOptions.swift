@@ -22,8 +22,7 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("upload-limit"), help: "Upload limit for all peers together in bytes per second, e.g. 500K or 2M (default: none).")
     var uploadLimit: String?
 
-    @Flag(name: .customLong("no-fountain"), help: "Speak only the plain BitTorrent protocol. (This version always does; the fountain-coded swarm comes later.)")
-    var noFountain = false
+    @OptionGroup var fountain: FountainOptions
 
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
@@ -55,6 +54,7 @@ struct NodeOptions: ParsableArguments {
         options.port = port
         options.stateDirectory = resolvedStateDirectory
         options.uploadLimit = try uploadLimitBytes()
+        try fountain.apply(to: &options)
         let discovery = try await makePeerDiscovery(bootstrap: try bootstrapNodes(), bindHost: bind,
                                                     stateDirectory: resolvedStateDirectory)
         let json = self.json
