@@ -42,6 +42,18 @@ extension TorrentSession {
             }
     }
 
+    /// Endgame refills between ticks (see `TorrentMachine.wantsFrequentRefills`).
+    func startEndgameRefills() {
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        refillTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            let session = bound.value
+            guard !session.stopped, session.machine.wantsFrequentRefills else { return }
+            session.machine.refill(now: SwarmNode.now())
+            session.runActions()
+            session.flushConnections()
+        }
+    }
+
     /// Rebuilds a piece from its symbols (and hunts for a polluter if it comes out wrong) off the loop.
     func decode(_ job: SymbolDecodeJob) {
         node.pool.runIfActive(eventLoop: loop) { job.run() }

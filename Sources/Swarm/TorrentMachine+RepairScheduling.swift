@@ -38,6 +38,17 @@ extension TorrentMachine {
 
     func isFountainPeer(_ peer: PeerRecord) -> Bool { fountainEnabled && peer.fountainID != nil }
 
+    /// In the endgame the adapter tops pipelines up between ticks (`refill`),
+    /// so a peer whose queue ran dry takes over a stalled peer's work at once.
+    public var wantsFrequentRefills: Bool { fountainEnabled && picker != nil && !isComplete && isEndgame }
+
+    public mutating func refill(now: Double) {
+        for key in peers.keys.sorted() { fillRequests(key, now: now) }
+    }
+
+    /// Seconds by which another peer's request must be expected later than ours to be hedged.
+    static let hedgeMargin = 0.25
+
     /// Most repair symbols asked of one peer for one piece.
     static func repairCap(sourceSymbols: Int) -> Int { 2 * sourceSymbols + 4 }
 
@@ -58,11 +69,11 @@ extension TorrentMachine {
 
     /// Endgame: a repair symbol of a piece whose missing symbols are queued at
     /// peers that will deliver them later than this one could.
-    mutating func hedgeRequest(for peer: PeerRecord, pieces: Bitfield, allowed: (Int) -> Bool,
+    mutating func hedgeRequest(for peer: PeerRecord, pieces: Bitfield, allowed: (Int) -> Bool, now: Double,
                                scheduler: inout RepairScheduler) -> SymbolRequest? {
         let rate = peer.download.bytesPerSecond
-        guard rate > 0, !peer.snubbed else { return nil }
-        if scheduler.queues == nil { scheduler.queues = queueView(excluding: peer) }
+        guard rate > 0, !peer.snubbed, !isStalled(peer, now: now) else { return nil }
+        if scheduler.queues == nil { scheduler.queues = queueView(excluding: peer, now: now) }
         let queues = scheduler.queues!
         let arrival = Double(peer.requestsInFlight + 1) * Double(blockSize) / rate
         for piece in assemblyOrder where pieces[piece] && allowed(piece) && !peer.symbolRejectedPieces.contains(piece) {
@@ -70,7 +81,9 @@ extension TorrentMachine {
             guard assembly.phase == .collecting, assembly.repair.suspect == nil else { continue }
             let need = assembly.symbolsStillNeeded
             guard need > 0, let others = queues.arrivals[piece] else { continue }
-            let sooner = others.reduce(0) { $0 + ($1 <= arrival ? 1 : 0) }
+            // Only work that would come clearly later than ours is worth doubling:
+            // what a slightly slower queue still owes arrives in time anyway.
+            let sooner = others.reduce(0) { $0 + ($1 <= arrival + max(Self.hedgeMargin, arrival / 2) ? 1 : 0) }
             let covered = (queues.own[piece] ?? 0) + (scheduler.batch[piece]?.count ?? 0) + sooner
             guard covered < need, sooner < others.count,
                   assembly.repair.askedOf[peer.key, default: 0] < Self.repairCap(sourceSymbols: assembly.sourceSymbolCount) else { continue }
@@ -81,12 +94,12 @@ extension TorrentMachine {
 
     /// Expected arrival of every request out at other peers: they serve in
     /// order, at their measured rate; a stalled or snubbed peer never delivers.
-    private func queueView(excluding peer: PeerRecord) -> QueueView {
+    private func queueView(excluding peer: PeerRecord, now: Double) -> QueueView {
         var view = QueueView()
         for request in peer.outstanding.keys { view.own[request.piece, default: 0] += 1 }
         for request in peer.outstandingSymbols.keys { view.own[request.piece, default: 0] += 1 }
         for other in peers.values where other.key != peer.key && other.requestsInFlight > 0 {
-            let rate = other.snubbed ? 0 : other.download.bytesPerSecond
+            let rate = other.snubbed || isStalled(other, now: now) ? 0 : other.download.bytesPerSecond
             var sent: [(at: Double, piece: Int)] = []
             sent.reserveCapacity(other.requestsInFlight)
             for (request, at) in other.outstanding { sent.append((at, request.piece)) }
@@ -99,6 +112,19 @@ extension TorrentMachine {
         }
         return view
     }
+
+    /// A peer we wait on that has sent nothing for much longer than its rate
+    /// explains (frozen, or its link is): its queue is not counted on. The
+    /// smoothed rate alone would take many seconds to fall to zero.
+    func isStalled(_ peer: PeerRecord, now: Double) -> Bool {
+        guard peer.requestsInFlight > 0 else { return false }
+        let rate = peer.download.bytesPerSecond
+        let gap = rate > 0 ? Double(blockSize) / rate : .infinity
+        return now - peer.lastBlockAt > max(Self.stallAfter, 8 * gap)
+    }
+
+    /// Silence (seconds) after which a peer with requests out counts as stalled, at the least.
+    static let stallAfter = 0.5
 
     /// One bf_fountain request per piece (split at the message limit).
     mutating func sendSymbolRequests(_ batch: [Int: [UInt32]], to peer: PeerRecord) {

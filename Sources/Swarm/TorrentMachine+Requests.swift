@@ -26,7 +26,7 @@ extension TorrentMachine {
         let wasIdle = peer.requestsInFlight == 0
         var scheduler = RepairScheduler(fountain: isFountainPeer(peer))
         while peer.requestsInFlight < target {
-            guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, scheduler: &scheduler) else { break }
+            guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now, scheduler: &scheduler) else { break }
             switch next {
             case .block(let request):
                 peer.outstanding[request] = now
@@ -41,7 +41,7 @@ extension TorrentMachine {
         if wasIdle && peer.requestsInFlight > 0 { peer.lastBlockAt = now }
     }
 
-    private mutating func nextRequest(for peer: PeerRecord, pieces: Bitfield, pieceLength: Int,
+    private mutating func nextRequest(for peer: PeerRecord, pieces: Bitfield, pieceLength: Int, now: Double,
                                       scheduler: inout RepairScheduler) -> NextRequest? {
         let allowed: (Int) -> Bool = { peer.peerChoking ? peer.allowedFastFromPeer.contains($0) : true }
         let blocksWanted = !(scheduler.fountain && configuration.repairSymbolsOnly)
@@ -65,7 +65,9 @@ extension TorrentMachine {
             }
         }
         guard isEndgame else { return nil }
-        if scheduler.fountain { return hedgeRequest(for: peer, pieces: pieces, allowed: allowed, scheduler: &scheduler).map { .symbol($0) } }
+        if scheduler.fountain {
+            return hedgeRequest(for: peer, pieces: pieces, allowed: allowed, now: now, scheduler: &scheduler).map { .symbol($0) }
+        }
         return endgameRequest(for: peer, pieces: pieces, allowed: allowed).map { .block($0) }
     }
 

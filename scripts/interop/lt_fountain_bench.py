@@ -157,6 +157,7 @@ def main():
     parser.add_argument("--modes", default="abc", help="which downloaders to run (a, b, c)")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--seed-arg", action="append", default=[], help="extra argument for every seed")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) and say where it is")
     args = parser.parse_args()
     args.stop_signal = getattr(signal, "SIG" + args.stop_signal)
     caps = [float(c) * MIB for c in args.caps.split(",")]
@@ -186,7 +187,8 @@ def main():
                 results[mode].append(seconds)
                 extra = ""
                 if mode != "c" and "wasted" in done:
-                    extra = "  wasted %.1f MiB" % (done["wasted"] / MIB)
+                    extra = "  wasted %.1f MiB, %d repair symbols, %d pieces decoded" % (
+                        done["wasted"] / MIB, done.get("repair_symbols", 0), done.get("pieces_decoded", 0))
                 print("run %d %-20s %6.2f s  (wall %6.2f s, %.2fx ideal)%s"
                       % (run + 1, NAMES[mode], seconds, wall, seconds / ideal, extra), flush=True)
 
@@ -210,7 +212,14 @@ def main():
         for name, ratio, target, met in verdicts:
             print("%-26s %6.2f   target %-8s %s" % (name, ratio, target, "met" if met else "NOT MET"))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print("logs kept in %s" % work)
+            for name in os.listdir(work):
+                if name.endswith((".bin", ".torrent")) or name.startswith("seed-state"):
+                    path = os.path.join(work, name)
+                    shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
