@@ -62,9 +62,22 @@ extension TorrentMachine {
             onOrder -= assembly.pendingRepair(at: target)
         }
         let need = assembly.symbolsStillNeeded
-        guard need > onOrder, assembly.pendingRepair(at: peer.key) < need,
+        guard need > onOrder, assembly.pendingRepair(at: peer.key) < share(of: need, piece: piece, asking: peer),
               assembly.repair.askedOf[peer.key, default: 0] < Self.repairCap(sourceSymbols: assembly.sourceSymbolCount) else { return nil }
         return SymbolRequest(piece: piece, esi: assemblies[piece]!.takeRepairESI(for: peer.key, using: &random))
+    }
+
+    /// How many of the symbols a piece still needs one peer may be asked for
+    /// at once: half, when another bf_fountain peer (not under suspicion) has
+    /// the piece too, so no piece hangs on one peer alone and a polluter's
+    /// symbols always meet others' (leave-one-out can then single it out).
+    private func share(of need: Int, piece: Int, asking peer: PeerRecord) -> Int {
+        let target = assemblies[piece]?.repair.suspect?.target
+        let others = peers.values.contains { other in
+            other.key != peer.key && other.key != target && !other.peerChoking && isFountainPeer(other)
+                && other.pieces?[piece] == true && !other.symbolRejectedPieces.contains(piece)
+        }
+        return others ? (need + 1) / 2 : need
     }
 
     /// Endgame: a repair symbol of a piece whose missing symbols are queued at
