@@ -71,10 +71,12 @@ extension TorrentMachine {
     /// at once: half, when another bf_fountain peer (not under suspicion) has
     /// the piece too, so no piece hangs on one peer alone and a polluter's
     /// symbols always meet others' (leave-one-out can then single it out).
+    /// Should the other one not serve (it chokes us), the first peer is asked
+    /// again as its symbols come in, for half of what is then still missing.
     private func share(of need: Int, piece: Int, asking peer: PeerRecord) -> Int {
         let target = assemblies[piece]?.repair.suspect?.target
         let others = peers.values.contains { other in
-            other.key != peer.key && other.key != target && !other.peerChoking && isFountainPeer(other)
+            other.key != peer.key && other.key != target && isFountainPeer(other)
                 && other.pieces?[piece] == true && !other.symbolRejectedPieces.contains(piece)
         }
         return others ? (need + 1) / 2 : need

@@ -52,9 +52,12 @@ extension TorrentMachine {
     }
 
     /// Back to collecting after a failed attempt, within `maxDecodeRounds`.
+    /// What peers banned meanwhile sent is dropped (a ban purges only pieces
+    /// that are collecting, not one being decoded).
     private mutating func retry(_ piece: Int, _ change: (inout PieceAssembly) -> Void) {
         assemblies[piece]!.phase = .collecting
         assemblies[piece]!.repair.failedRounds += 1
+        for key in bannedKeys where assemblies[piece]!.contributions[key] != nil { assemblies[piece]!.purge(key) }
         change(&assemblies[piece]!)
         if assemblies[piece]!.repair.failedRounds >= configuration.maxDecodeRounds {
             abandon(piece, blaming: assemblies[piece]!)
@@ -105,11 +108,17 @@ extension TorrentMachine {
         return best?.key
     }
 
-    /// On each tick: a suspect search that nobody can help any more is given up.
-    mutating func reviewSuspectPieces() {
+    /// On each tick: a piece that has what it needs goes on (a safety net: it
+    /// normally goes on as its last symbol arrives), and a suspect search that
+    /// nobody can help any more is given up.
+    mutating func reviewFountainPieces() {
         for piece in assemblyOrder {
-            guard let assembly = assemblies[piece], assembly.phase == .collecting,
-                  let target = assembly.repair.suspect?.target else { continue }
+            guard let assembly = assemblies[piece], assembly.phase == .collecting else { continue }
+            if assembly.isReadyToStore || assembly.isReadyToDecode {
+                checkAssembly(piece)
+                continue
+            }
+            guard let target = assembly.repair.suspect?.target else { continue }
             let helped = peers.values.contains { $0.key != target && isFountainPeer($0) && $0.pieces?[piece] == true }
             if !helped { abandon(piece, blaming: assembly) }
         }

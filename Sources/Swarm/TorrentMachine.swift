@@ -206,7 +206,7 @@ public struct TorrentMachine: Sendable {
             requestMetadataIfNeeded(key, now: now)
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
-        reviewSuspectPieces()
+        reviewFountainPieces()
         // Fastest peers choose first; snubbed ones get what is left.
         let order = peers.values.sorted { a, b in
             a.snubbed != b.snubbed ? !a.snubbed : a.download.bytesPerSecond > b.download.bytesPerSecond

@@ -189,6 +189,41 @@ import Testing
         #expect(machine.repairSymbolsReceived == 5)
     }
 
+    @Test func aPieceWhoseSenderIsBannedDuringItsDecodeIsAskedOfOthers() throws {
+        let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
+        var configuration = SwarmConfiguration()
+        configuration.repairSymbolsOnly = true
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), configuration: configuration, extensions: .bitFountain, seed: 1)
+        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
+        machine.received(.haveAll, from: 1, now: 0)
+        machine.received(.unchoke, from: 1, now: 0)
+        let esis = Self.fountainSent(machine.takeActions(), to: 1).flatMap { message -> [UInt32] in
+            if case .request(_, let esis) = message { return esis }
+            return []
+        }
+        #expect(esis.count == 4)
+        var job: SymbolDecodeJob?
+        for esi in esis {
+            machine.received(Self.fountainMessage(.symbol(piece: 0, esi: esi, payload: ByteBuffer(repeating: 1, count: BFFountain.symbolSize))), from: 1, now: 0)
+            job = job ?? machine.takeActions().compactMap { if case .decode(let job) = $0 { return job }; return nil }.first
+        }
+        let decode = try #require(job)
+        // Banned for something else while its garbage is being decoded.
+        machine.ban(1, reason: "test")
+        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
+        machine.received(.haveAll, from: 2, now: 0)
+        machine.received(.unchoke, from: 2, now: 0)
+        _ = machine.takeActions()
+        decode.run()
+        #expect(decode.outcome == .soleSenderWrong(1))
+        machine.symbolsDecoded(decode, now: 0)
+        let asked = Self.fountainSent(machine.takeActions(), to: 2).flatMap { message -> [UInt32] in
+            if case .request(0, let esis) = message { return esis }
+            return []
+        }
+        #expect(asked.count == 4, "the banned peer's symbols are gone, so the piece asks for K again")
+    }
+
     @Test func unrequestedSymbolsAreNotTaken() {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
         var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), extensions: .bitFountain, seed: 1)
