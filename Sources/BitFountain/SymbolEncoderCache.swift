@@ -17,25 +17,16 @@ final class SymbolEncoderCache {
         let piece: Int
     }
 
-    private struct Entry {
-        let encoder: EventLoopFuture<BlockEncoder>
-        let bytes: Int
-        var lastUse: UInt64
-    }
-
-    let budgetBytes: Int
-    private var entries: [Key: Entry] = [:]
-    private var usedBytes = 0
-    private var clock: UInt64 = 0
+    private var entries: ByteBudgetCache<Key, EventLoopFuture<BlockEncoder>>
     private(set) var hits = 0
     private(set) var misses = 0
 
     init(budgetBytes: Int) {
-        self.budgetBytes = max(0, budgetBytes)
+        entries = ByteBudgetCache(budgetBytes: budgetBytes)
     }
 
     var count: Int { entries.count }
-    var bytesInUse: Int { usedBytes }
+    var bytesInUse: Int { entries.usedBytes }
 
     /// Bytes an encoder for a piece of `length` bytes keeps alive.
     static func footprint(ofPieceLength length: Int) -> Int {
@@ -45,28 +36,66 @@ final class SymbolEncoderCache {
 
     /// The cached encoder, or a new one from `build`, kept when it fits the budget.
     func encoder(for key: Key, pieceLength: Int, build: () -> EventLoopFuture<BlockEncoder>) -> EventLoopFuture<BlockEncoder> {
-        clock += 1
-        if let entry = entries[key] {
+        if let cached = entries.value(for: key) {
             hits += 1
-            entries[key]!.lastUse = clock
-            return entry.encoder
+            return cached
         }
         misses += 1
         let future = build()
-        let bytes = Self.footprint(ofPieceLength: pieceLength)
-        guard bytes <= budgetBytes else { return future }
+        if entries.insert(future, bytes: Self.footprint(ofPieceLength: pieceLength), for: key) {
+            // A failed build (a read error) is dropped, so the next request tries again.
+            future.assumeIsolated().whenFailure { [weak self] _ in self?.entries.remove(key) { $0 === future } }
+        }
+        return future
+    }
+}
+
+/// Values that each take some bytes, kept within a budget: the least recently
+/// used go first when room is needed. A plain value, no locking.
+struct ByteBudgetCache<Key: Hashable, Value> {
+    private struct Entry {
+        let value: Value
+        let bytes: Int
+        var lastUse: UInt64
+    }
+
+    let budgetBytes: Int
+    private var entries: [Key: Entry] = [:]
+    private(set) var usedBytes = 0
+    private var clock: UInt64 = 0
+
+    init(budgetBytes: Int) {
+        self.budgetBytes = max(0, budgetBytes)
+    }
+
+    var count: Int { entries.count }
+
+    /// The value under `key`, now the most recently used.
+    mutating func value(for key: Key) -> Value? {
+        guard entries[key] != nil else { return nil }
+        clock += 1
+        entries[key]!.lastUse = clock
+        return entries[key]!.value
+    }
+
+    /// Keeps a value, dropping the least recently used ones until it fits.
+    /// False (nothing kept, nothing dropped) when it is larger than the whole budget.
+    @discardableResult
+    mutating func insert(_ value: Value, bytes: Int, for key: Key) -> Bool {
+        guard bytes <= budgetBytes else { return false }
+        remove(key) { _ in true }
         while usedBytes + bytes > budgetBytes, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             usedBytes -= entries.removeValue(forKey: oldest)!.bytes
         }
-        entries[key] = Entry(encoder: future, bytes: bytes, lastUse: clock)
+        clock += 1
+        entries[key] = Entry(value: value, bytes: bytes, lastUse: clock)
         usedBytes += bytes
-        future.assumeIsolated().whenFailure { [weak self] _ in self?.remove(key, future: future) }
-        return future
+        return true
     }
 
-    /// Drops a failed build (a read error), so the next request tries again.
-    private func remove(_ key: Key, future: EventLoopFuture<BlockEncoder>) {
-        guard let entry = entries[key], entry.encoder === future else { return }
+    /// Drops the value under `key` if `matches` says so.
+    mutating func remove(_ key: Key, if matches: (Value) -> Bool) {
+        guard let entry = entries[key], matches(entry.value) else { return }
         usedBytes -= entry.bytes
         entries.removeValue(forKey: key)
     }

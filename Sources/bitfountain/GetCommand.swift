@@ -12,11 +12,16 @@ struct GetCommand: AsyncParsableCommand {
         link's metadata is fetched from peers and checked against the infohash before
         anything is written. Files go to the current directory (or -o DIR); an
         interrupted download resumes where it stopped when run again. Exits 0 only
-        when every piece is verified on disk.
+        when every piece is verified on disk. From BitFountain peers it also takes
+        RaptorQ repair symbols (bf_fountain): any K symbols of a piece, from any mix
+        of peers, rebuild it, so a slow or vanished peer's blocks are replaced
+        rather than waited for, and a peer sending garbage is found and banned.
+        --no-fountain speaks plain BitTorrent only.
 
         Examples:
           bitfountain get 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567'
           bitfountain get talk.mp4.torrent -o ~/Downloads --seed-after
+          bitfountain get talk.mp4.torrent --no-fountain
           bitfountain get 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:6881 --timeout 600 --json
         """
     )

@@ -13,10 +13,14 @@ struct SeedCommand: AsyncParsableCommand {
         exists; otherwise the torrent is made in memory, as `create` would make it.
         Several torrents are served by one process. The node announces them on the DHT
         and again every 15 minutes. Stop with Ctrl-C: state is saved and it exits 0.
+        Stock clients get plain blocks; BitFountain peers may also ask for RaptorQ
+        repair symbols (the bf_fountain extension), encoded from the intermediate
+        symbols of hot pieces kept within --symbol-cache.
 
         Examples:
           bitfountain seed talk.mp4
           bitfountain seed photos.torrent music/ --port 6881 --upload-limit 2M
+          bitfountain seed big.iso --symbol-cache 1G
           bitfountain seed sample.bin --bind 127.0.0.1 --port 0 --json
         """
     )

@@ -95,6 +95,20 @@ import TestSupport
         }
     }
 
+    @Test func theUploadLimitCountsRepairSymbolsToo() async throws {
+        let work = try TemporaryDirectory("bf-fountain")
+        _ = try await Self.content(work, "slow.bin", size: 3_000_000)
+        let seed = try await Swarm.startSeed([work.file("slow.bin")], state: work.file("seed-state"), extra: ["--upload-limit", "1M"])
+        let started = Date()
+        let result = try await Swarm.get(work.file("slow.bin.torrent"), output: work.file("out"), state: work.file("state"),
+                                         peers: ["127.0.0.1:\(seed.port)"], environment: Self.repairOnly)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(result.succeeded, "\(result.stderr)")
+        #expect(JSONLines.event("complete", in: result.stdout)?["repair_symbols"] as? Int ?? 0 >= 184)
+        // 3 MB of symbols (plus their headers) at 1 MiB/s: at least ~2.8 s, minus one small burst.
+        #expect(seconds >= 2.5, "took \(seconds) s")
+    }
+
     @Test func fountainFlagsAreDocumentedAndCheckedAndTestModesAreNotGuessable() async throws {
         for command in ["seed", "get"] {
             let help = try await ChildProcess.bitfountain([command, "--help"])
