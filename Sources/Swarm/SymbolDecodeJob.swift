@@ -42,8 +42,11 @@ public final class SymbolDecodeJob: @unchecked Sendable {
     let suspects: [PeerKey]
     public private(set) var outcome = Outcome.pending
 
-    init(piece: Int, buffer: PieceBuffer, expectedHash: [UInt8], sourceSenders: [PeerKey?],
-         repairESIs: [UInt32], repairSenders: [PeerKey], repairBytes: [UInt8], suspects: [PeerKey]) {
+    /// A job over the blocks already in `buffer` (`sourceSenders[i]` non-nil for
+    /// each block present) and the given repair symbols; `suspects` are the
+    /// contributors to leave out in turn should the hash fail.
+    public init(piece: Int, buffer: PieceBuffer, expectedHash: [UInt8], sourceSenders: [PeerKey?],
+                repairESIs: [UInt32], repairSenders: [PeerKey], repairBytes: [UInt8], suspects: [PeerKey]) {
         self.piece = piece
         self.buffer = buffer
         self.expectedHash = expectedHash

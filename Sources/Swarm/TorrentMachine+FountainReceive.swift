@@ -4,6 +4,9 @@ import PeerWire
 /// bf_fountain messages from a peer: its requests (served in
 /// TorrentMachine+FountainServing.swift), the symbols it sends us, its rejects.
 extension TorrentMachine {
+    /// Symbols a peer may send us unasked (none should come: ours are never reissued).
+    static let unrequestedSymbolLimit = 64
+
     mutating func receivedFountainMessage(_ payload: ByteBuffer, from key: PeerKey, now: Double) {
         let message: BFFountain.Message
         do { message = try BFFountain.decode(payload) } catch { return disconnect(key, "\(error)") }
@@ -24,7 +27,8 @@ extension TorrentMachine {
         let wasLate = !wasOutstanding && peers[key]!.lateSymbols.remove(request) != nil
         guard wasOutstanding || wasLate else {
             wastedBytes += Int64(data.readableBytes)
-            if wastedBytes > 64 << 20 { disconnect(key, "sends symbols that were never requested") }
+            peers[key]!.unrequestedSymbols += 1
+            if peers[key]!.unrequestedSymbols > Self.unrequestedSymbolLimit { disconnect(key, "sends symbols that were never requested") }
             return
         }
         if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }

@@ -176,6 +176,7 @@ extension TorrentMachine {
         assembly.phase = .storing
         finishing[piece] = assembly
         actions.append(.store(assembly.buffer))
+        releaseSymbolRequests(forPiece: piece)
     }
 
     /// The adapter hashed (and, on a match, wrote) a piece handed over with `.store`.

@@ -70,12 +70,7 @@ extension TorrentMachine {
         assemblies.removeValue(forKey: piece)
         assemblyOrder.removeAll { $0 == piece }
         cancelBlockRequests(forPiece: piece)
-        for key in Array(peers.keys) {
-            for request in peers[key]!.outstandingSymbols.keys where request.piece == piece {
-                peers[key]!.outstandingSymbols.removeValue(forKey: request)
-                peers[key]!.lateSymbols.insert(request)
-            }
-        }
+        releaseSymbolRequests(forPiece: piece)
         picker!.markFree(piece)
         blameHashFailure(piece, contributors: Set(assembly.contributions.keys))
     }
@@ -121,6 +116,18 @@ extension TorrentMachine {
             guard let target = assembly.repair.suspect?.target else { continue }
             let helped = peers.values.contains { $0.key != target && isFountainPeer($0) && $0.pieces?[piece] == true }
             if !helped { abandon(piece, blaming: assembly) }
+        }
+    }
+
+    /// Symbol requests for a piece that is complete or given up stop taking
+    /// room in pipelines. They cannot be cancelled: our `have` tells the peer
+    /// to drop what it still owes, and what it sent before is still accepted.
+    mutating func releaseSymbolRequests(forPiece piece: Int) {
+        for key in Array(peers.keys) where peers[key]!.outstandingSymbols.keys.contains(where: { $0.piece == piece }) {
+            for request in peers[key]!.outstandingSymbols.keys where request.piece == piece {
+                peers[key]!.outstandingSymbols.removeValue(forKey: request)
+                peers[key]!.lateSymbols.insert(request)
+            }
         }
     }
 

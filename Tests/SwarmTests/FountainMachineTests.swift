@@ -224,6 +224,34 @@ import Testing
         #expect(asked.count == 4, "the banned peer's symbols are gone, so the piece asks for K again")
     }
 
+    @Test func symbolsStillOnOrderForACompletedPieceStopTakingRoom() throws {
+        let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), extensions: .bitFountain, seed: 1)
+        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash, fountain: false)
+        machine.received(.haveAll, from: 1, now: 0)
+        machine.received(.unchoke, from: 1, now: 0)
+        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
+        machine.received(.haveAll, from: 2, now: 0)
+        machine.received(.unchoke, from: 2, now: 0)
+        _ = machine.takeActions()
+        // Say a first attempt could not be solved: one symbol more is wanted, from the fountain peer.
+        machine.assemblies[0]!.repair.extraNeeded = 1
+        machine.refill(now: 0)
+        let asked = Self.fountainSent(machine.takeActions(), to: 2).flatMap { message -> [UInt32] in
+            if case .request(0, let esis) = message { return esis }
+            return []
+        }
+        let esi = try #require(asked.first)
+        #expect(machine.peers[2]!.requestsInFlight == 1)
+        for index in 0..<4 {
+            machine.received(.piece(piece: 0, begin: index * 16384, data: ByteBuffer(bytes: swarm.payload[(index * 16384)..<((index + 1) * 16384)])), from: 1, now: 0)
+        }
+        #expect(machine.takeActions().contains { if case .store = $0 { return true }; return false }, "all four blocks: no decoding needed")
+        #expect(machine.peers[2]!.requestsInFlight == 0, "the symbol still on order no longer holds a pipeline slot")
+        machine.received(Self.fountainMessage(.symbol(piece: 0, esi: esi, payload: ByteBuffer(repeating: 0, count: BFFountain.symbolSize))), from: 2, now: 0)
+        #expect(machine.peers[2]!.unrequestedSymbols == 0, "it came late, it was not unasked")
+    }
+
     @Test func unrequestedSymbolsAreNotTaken() {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
         var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), extensions: .bitFountain, seed: 1)

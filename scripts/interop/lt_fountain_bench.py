@@ -12,12 +12,17 @@ downloaders are:
 and (d) the ideal: payload bytes over the upload capacity actually available
 (all caps until the stop, the rest after it).
 
+Then the per-piece costs of the fountain (bf-bench fountain), with SHA-1 of
+the piece as the yardstick: a repair symbol from a cached encoder against
+building the encoder, a decode against the hash, leave-one-out against a decode.
+
 Times are what each downloader reports from adding the torrent to every piece
 verified (the clock the stop is scheduled on starts when the driver sees the
 downloader's first line, which both kinds print as they add the torrent).
 Seeds are fresh processes for every download, since one of them is stopped.
 """
 import argparse
+import json
 import os
 import signal
 import shutil
@@ -144,6 +149,22 @@ def download(mode, args, torrent, work, seeds, run):
     return done["seconds"], wall, done
 
 
+def codec_costs(bench):
+    """Per-piece costs of the fountain, from bf-bench fountain, as ratios measured in the same run."""
+    if not os.path.exists(bench):
+        print("(no %s: per-piece costs skipped)" % bench)
+        return
+    print()
+    print("%-12s %12s %12s %10s %14s %12s %16s" % ("piece", "encoder", "symbol", "cache saves", "decode", "decode/SHA-1",
+                                                    "leave-one-out"))
+    for piece in (256 << 10, 4 << 20):
+        row = json.loads(subprocess.check_output([bench, "fountain", str(piece)]).decode().strip().splitlines()[-1])
+        print("%-12s %10.3f ms %10.1f us %9.0fx %11.3f ms %11.1fx %10.1fx decode" % (
+            "%d KiB (K=%d)" % (piece >> 10, row["k"]), row["encoder_build"] * 1e3, row["repair_symbol"] * 1e6,
+            (row["encoder_build"] + row["repair_symbol"]) / row["repair_symbol"], row["decode"] * 1e3,
+            row["decode"] / row["sha1"], row["leave_one_out"] / row["decode"]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bf", required=True, help="the bitfountain binary (release build)")
@@ -158,6 +179,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--seed-arg", action="append", default=[], help="extra argument for every seed")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) and say where it is")
+    parser.add_argument("--bench-bin", default=os.path.join(os.environ.get("BF_RELEASE_DIR", ".build/release"), "bf-bench"),
+                        help="bf-bench, for the per-piece costs (skipped when missing)")
     args = parser.parse_args()
     args.stop_signal = getattr(signal, "SIG" + args.stop_signal)
     caps = [float(c) * MIB for c in args.caps.split(",")]
@@ -211,6 +234,7 @@ def main():
             verdicts.append(("fountain / libtorrent", ratio, "< 1.00", ratio < 1.0))
         for name, ratio, target, met in verdicts:
             print("%-26s %6.2f   target %-8s %s" % (name, ratio, target, "met" if met else "NOT MET"))
+        codec_costs(args.bench_bin)
     finally:
         if args.keep:
             print("logs kept in %s" % work)
