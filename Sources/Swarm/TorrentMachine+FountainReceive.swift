@@ -31,11 +31,7 @@ extension TorrentMachine {
             if peers[key]!.unrequestedSymbols > Self.unrequestedSymbolLimit { disconnect(key, "sends symbols that were never requested") }
             return
         }
-        if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
-        peers[key]!.download.add(data.readableBytes)
-        peers[key]!.lastBlockAt = now
-        peers[key]!.snubbed = false
-        downloadedPayload += Int64(data.readableBytes)
+        credit(key, bytes: data.readableBytes, now: now)
         if assemblies[piece]?.receiveRepair(esi, data: data, from: key) == true {
             peers[key]!.repairSymbolsReceived += 1
             repairSymbolsReceived += 1

@@ -127,6 +127,16 @@ extension TorrentMachine {
         peers[key]!.outstandingSymbols.removeAll(keepingCapacity: true)
     }
 
+    /// A peer delivered something we asked for (a block or a symbol): its rate,
+    /// its standing (not snubbed, not stalled) and the download's totals.
+    mutating func credit(_ key: PeerKey, bytes: Int, now: Double) {
+        if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
+        peers[key]!.download.add(bytes)
+        peers[key]!.lastBlockAt = now
+        peers[key]!.snubbed = false
+        downloadedPayload += Int64(bytes)
+    }
+
     /// A block arrived. Only blocks we asked this peer for are taken.
     mutating func receivedBlock(piece: Int, begin: Int, data: ByteBuffer, from key: PeerKey, now: Double) {
         let request = BlockRequest(piece: piece, begin: begin, length: data.readableBytes)
@@ -139,11 +149,7 @@ extension TorrentMachine {
             if wastedBytes > 64 << 20 { disconnect(key, "sends blocks that were never requested") }
             return
         }
-        if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
-        peers[key]!.download.add(data.readableBytes)
-        peers[key]!.lastBlockAt = now
-        peers[key]!.snubbed = false
-        downloadedPayload += Int64(data.readableBytes)
+        credit(key, bytes: data.readableBytes, now: now)
         guard let index = assemblies[piece]?.blockIndex(of: request) else {
             wastedBytes += Int64(data.readableBytes)
             fillRequests(key, now: now)

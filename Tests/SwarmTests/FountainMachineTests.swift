@@ -19,6 +19,29 @@ import Testing
         machine.received(.extended(id: 0, payload: ByteBuffer(bytes: ExtensionHandshake(extensions: extensions).encoded)), from: key, now: 0)
     }
 
+    /// A peer that has every piece and unchokes us.
+    static func connectSeed(_ machine: inout TorrentMachine, _ key: UInt64, _ infoHash: InfoHash, fountain: Bool = true) {
+        connectFountainPeer(&machine, key, infoHash, fountain: fountain)
+        machine.received(.haveAll, from: key, now: 0)
+        machine.received(.unchoke, from: key, now: 0)
+    }
+
+    /// A downloader of the whole torrent, speaking bf_fountain.
+    static func downloader(_ swarm: SimulatedSwarm, repairOnly: Bool = false) -> TorrentMachine {
+        var configuration = SwarmConfiguration()
+        configuration.repairSymbolsOnly = repairOnly
+        return TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount), configuration: configuration,
+                              extensions: .bitFountain, seed: 1)
+    }
+
+    /// The ESIs asked of a peer (of one piece, or of any).
+    static func requestedESIs(_ actions: [TorrentAction], to key: UInt64, piece: Int? = nil) -> [UInt32] {
+        fountainSent(actions, to: key).flatMap { message -> [UInt32] in
+            if case .request(let requested, let esis) = message, piece == nil || piece == requested { return esis }
+            return []
+        }
+    }
+
     static func fountainMessage(_ message: BFFountain.Message) -> PeerMessage {
         .extended(id: localID, payload: BFFountain.encode(message))
     }
@@ -124,9 +147,7 @@ import Testing
         have[0] = true
         var machine = Self.seedMachine(swarm, have: have)
         // A seed sends us most of piece 1; until it is verified, it is not ours to serve.
-        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
-        machine.received(.haveAll, from: 2, now: 0)
-        machine.received(.unchoke, from: 2, now: 0)
+        Self.connectSeed(&machine, 2, swarm.info.infoHash)
         let requests = machine.takeActions().compactMap { action -> BlockRequest? in
             if case .send(2, .request(let request)) = action { return request }
             return nil
@@ -155,16 +176,9 @@ import Testing
 
     @Test func aPieceIsDecodedAsSoonAsKSymbolsAreIn() throws {
         let swarm = SimulatedSwarm(size: 4 * 16384 + 100, pieceLength: 8 * 16384)
-        var configuration = SwarmConfiguration()
-        configuration.repairSymbolsOnly = true
-        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), configuration: configuration, extensions: .bitFountain, seed: 1)
-        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
-        machine.received(.haveAll, from: 1, now: 0)
-        machine.received(.unchoke, from: 1, now: 0)
-        let requested = Self.fountainSent(machine.takeActions(), to: 1).flatMap { message -> [UInt32] in
-            if case .request(0, let esis) = message { return esis }
-            return []
-        }
+        var machine = Self.downloader(swarm, repairOnly: true)
+        Self.connectSeed(&machine, 1, swarm.info.infoHash)
+        let requested = Self.requestedESIs(machine.takeActions(), to: 1, piece: 0)
         #expect(requested.count == 5, "K = 5 repair symbols, no block")
         #expect(Set(requested).count == 5 && requested.allSatisfy { $0 >= 5 })
 
@@ -191,16 +205,9 @@ import Testing
 
     @Test func aPieceWhoseSenderIsBannedDuringItsDecodeIsAskedOfOthers() throws {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
-        var configuration = SwarmConfiguration()
-        configuration.repairSymbolsOnly = true
-        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), configuration: configuration, extensions: .bitFountain, seed: 1)
-        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
-        machine.received(.haveAll, from: 1, now: 0)
-        machine.received(.unchoke, from: 1, now: 0)
-        let esis = Self.fountainSent(machine.takeActions(), to: 1).flatMap { message -> [UInt32] in
-            if case .request(_, let esis) = message { return esis }
-            return []
-        }
+        var machine = Self.downloader(swarm, repairOnly: true)
+        Self.connectSeed(&machine, 1, swarm.info.infoHash)
+        let esis = Self.requestedESIs(machine.takeActions(), to: 1)
         #expect(esis.count == 4)
         var job: SymbolDecodeJob?
         for esi in esis {
@@ -210,37 +217,25 @@ import Testing
         let decode = try #require(job)
         // Banned for something else while its garbage is being decoded.
         machine.ban(1, reason: "test")
-        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
-        machine.received(.haveAll, from: 2, now: 0)
-        machine.received(.unchoke, from: 2, now: 0)
+        Self.connectSeed(&machine, 2, swarm.info.infoHash)
         _ = machine.takeActions()
         decode.run()
         #expect(decode.outcome == .soleSenderWrong(1))
         machine.symbolsDecoded(decode, now: 0)
-        let asked = Self.fountainSent(machine.takeActions(), to: 2).flatMap { message -> [UInt32] in
-            if case .request(0, let esis) = message { return esis }
-            return []
-        }
+        let asked = Self.requestedESIs(machine.takeActions(), to: 2, piece: 0)
         #expect(asked.count == 4, "the banned peer's symbols are gone, so the piece asks for K again")
     }
 
     @Test func symbolsStillOnOrderForACompletedPieceStopTakingRoom() throws {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
-        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), extensions: .bitFountain, seed: 1)
-        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash, fountain: false)
-        machine.received(.haveAll, from: 1, now: 0)
-        machine.received(.unchoke, from: 1, now: 0)
-        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
-        machine.received(.haveAll, from: 2, now: 0)
-        machine.received(.unchoke, from: 2, now: 0)
+        var machine = Self.downloader(swarm)
+        Self.connectSeed(&machine, 1, swarm.info.infoHash, fountain: false)
+        Self.connectSeed(&machine, 2, swarm.info.infoHash)
         _ = machine.takeActions()
         // Say a first attempt could not be solved: one symbol more is wanted, from the fountain peer.
         machine.assemblies[0]!.repair.extraNeeded = 1
         machine.refill(now: 0)
-        let asked = Self.fountainSent(machine.takeActions(), to: 2).flatMap { message -> [UInt32] in
-            if case .request(0, let esis) = message { return esis }
-            return []
-        }
+        let asked = Self.requestedESIs(machine.takeActions(), to: 2, piece: 0)
         let esi = try #require(asked.first)
         #expect(machine.peers[2]!.requestsInFlight == 1)
         for index in 0..<4 {
@@ -254,7 +249,7 @@ import Testing
 
     @Test func unrequestedSymbolsAreNotTaken() {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
-        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), extensions: .bitFountain, seed: 1)
+        var machine = Self.downloader(swarm)
         Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
         _ = machine.takeActions()
         machine.received(Self.fountainMessage(.symbol(piece: 0, esi: 99, payload: ByteBuffer(repeating: 0, count: BFFountain.symbolSize))), from: 1, now: 0)
@@ -264,15 +259,9 @@ import Testing
 
     @Test func aRejectSendsThePiecesSymbolsToAnotherPeer() {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
-        var configuration = SwarmConfiguration()
-        configuration.repairSymbolsOnly = true
-        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), configuration: configuration, extensions: .bitFountain, seed: 1)
-        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
-        machine.received(.haveAll, from: 1, now: 0)
-        machine.received(.unchoke, from: 1, now: 0)
-        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
-        machine.received(.haveAll, from: 2, now: 0)
-        machine.received(.unchoke, from: 2, now: 0)
+        var machine = Self.downloader(swarm, repairOnly: true)
+        Self.connectSeed(&machine, 1, swarm.info.infoHash)
+        Self.connectSeed(&machine, 2, swarm.info.infoHash)
         let before = machine.takeActions()
         #expect(Self.fountainSent(before, to: 1).count == 1)
         #expect(Self.fountainSent(before, to: 2).isEmpty, "peer 1 was asked for all four")
@@ -284,11 +273,9 @@ import Testing
 
     @Test func inTheEndgameAFountainPeerIsNeverAskedForDuplicateBlocks() {
         let swarm = SimulatedSwarm(size: 32768, pieceLength: 32768)
-        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: 1), extensions: .bitFountain, seed: 1)
+        var machine = Self.downloader(swarm)
         for key in UInt64(1)...2 {
-            Self.connectFountainPeer(&machine, key, swarm.info.infoHash)
-            machine.received(.haveAll, from: key, now: 0)
-            machine.received(.unchoke, from: key, now: 0)
+            Self.connectSeed(&machine, key, swarm.info.infoHash)
         }
         let actions = machine.takeActions()
         let blocksTo2 = actions.filter { if case .send(2, .request) = $0 { return true }; return false }
