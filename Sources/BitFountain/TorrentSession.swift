@@ -230,7 +230,8 @@ public final class TorrentSession: @unchecked Sendable {
             hashFailures: machine.hashFailures, connectedPeers: connections.count,
             peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats,
             repairSymbolsReceived: machine.repairSymbolsReceived, piecesDecoded: machine.piecesDecoded,
-            symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes)
+            symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes,
+            firstPayloadSeconds: machine.firstPayloadAt.map { $0 - startTime })
     }
 
     func fail(_ error: SessionError) {

@@ -64,6 +64,8 @@ public struct TorrentSnapshot: Sendable {
     public let symbolsUploaded: Int
     public let pollutedSymbols: Int
     public let wastedBytes: Int64
+    /// Seconds from adding the torrent to the first payload byte, once there is one.
+    public let firstPayloadSeconds: Double?
 }
 
 /// Why a session stopped before finishing.

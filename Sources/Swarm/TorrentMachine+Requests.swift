@@ -130,6 +130,7 @@ extension TorrentMachine {
     /// A peer delivered something we asked for (a block or a symbol): its rate,
     /// its standing (not snubbed, not stalled) and the download's totals.
     mutating func credit(_ key: PeerKey, bytes: Int, now: Double) {
+        if firstPayloadAt == nil { firstPayloadAt = now }
         if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
         peers[key]!.download.add(bytes)
         peers[key]!.lastBlockAt = now

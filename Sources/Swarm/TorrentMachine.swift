@@ -46,6 +46,8 @@ public struct TorrentMachine: Sendable {
     public internal(set) var hashFailures = 0
     /// Peers that sent us at least one requested block.
     public internal(set) var contributingPeers: Set<PeerID> = []
+    /// When the first requested block or symbol arrived (start-up latency).
+    public internal(set) var firstPayloadAt: Double?
     /// bf_fountain: repair symbols received and used, pieces rebuilt from them,
     /// symbols we sent, and wrong symbols found (their senders are banned).
     public internal(set) var repairSymbolsReceived = 0

@@ -108,7 +108,8 @@ struct GetCommand: AsyncParsableCommand {
                                           seconds: seconds, rate: rate, peers: snapshot.peersContributed,
                                           pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures,
                                           repairSymbols: snapshot.repairSymbolsReceived, piecesDecoded: snapshot.piecesDecoded,
-                                          pollutedSymbols: snapshot.pollutedSymbols, wasted: snapshot.wastedBytes))
+                                          pollutedSymbols: snapshot.pollutedSymbols, wasted: snapshot.wastedBytes,
+                                          firstPayload: snapshot.firstPayloadSeconds.map { ($0 * 1000).rounded() / 1000 }))
         } else {
             print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s), every piece verified")
         }
@@ -133,4 +134,6 @@ private struct CompleteEvent: Encodable {
     let pollutedSymbols: Int
     /// Payload bytes received but not needed (endgame duplicates, symbols that came too late).
     let wasted: Int64
+    /// Seconds from adding the torrent to the first payload received.
+    let firstPayload: Double?
 }

@@ -210,8 +210,8 @@ def main():
                 results[mode].append(seconds)
                 extra = ""
                 if mode != "c" and "wasted" in done:
-                    extra = "  wasted %.1f MiB, %d repair symbols, %d pieces decoded" % (
-                        done["wasted"] / MIB, done.get("repair_symbols", 0), done.get("pieces_decoded", 0))
+                    extra = "  first payload %.3f s, wasted %.1f MiB, %d repair symbols, %d pieces decoded" % (
+                        done.get("first_payload") or 0, done["wasted"] / MIB, done.get("repair_symbols", 0), done.get("pieces_decoded", 0))
                 print("run %d %-20s %6.2f s  (wall %6.2f s, %.2fx ideal)%s"
                       % (run + 1, NAMES[mode], seconds, wall, seconds / ideal, extra), flush=True)
 
