@@ -66,10 +66,9 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     public func append(to out: inout [UInt8]) {
         switch self {
         case .v4(let value):
-            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+            withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
         case .v6(let high, let low):
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+            withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { out.append(contentsOf: $0) }
         }
     }
 

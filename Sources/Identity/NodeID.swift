@@ -58,9 +58,9 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Appends the 20 bytes, most significant first.
     public func append(to out: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: middle >> UInt64(shift))) }
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: low >> UInt32(shift))) }
+        withUnsafeBytes(of: (high.bigEndian, middle.bigEndian, low.bigEndian)) { raw in
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<20]))
+        }
     }
 
     public var hex: String { HexDigits.encode(bytes) }
@@ -71,8 +71,13 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
         NodeID(high: lhs.high ^ rhs.high, middle: lhs.middle ^ rhs.middle, low: lhs.low ^ rhs.low)
     }
 
+    // Written out: the generic tuple comparison is slow in debug builds,
+    // and lookups compare distances constantly.
+    @inline(__always)
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
-        (lhs.high, lhs.middle, lhs.low) < (rhs.high, rhs.middle, rhs.low)
+        if lhs.high != rhs.high { return lhs.high < rhs.high }
+        if lhs.middle != rhs.middle { return lhs.middle < rhs.middle }
+        return lhs.low < rhs.low
     }
 
     /// Number of leading zero bits (160 for the zero ID).

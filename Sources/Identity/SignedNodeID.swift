@@ -82,19 +82,32 @@ extension NodeID {
 
     /// The 160-bit value shifted toward the least significant end.
     public func shiftedRight(_ count: Int) -> NodeID {
-        var result = NodeID.zero
-        for index in 0..<(160 - min(count, 160)) where bit(index) {
-            result = result.flippingBit(index + count)
+        guard count > 0 else { return self }
+        guard count < 160 else { return .zero }
+        // Work on a 192-bit value (low word padded with 32 zero bits).
+        var words = [high, middle, UInt64(low) << 32]
+        let wordShift = count / 64, bitShift = UInt64(count % 64)
+        for index in stride(from: 2, through: 0, by: -1) {
+            let source = index - wordShift
+            var value: UInt64 = source >= 0 ? words[source] >> bitShift : 0
+            if bitShift > 0, source - 1 >= 0 { value |= words[source - 1] << (64 - bitShift) }
+            words[index] = value
         }
-        return result
+        return NodeID(high: words[0], middle: words[1], low: UInt32(truncatingIfNeeded: words[2] >> 32))
     }
 
     /// The 160-bit value shifted toward the most significant end.
     public func shiftedLeft(_ count: Int) -> NodeID {
-        var result = NodeID.zero
-        for index in min(count, 160)..<160 where bit(index) {
-            result = result.flippingBit(index - count)
+        guard count > 0 else { return self }
+        guard count < 160 else { return .zero }
+        var words = [high, middle, UInt64(low) << 32]
+        let wordShift = count / 64, bitShift = UInt64(count % 64)
+        for index in 0..<3 {
+            let source = index + wordShift
+            var value: UInt64 = source < 3 ? words[source] << bitShift : 0
+            if bitShift > 0, source + 1 < 3 { value |= words[source + 1] >> (64 - bitShift) }
+            words[index] = value
         }
-        return result
+        return NodeID(high: words[0], middle: words[1], low: UInt32(truncatingIfNeeded: words[2] >> 32))
     }
 }
