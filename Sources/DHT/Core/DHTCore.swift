@@ -31,7 +31,8 @@ public struct DHTCore: Sendable {
     var bootstrap: [IPAddress.Family: BootstrapState] = [:]
     var refreshing: [IPAddress.Family: DHTOperation] = [:]
     var recentlyPinged: [NodeAddress: DHTInstant] = [:]
-    var querierPingBudget = 0
+    /// Pings to new queriers allowed until the next maintenance round.
+    var querierPingBudget = 32
     var nextMaintenance: DHTInstant
     var nextPeerExpiry: DHTInstant
     var nextOperation: UInt64 = 1

@@ -15,9 +15,16 @@ public struct PeerStore: Sendable {
         public init() {}
     }
 
+    /// Peers of one infohash, in announce order (an array: at most
+    /// `maxPeersPerInfoHash`, and a stable order keeps simulations repeatable).
     struct Swarm: Sendable {
-        var peers: [NodeAddress: DHTInstant] = [:]
+        var peers: [Peer] = []
         var lastAnnounce: DHTInstant
+    }
+
+    struct Peer: Sendable {
+        var address: NodeAddress
+        var announced: DHTInstant
     }
 
     public let limits: Limits
@@ -37,18 +44,22 @@ public struct PeerStore: Sendable {
         }
         var swarm = swarms[infoHash]!
         swarm.lastAnnounce = now
-        if swarm.peers[peer] == nil {
-            if swarm.peers.count >= limits.maxPeersPerInfoHash, let oldest = swarm.peers.min(by: { $0.value < $1.value }) {
-                swarm.peers[oldest.key] = nil
+        if let existing = swarm.peers.firstIndex(where: { $0.address == peer }) {
+            swarm.peers[existing].announced = now
+        } else {
+            if swarm.peers.count >= limits.maxPeersPerInfoHash, let oldest = swarm.peers.indices.min(by: {
+                swarm.peers[$0].announced < swarm.peers[$1].announced
+            }) {
+                swarm.peers.remove(at: oldest)
                 peerCount -= 1
             }
             guard peerCount < limits.maxPeers else {
                 swarms[infoHash] = swarm.peers.isEmpty ? nil : swarm
                 return
             }
+            swarm.peers.append(Peer(address: peer, announced: now))
             peerCount += 1
         }
-        swarm.peers[peer] = now
         swarms[infoHash] = swarm
     }
 
@@ -56,8 +67,8 @@ public struct PeerStore: Sendable {
     public func peers<G: RandomNumberGenerator>(for infoHash: NodeID, family: IPAddress.Family, limit: Int,
                                                 now: DHTInstant, using random: inout G) -> [NodeAddress] {
         guard limit > 0, let swarm = swarms[infoHash] else { return [] }
-        var live = swarm.peers.compactMap { entry -> NodeAddress? in
-            entry.key.family == family && now.since(entry.value) < limits.lifetime ? entry.key : nil
+        var live = swarm.peers.compactMap { peer -> NodeAddress? in
+            peer.address.family == family && now.since(peer.announced) < limits.lifetime ? peer.address : nil
         }
         if live.count > limit {
             live.shuffle(using: &random)
@@ -68,7 +79,7 @@ public struct PeerStore: Sendable {
 
     /// Up to `limit` stored infohashes, a random pick (BEP 51 samples).
     public func sample<G: RandomNumberGenerator>(limit: Int, using random: inout G) -> [NodeID] {
-        var keys = Array(swarms.keys)
+        var keys = swarms.keys.sorted()
         if keys.count > limit {
             keys.shuffle(using: &random)
             keys.removeLast(keys.count - limit)
@@ -80,7 +91,7 @@ public struct PeerStore: Sendable {
     public mutating func expire(now: DHTInstant) {
         for (infoHash, var swarm) in swarms {
             let before = swarm.peers.count
-            swarm.peers = swarm.peers.filter { now.since($0.value) < limits.lifetime }
+            swarm.peers.removeAll { now.since($0.announced) >= limits.lifetime }
             peerCount -= before - swarm.peers.count
             swarms[infoHash] = swarm.peers.isEmpty ? nil : swarm
         }

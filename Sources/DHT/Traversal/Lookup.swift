@@ -28,8 +28,14 @@ struct Lookup: Sendable {
     private(set) var candidates: [LookupCandidate] = []
     private var known: Set<NodeAddress> = []
     /// Bootstrap addresses whose IDs we do not know: queried first, never
-    /// counted for termination.
-    private var seeds: [NodeAddress: LookupCandidate.State] = [:]
+    /// counted for termination. (An array, not a dictionary: iteration order
+    /// must not vary, or simulations would not repeat.)
+    private var seeds: [Seed] = []
+
+    private struct Seed: Sendable {
+        var address: NodeAddress
+        var state: LookupCandidate.State
+    }
 
     init(target: NodeID, k: Int, alpha: Int, capacity: Int? = nil) {
         self.target = target
@@ -41,7 +47,7 @@ struct Lookup: Sendable {
     mutating func addSeeds(_ addresses: [NodeAddress]) {
         for address in addresses where !known.contains(address) {
             known.insert(address)
-            seeds[address] = .fresh
+            seeds.append(Seed(address: address, state: .fresh))
         }
     }
 
@@ -66,9 +72,9 @@ struct Lookup: Sendable {
     /// Addresses to query now; they are marked in flight.
     mutating func nextQueries() -> [NodeAddress] {
         var out: [NodeAddress] = []
-        for (address, state) in seeds where state == .fresh {
-            seeds[address] = .inflight
-            out.append(address)
+        for index in seeds.indices where seeds[index].state == .fresh {
+            seeds[index].state = .inflight
+            out.append(seeds[index].address)
         }
         var active = candidates.reduce(0) { $0 + ($1.state == .inflight ? 1 : 0) }
         var rank = 0
@@ -88,8 +94,8 @@ struct Lookup: Sendable {
     /// lookup or answered with another ID than the one we were told.
     @discardableResult
     mutating func answered(_ address: NodeAddress, id: NodeID, tier: TrustTier, token: ShortBytes?) -> Bool {
-        if seeds[address] != nil {
-            seeds[address] = .answered
+        if let seed = seeds.firstIndex(where: { $0.address == address }) {
+            seeds[seed].state = .answered
             return true
         }
         guard let index = candidates.firstIndex(where: { $0.contact.address == address }) else { return false }
@@ -104,14 +110,16 @@ struct Lookup: Sendable {
     }
 
     mutating func slow(_ address: NodeAddress) {
-        if seeds[address] == .inflight { seeds[address] = .slow }
+        if let seed = seeds.firstIndex(where: { $0.address == address }), seeds[seed].state == .inflight {
+            seeds[seed].state = .slow
+        }
         if let index = candidates.firstIndex(where: { $0.contact.address == address }), candidates[index].state == .inflight {
             candidates[index].state = .slow
         }
     }
 
     mutating func failed(_ address: NodeAddress) {
-        if seeds[address] != nil { seeds[address] = .failed }
+        if let seed = seeds.firstIndex(where: { $0.address == address }) { seeds[seed].state = .failed }
         if let index = candidates.firstIndex(where: { $0.contact.address == address }), candidates[index].state != .answered {
             candidates[index].state = .failed
         }
@@ -125,12 +133,12 @@ struct Lookup: Sendable {
             if considered == k { return true }
         }
         // Fewer than K usable candidates, all answered: done unless a seed may still bring more.
-        return !seeds.values.contains { $0 == .fresh || $0 == .inflight || $0 == .slow }
+        return !seeds.contains { $0.state == .fresh || $0.state == .inflight || $0.state == .slow }
     }
 
     var queriesOutstanding: Bool {
         candidates.contains { $0.state == .inflight || $0.state == .slow }
-            || seeds.values.contains { $0 == .inflight || $0 == .slow }
+            || seeds.contains { $0.state == .inflight || $0.state == .slow }
     }
 
     /// The nodes a lookup's result is made of (and announces go to): from the
