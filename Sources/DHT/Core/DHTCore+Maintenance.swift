@@ -25,16 +25,14 @@ extension DHTCore {
     /// Joins the DHT: a find_node for our own ID, seeded with the bootstrap
     /// nodes while the table is small. Runs at start, and again (with
     /// exponential backoff) for as long as the table stays too small.
-    private mutating func bootstrapIfNeeded(_ family: IPAddress.Family, now: DHTInstant) {
+    mutating func bootstrapIfNeeded(_ family: IPAddress.Family, now: DHTInstant) {
         guard var state = bootstrap[family], state.running == nil, now >= state.nextAttempt,
               let table = tables[family] else { return }
         let small = table.count < configuration.minimumTableSize
         guard small || !state.succeededOnce else { return }
-        let seeds = table.count < configuration.k ? state.seeds : []
-        guard !seeds.isEmpty || !table.isEmpty else { return }
+        guard !state.seeds.isEmpty || !table.isEmpty else { return }
         let operation = makeOperation()
-        var lookup = makeLookup(target: table.ownID, family: family, now: now)
-        lookup.addSeeds(seeds)
+        let lookup = makeLookup(target: table.ownID, family: family, now: now)
         state.running = operation
         bootstrap[family] = state
         start(FindNodeTraversal(operation: operation, family: family, kind: .bootstrap, lookup: lookup, now: now), now: now)

@@ -94,6 +94,7 @@ public struct DHTCore: Sendable {
                 state.backoff = configuration.bootstrapRetryInitial
             }
             bootstrap[family] = state
+            bootstrapIfNeeded(family, now: now)
         }
     }
 
@@ -249,11 +250,14 @@ public struct DHTCore: Sendable {
         return DHTOperation(rawValue: nextOperation)
     }
 
-    /// A lookup seeded with the closest nodes we know (2K, so a few dead ones do not matter).
+    /// A lookup seeded with the closest nodes we know (2K, so a few dead ones
+    /// do not matter), and with the bootstrap nodes while the table is still
+    /// small (a lookup started right after launch then works at once).
     func makeLookup(target: NodeID, family: IPAddress.Family, now: DHTInstant) -> Lookup {
         var lookup = Lookup(target: target, k: configuration.k, alpha: configuration.alpha)
         if let table = tables[family] {
             lookup.offer(table.closest(to: target, count: configuration.k * 2, now: now), excluding: table.ownID)
+            if table.count < configuration.k { lookup.addSeeds(bootstrap[family]?.seeds ?? []) }
         }
         return lookup
     }

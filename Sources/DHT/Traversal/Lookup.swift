@@ -69,6 +69,14 @@ struct Lookup: Sendable {
         }
     }
 
+    private mutating func insertAnswered(_ candidate: LookupCandidate) {
+        let distance = candidate.contact.id ^ target
+        let position = candidates.firstIndex { distance < ($0.contact.id ^ target) } ?? candidates.count
+        guard position < capacity else { return }
+        candidates.insert(candidate, at: position)
+        if candidates.count > capacity { candidates.removeLast() }
+    }
+
     /// Addresses to query now; they are marked in flight.
     mutating func nextQueries() -> [NodeAddress] {
         var out: [NodeAddress] = []
@@ -96,6 +104,12 @@ struct Lookup: Sendable {
     mutating func answered(_ address: NodeAddress, id: NodeID, tier: TrustTier, token: ShortBytes?) -> Bool {
         if let seed = seeds.firstIndex(where: { $0.address == address }) {
             seeds[seed].state = .answered
+            // Now that we know its ID, a seed is a candidate like any other
+            // (it may be among the closest, and its token counts).
+            if !candidates.contains(where: { $0.contact.address == address }) {
+                let contact = NodeContact(id: id, address: address)
+                insertAnswered(LookupCandidate(contact: contact, state: .answered, tier: tier, token: token))
+            }
             return true
         }
         guard let index = candidates.firstIndex(where: { $0.contact.address == address }) else { return false }
