@@ -16,7 +16,7 @@ struct DHTPingCommand: AsyncParsableCommand {
         let address = try await NodeAddressArgument.resolve(node)
         let options = self.options
         let reply = try await options.withNode(bootstrap: false) { node in await options.bounded { await node.ping(address) } ?? nil }
-        guard let reply else { throw CLIError("no answer from \(address)") }
+        guard let reply else { throw CLIError("no valid answer from \(address) (no reply, or its signature or ID did not check out)") }
         if options.json {
             JSONOutput.line(PongRecord(address: reply.address.description, id: reply.id.hex, rttMs: reply.roundTrip.milliseconds,
                                        tier: reply.tier.rawValue, version: reply.version.map { describeVersion($0) }))
@@ -127,7 +127,7 @@ struct DHTSampleCommand: AsyncParsableCommand {
         let address = try await NodeAddressArgument.resolve(node)
         let options = self.options
         let reply = try await options.withNode(bootstrap: false) { node in await options.bounded { await node.sampleInfohashes(at: address) } ?? nil }
-        guard let reply else { throw CLIError("no answer from \(address)") }
+        guard let reply else { throw CLIError("no valid answer from \(address) (no reply, or its signature or ID did not check out)") }
         if options.json {
             JSONOutput.line(SamplesRecord(from: reply.from.address.description, id: reply.from.id.hex, tier: reply.tier.rawValue,
                                           num: reply.num, interval: reply.interval, samples: reply.samples.map(\.hex)))
