@@ -49,13 +49,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "bitfountain", dependencies: [
-            "BitFountain", "Metainfo", "RaptorQ",
+            "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Benchmark drivers for scripts/bench; not installed, not part of the product.
         .executableTarget(name: "bf-bench", dependencies: [
-            "BitFountain", "DHT", "RaptorQ", "Swarm", "Metainfo",
+            "BitFountain", "DHT", "Identity", "RaptorQ", "Swarm", "Metainfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
