@@ -69,7 +69,10 @@ let package = Package(
         .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode"]),
         .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Bencode"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
     ]
 )

@@ -171,7 +171,9 @@ public final class DHTNode: PeerDiscovery, Sendable {
     }
 
     /// Stops the node: timers end, waiting lookups finish, the state is saved,
-    /// the sockets close. Safe to call more than once.
+    /// the sockets close. Safe to call more than once; later calls to the other
+    /// methods return at once with empty results. When the node runs on a
+    /// caller's event loop group, shut the node down before the group.
     public func shutdown() async {
         let result = try? await eventLoop.submit { [engine] () -> (DHTStateSnapshot, [Channel])? in
             let engine = engine.value
@@ -181,7 +183,13 @@ public final class DHTNode: PeerDiscovery, Sendable {
         guard let (snapshot, channels) = result ?? nil else { return }
         try? store?.save(snapshot)
         for channel in channels { try? await channel.close() }
-        try? await ownedGroup?.shutdownGracefully()
+    }
+
+    /// The event loop outlives `shutdown()` so that calls made afterwards still
+    /// return (empty) instead of waiting on a loop that no longer runs tasks;
+    /// a group we made ourselves ends with the node.
+    deinit {
+        ownedGroup?.shutdownGracefully { _ in }
     }
 
     // MARK: Queries

@@ -41,9 +41,12 @@ struct DHTLoadBench: ParsableCommand {
         let end = warmupEnd + .milliseconds(Int(seconds * 1_000))
         while inFlight < window { send() }
         while clock.now < end {
-            if socket.receive(into: &buffer) > 0 {
+            let count = socket.receive(into: &buffer)
+            if count > 0 {
+                // Count answers only (y = "r", the last key); the node may also send us a ping.
+                guard count >= 3, buffer[count - 2] == UInt8(ascii: "r") || buffer[count - 2] == UInt8(ascii: "e") else { continue }
                 inFlight -= 1
-                if measuring { answered += 1 }
+                if measuring, buffer[count - 2] == UInt8(ascii: "r") { answered += 1 }
                 send()
             } else {
                 // Nothing for 50 ms: whatever was in flight is lost; refill the window.

@@ -33,6 +33,7 @@ struct NodeCommand: AsyncParsableCommand {
     var statsInterval: Double = 60
 
     func run() async throws {
+        let signals = TerminationSignals()
         let json = network.json
         let configuration = try network.configuration(port: port, stateDirectory: stateDir ?? DHTStateStore.defaultDirectory)
         let node: DHTNode
@@ -65,7 +66,7 @@ struct NodeCommand: AsyncParsableCommand {
                 if let stats = await node.statistics() { Self.report(stats, json: json) }
             }
         }
-        let signal = await TerminationSignals.wait()
+        let signal = await signals.next()
         statsTask.cancel()
         let final = await node.statistics()
         await node.shutdown()

@@ -45,6 +45,8 @@ def make_session():
         "dht_restrict_search_ips": False,
         "dht_block_ratelimit": 1000000,
         "dht_block_timeout": 1,
+        # The default (8,000 bytes/s) makes libtorrent drop replies after a few lookups.
+        "dht_upload_rate_limit": 1 << 30,
         "allow_multiple_connections_per_ip": True,
         "dht_bootstrap_nodes": "",
         "enable_outgoing_utp": False,

@@ -90,7 +90,8 @@ public struct DHTCore: Sendable {
             guard var state = bootstrap[family] else { continue }
             state.seeds = addresses.filter { $0.family == family }
             if state.running == nil, (tables[family]?.count ?? 0) < configuration.minimumTableSize {
-                state.nextAttempt = now
+                // Not before the saved nodes had their chance to answer (see `restore`).
+                state.nextAttempt = max(now, state.savedNodesDeadline)
                 state.backoff = configuration.bootstrapRetryInitial
             }
             bootstrap[family] = state
@@ -223,9 +224,12 @@ public struct DHTCore: Sendable {
             if case .port(let value) = mode { return value }
             return nil
         }
+        // Peers announced to us count too (in a small network we may be the node that stores them).
+        let local = peerStore.peers(for: infoHash, family: family, limit: 200, now: now, using: &random)
         let traversal = GetPeersTraversal(operation: operation, family: family,
                                           lookup: makeLookup(target: infoHash, family: family, now: now),
-                                          announcePort: port, now: now)
+                                          announcePort: port, knownPeers: local, now: now)
+        if !local.isEmpty { events.append(.peers(operation, local)) }
         start(traversal, now: now)
         return operation
     }
@@ -301,4 +305,6 @@ struct BootstrapState: Sendable {
     var nextAttempt: DHTInstant
     var backoff: DHTDuration
     var succeededOnce = false
+    /// After a restore, the bootstrap list waits until then for the saved nodes to answer.
+    var savedNodesDeadline = DHTInstant.zero
 }

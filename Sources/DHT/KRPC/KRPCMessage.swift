@@ -68,6 +68,18 @@ public enum KRPCQuery: Sendable, Equatable {
         }
     }
 
+    /// The `q` value we send (unknown methods are never sent; they keep their own name).
+    var methodLiteral: StaticString {
+        switch self {
+        case .ping: return "ping"
+        case .findNode: return "find_node"
+        case .getPeers: return "get_peers"
+        case .announcePeer: return "announce_peer"
+        case .sampleInfohashes: return "sample_infohashes"
+        case .unknown: return "unknown"
+        }
+    }
+
     public var methodName: String {
         switch self {
         case .ping: return "ping"

@@ -28,17 +28,19 @@ public struct KRPCWriter: Sendable {
     public mutating func writeQuery(_ query: KRPCQuery, transactionID: ShortBytes, readOnly: Bool,
                                     signer: (any NodeAuthenticator)?) {
         buffer.removeAll(keepingCapacity: true)
-        let method = Array(query.methodName.utf8)
+        let method = query.methodLiteral
         buffer.append(UInt8(ascii: "d"))
         key("a")
         let bodyStart = buffer.count
         writeArguments(query)
         let body = bodyStart..<buffer.count
         if let signer { key("k"); string(signer.publicKey.bytes) }
-        key("q"); string(method)
+        key("q"); method.withUTF8Buffer { string(UnsafeRawBufferPointer($0)) }
         if readOnly { key("ro"); integer(1) }
         if let signer {
-            let signature = sign(signer, t: transactionID, type: UInt8(ascii: "q"), method: method, body: body)
+            let signature = method.withUTF8Buffer {
+                sign(signer, t: transactionID, type: UInt8(ascii: "q"), method: UnsafeRawBufferPointer($0), body: body)
+            }
             key("sig"); string(signature)
         }
         trailer(transactionID, type: UInt8(ascii: "q"))
@@ -103,7 +105,8 @@ public struct KRPCWriter: Sendable {
         writeResponseBody(response)
         let body = bodyStart..<buffer.count
         if let signer {
-            let signature = sign(signer, t: transactionID, type: UInt8(ascii: "r"), method: [], body: body)
+            let signature = sign(signer, t: transactionID, type: UInt8(ascii: "r"),
+                                 method: UnsafeRawBufferPointer(start: nil, count: 0), body: body)
             key("sig"); string(signature)
         }
         trailer(transactionID, type: UInt8(ascii: "r"))
@@ -165,15 +168,13 @@ public struct KRPCWriter: Sendable {
         buffer.append(UInt8(ascii: "e"))
     }
 
-    private mutating func sign(_ signer: any NodeAuthenticator, t: ShortBytes, type: UInt8, method: [UInt8],
+    private mutating func sign(_ signer: any NodeAuthenticator, t: ShortBytes, type: UInt8, method: UnsafeRawBufferPointer,
                                body: Range<Int>) -> [UInt8] {
         payload.removeAll(keepingCapacity: true)
         buffer.withUnsafeBytes { raw in
             t.withUnsafeBytes { tBytes in
-                method.withUnsafeBytes { methodBytes in
-                    KRPCSignature.appendPayload(transactionID: tBytes, type: type, method: methodBytes,
-                                                body: UnsafeRawBufferPointer(rebasing: raw[body]), to: &payload)
-                }
+                KRPCSignature.appendPayload(transactionID: tBytes, type: type, method: method,
+                                            body: UnsafeRawBufferPointer(rebasing: raw[body]), to: &payload)
             }
         }
         return payload.withUnsafeBytes { signer.sign($0) }

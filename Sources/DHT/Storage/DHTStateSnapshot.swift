@@ -124,6 +124,7 @@ extension DHTCore {
             for node in saved.sorted(by: { $0.contact.id ^ ownID < $1.contact.id ^ ownID }).prefix(256) {
                 maintenancePing(node.contact.address, now: now)
             }
+            bootstrap[family]?.savedNodesDeadline = now + .seconds(2)
             bootstrap[family]?.nextAttempt = now + .seconds(2)
         }
     }

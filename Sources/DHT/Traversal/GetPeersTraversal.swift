@@ -22,7 +22,9 @@ struct GetPeersTraversal: Traversal {
 
     static let maxPeersKept = 5_000
 
-    init(operation: DHTOperation, family: IPAddress.Family, lookup: Lookup, announcePort: UInt16??, now: DHTInstant) {
+    init(operation: DHTOperation, family: IPAddress.Family, lookup: Lookup, announcePort: UInt16??,
+         knownPeers: [NodeAddress] = [], now: DHTInstant) {
+        self.seenPeers = Set(knownPeers)
         self.operation = operation
         self.family = family
         self.lookup = lookup
