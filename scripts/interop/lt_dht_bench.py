@@ -9,36 +9,13 @@ their ratio are printed.
 """
 import argparse
 import json
-import os
 import shlex
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
-import libtorrent as lt
-
-
-def make_session():
-    return lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": True,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "dht_restrict_routing_ips": False,
-        "dht_restrict_search_ips": False,
-        "dht_block_ratelimit": 100000000,
-        # Default 8,000 bytes/s: it would cap replies at ~40/s.
-        "dht_upload_rate_limit": 1 << 30,
-        "dht_block_timeout": 1,
-        "allow_multiple_connections_per_ip": True,
-        "dht_bootstrap_nodes": "",
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "alert_mask": 0,
-    })
+from lt_dht_swarm import make_session
 
 
 def main():
@@ -51,8 +28,8 @@ def main():
     parser.add_argument("--query", default="find_node")
     args = parser.parse_args()
 
-    helpers = [make_session() for _ in range(4)]
-    target = make_session()
+    helpers = [make_session(alerts=False) for _ in range(4)]
+    target = make_session(alerts=False)
     time.sleep(0.5)
     helper_ports = [session.listen_port() for session in helpers]
     for session in helpers + [target]:

@@ -34,7 +34,9 @@ def emit(**fields):
     sys.stdout.flush()
 
 
-def make_session():
+def make_session(alerts=True):
+    """A libtorrent session with its DHT on 127.0.0.1 (also used by lt_dht_bench.py,
+    without alerts: logging every DHT packet as an alert would slow it down)."""
     settings = {
         "listen_interfaces": "127.0.0.1:0",
         "enable_dht": True,
@@ -51,7 +53,7 @@ def make_session():
         "dht_bootstrap_nodes": "",
         "enable_outgoing_utp": False,
         "enable_incoming_utp": False,
-        "alert_mask": lt.alert.category_t.all_categories,
+        "alert_mask": lt.alert.category_t.all_categories if alerts else 0,
     }
     return lt.session(settings)
 

@@ -81,14 +81,8 @@ public enum KRPCQuery: Sendable, Equatable {
     }
 
     public var methodName: String {
-        switch self {
-        case .ping: return "ping"
-        case .findNode: return "find_node"
-        case .getPeers: return "get_peers"
-        case .announcePeer: return "announce_peer"
-        case .sampleInfohashes: return "sample_infohashes"
-        case .unknown(let method, _, _, _): return String(decoding: method.bytes, as: UTF8.self)
-        }
+        if case .unknown(let method, _, _, _) = self { return String(decoding: method.bytes, as: UTF8.self) }
+        return methodLiteral.description
     }
 }
 

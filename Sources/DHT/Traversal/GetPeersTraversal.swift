@@ -3,7 +3,7 @@ import Identity
 /// get_peers toward an infohash, streaming every new peer as it arrives, then
 /// (when asked to announce) announce_peer to the K preferred closest nodes
 /// that gave us a token.
-struct GetPeersTraversal: Traversal {
+struct GetPeersTraversal: LookupTraversal {
     let operation: DHTOperation
     let family: IPAddress.Family
     var lookup: Lookup
@@ -40,36 +40,34 @@ struct GetPeersTraversal: Traversal {
         }
     }
 
+    func query(ownID: NodeID, target: NodeID, want: WantedFamilies) -> KRPCQuery {
+        .getPeers(id: ownID, infoHash: target, want: want)
+    }
+
+    /// The lookup's queries, then (when it has finished and we announce) one
+    /// announce_peer to each of the K preferred closest nodes that gave a token.
     mutating func nextQueries(ownID: NodeID, want: WantedFamilies) -> [TraversalQuery] {
         guard case .lookup = phase else { return [] }
-        if lookup.isFinished {
-            guard let port = announcePort else { return [] }
-            let targets = lookup.preferredClosest { $0.token != nil }
-            phase = targets.isEmpty ? .done : .announcing(pending: Set(targets.map(\.contact.address)))
-            counters.queriesSent += targets.count
-            return targets.map { target in
-                TraversalQuery(address: target.contact.address,
-                               query: .announcePeer(id: ownID, infoHash: lookup.target, port: port, token: target.token!))
-            }
+        guard lookup.isFinished else { return lookupQueries(ownID: ownID, want: want) }
+        guard let port = announcePort else { return [] }
+        let targets = lookup.preferredClosest { $0.token != nil }
+        phase = targets.isEmpty ? .done : .announcing(pending: Set(targets.map(\.contact.address)))
+        counters.queriesSent += targets.count
+        return targets.map { target in
+            TraversalQuery(address: target.contact.address,
+                           query: .announcePeer(id: ownID, infoHash: lookup.target, port: port, token: target.token!))
         }
-        let infoHash = lookup.target
-        let out = lookup.nextQueries().map {
-            TraversalQuery(address: $0, query: .getPeers(id: ownID, infoHash: infoHash, want: want))
-        }
-        counters.queriesSent += out.count
-        return out
     }
 
     mutating func handleResponse(_ response: KRPCResponse, from address: NodeAddress, tier: TrustTier,
                                  ownID: NodeID, events: inout [DHTEvent]) {
-        counters.responses += 1
         if case .announcing(var pending) = phase {
+            counters.responses += 1
             if pending.remove(address) != nil { announcedTo += 1 }
             phase = .announcing(pending: pending)
             return
         }
-        lookup.answered(address, id: response.id, tier: tier, token: response.token)
-        lookup.offer(family == .v4 ? response.nodes : response.nodes6, excluding: ownID)
+        absorb(response, from: address, tier: tier, ownID: ownID)
         var fresh: [NodeAddress] = []
         for peer in response.values where seenPeers.count < Self.maxPeersKept && seenPeers.insert(peer).inserted {
             fresh.append(peer)
@@ -92,8 +90,7 @@ struct GetPeersTraversal: Traversal {
     }
 
     func summary(now: DHTInstant) -> TraversalSummary {
-        var summary = TraversalSummary(kind: .getPeers, target: lookup.target, family: family, counters: counters, now: now)
-        summary.closest = lookup.preferredClosest().map { TraversalSummary.Node(contact: $0.contact, tier: $0.tier) }
+        var summary = baseSummary(kind: .getPeers, now: now)
         summary.peersFound = seenPeers.count
         summary.announcedTo = announcedTo
         return summary

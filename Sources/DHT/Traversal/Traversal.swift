@@ -30,3 +30,44 @@ struct TraversalCounters: Sendable {
     var responses = 0
     let startedAt: DHTInstant
 }
+
+/// A traversal that is a plain lookup asking one kind of query: the shared
+/// parts (sending, widening, failures, termination) are written once here.
+protocol LookupTraversal: Traversal {
+    var lookup: Lookup { get set }
+    var counters: TraversalCounters { get set }
+    /// The query to send to each node on the way.
+    func query(ownID: NodeID, target: NodeID, want: WantedFamilies) -> KRPCQuery
+}
+
+extension LookupTraversal {
+    var isFinished: Bool { lookup.isFinished }
+
+    mutating func nextQueries(ownID: NodeID, want: WantedFamilies) -> [TraversalQuery] {
+        lookupQueries(ownID: ownID, want: want)
+    }
+
+    /// The lookup's next queries (α at a time, closest first).
+    mutating func lookupQueries(ownID: NodeID, want: WantedFamilies) -> [TraversalQuery] {
+        let message = query(ownID: ownID, target: lookup.target, want: want)
+        let out = lookup.nextQueries().map { TraversalQuery(address: $0, query: message) }
+        counters.queriesSent += out.count
+        return out
+    }
+
+    /// Records the answer and takes the nodes it lists as new candidates.
+    mutating func absorb(_ response: KRPCResponse, from address: NodeAddress, tier: TrustTier, ownID: NodeID) {
+        counters.responses += 1
+        lookup.answered(address, id: response.id, tier: tier, token: response.token)
+        lookup.offer(family == .v4 ? response.nodes : response.nodes6, excluding: ownID)
+    }
+
+    mutating func handleSlow(_ address: NodeAddress) { lookup.slow(address) }
+    mutating func handleFailure(_ address: NodeAddress) { lookup.failed(address) }
+
+    func baseSummary(kind: TraversalSummary.Kind, now: DHTInstant) -> TraversalSummary {
+        var summary = TraversalSummary(kind: kind, target: lookup.target, family: family, counters: counters, now: now)
+        summary.closest = lookup.preferredClosest().map { TraversalSummary.Node(contact: $0.contact, tier: $0.tier) }
+        return summary
+    }
+}
