@@ -13,6 +13,34 @@ public struct OutgoingDatagram: Sendable {
 /// the driver takes them (`takeOutgoing`, `takeEvents`) and asks when to wake
 /// it next (`nextWakeup`). The NIO runtime and the network simulator are its
 /// two drivers.
+///
+/// Decisions beyond DESIGN §3, and why:
+/// - **What gets signed.** Every query we send carries `k`/`sig`. A reply is
+///   signed only when the query was signed (the querier is a BitFountain
+///   node that will check it); stock nodes cannot use a signature, and
+///   leaving it out saves ~110 bytes and one ed25519 signature (~15 µs) per
+///   reply — signing every reply would cap a node at ~55k replies/s against
+///   ~170k unsigned. Error replies are never signed.
+/// - **What gets verified.** Responses to our queries, always (a bad
+///   signature or an ID not made from the key drops the message and the node).
+///   Queries are not verified (~40 µs each, and their source may be spoofed):
+///   a querier that would fit in the table is pinged, and its verified answer
+///   is what lets it in.
+/// - **No amplification.** A reply to a source that has not proven its
+///   address (by answering one of our queries) is cut to
+///   `unprovenReplyBudget` (480 bytes: a signed find_node reply with 8 nodes
+///   is ~410); proven sources get up to 1,024. Queries are rate-limited per IP
+///   (20/s, burst 60, fixed-size table); loopback is exempt for local tools.
+/// - **Tokens** are HMAC-SHA1(secret, IP) truncated to 8 bytes; the secret
+///   rotates every 5 minutes and the previous one stays valid.
+/// - **Verified preference.** A verified node displaces a plain member of a
+///   full bucket; a lookup's result set and announce targets take verified
+///   nodes first among the 2K closest that answered. Termination itself is by
+///   distance only (the K closest non-failed candidates have answered), since
+///   tiers are only known once a node has answered.
+/// - **Families.** One core serves IPv4 and IPv6 with one routing table each
+///   (BEP 32); the IDs can differ because BEP 42 binds each to its family's
+///   external address.
 public struct DHTCore: Sendable {
     public let configuration: DHTConfiguration
     let authenticator: any NodeAuthenticator

@@ -8,15 +8,14 @@ import Identity
 public struct TokenIssuer: Sendable {
     public static let tokenLength = 8
     public var rotationInterval: DHTDuration = .minutes(5)
-    // Raw bytes: swift-crypto's SymmetricKey is not Sendable.
-    private var current: [UInt8]
-    private var previous: [UInt8]
+    private var current: Secret
+    private var previous: Secret
     private var rotatedAt: DHTInstant
 
     /// `secret` and `previousSecret` come from the caller's random source.
     public init(secret: [UInt8], previousSecret: [UInt8], now: DHTInstant) {
-        current = secret
-        previous = previousSecret
+        current = Secret(secret)
+        previous = Secret(previousSecret)
         rotatedAt = now
     }
 
@@ -26,7 +25,7 @@ public struct TokenIssuer: Sendable {
     public mutating func rotateIfDue(now: DHTInstant, newSecret: () -> [UInt8]) {
         guard now >= nextRotation() else { return }
         previous = current
-        current = newSecret()
+        current = Secret(newSecret())
         rotatedAt = now
     }
 
@@ -38,8 +37,19 @@ public struct TokenIssuer: Sendable {
         token == Self.token(ip, key: current) || token == Self.token(ip, key: previous)
     }
 
-    private static func token(_ ip: IPAddress, key: [UInt8]) -> ShortBytes {
-        let code = HMAC<Insecure.SHA1>.authenticationCode(for: ip.bytes, using: SymmetricKey(data: key))
+    private static func token(_ ip: IPAddress, key: Secret) -> ShortBytes {
+        let code = HMAC<Insecure.SHA1>.authenticationCode(for: ip.bytes, using: key.key)
         return code.withUnsafeBytes { ShortBytes(UnsafeRawBufferPointer(rebasing: $0[0..<tokenLength]), 0..<tokenLength)! }
+    }
+}
+
+/// A rotation secret, kept as a ready `SymmetricKey` (building one per token
+/// showed up in get_peers throughput). SymmetricKey is an immutable value that
+/// swift-crypto does not mark Sendable; nothing here ever mutates it.
+private final class Secret: @unchecked Sendable {
+    let key: SymmetricKey
+
+    init(_ bytes: [UInt8]) {
+        key = SymmetricKey(data: bytes)
     }
 }

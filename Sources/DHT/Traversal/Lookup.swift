@@ -17,8 +17,9 @@ public struct LookupCandidate: Sendable {
 /// candidates that did not fail have all answered.
 ///
 /// Short-timeout widening: a query that has not answered within the short
-/// timeout is marked *slow* and no longer counts against α, so one slow node
-/// cannot stall the lookup; its answer is still used if it comes.
+/// timeout is marked *slow*: it no longer counts against α or toward the K
+/// closest, so one slow node cannot stall the lookup; its answer is still
+/// used if it comes.
 struct Lookup: Sendable {
     let target: NodeID
     let k: Int
@@ -86,7 +87,7 @@ struct Lookup: Sendable {
         }
         var active = candidates.reduce(0) { $0 + ($1.state == .inflight ? 1 : 0) }
         var rank = 0
-        for index in candidates.indices where candidates[index].state != .failed {
+        for index in candidates.indices where candidates[index].state != .failed && candidates[index].state != .slow {
             if rank >= k || active >= alpha { break }
             rank += 1
             if candidates[index].state == .fresh {
@@ -139,9 +140,13 @@ struct Lookup: Sendable {
         }
     }
 
+    /// Done when the K closest candidates that neither failed nor went slow
+    /// have answered. A slow node does not hold the lookup until its full
+    /// timeout (a dead node left in others' tables would otherwise add seconds
+    /// to every lookup near it); if it answers before the end, it counts.
     var isFinished: Bool {
         var considered = 0
-        for candidate in candidates where candidate.state != .failed {
+        for candidate in candidates where candidate.state != .failed && candidate.state != .slow {
             guard candidate.state == .answered else { return false }
             considered += 1
             if considered == k { return true }
