@@ -25,12 +25,14 @@ let package = Package(
         ),
         .target(name: "CKernels"),
         .target(name: "Bencode"),
+        // Sixteen-lane SHA-1 (AVX-512) for hashing many pieces at once.
+        .target(name: "CSHA1"),
         .target(name: "Identity", dependencies: [
             "CSodium", "Bencode",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Metainfo", dependencies: [
-            "Bencode",
+            "Bencode", "CSHA1",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "RaptorQ", dependencies: ["CKernels"]),
