@@ -25,12 +25,14 @@ let package = Package(
         ),
         .target(name: "CKernels"),
         .target(name: "Bencode"),
+        // Sixteen-lane SHA-1 (AVX-512) for hashing many pieces at once.
+        .target(name: "CSHA1"),
         .target(name: "Identity", dependencies: [
             "CSodium", "Bencode",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Metainfo", dependencies: [
-            "Bencode",
+            "Bencode", "CSHA1",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "RaptorQ", dependencies: ["CKernels"]),
@@ -38,10 +40,16 @@ let package = Package(
             "Bencode", "Identity", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "PeerWire", dependencies: ["Bencode", "Metainfo"]),
-        .target(name: "Swarm", dependencies: [
-            "PeerWire", "Metainfo", "RaptorQ",
+        // NIOCore for ByteBuffer only: block payloads stay slices of the receive buffer (no sockets here).
+        .target(name: "PeerWire", dependencies: [
+            "Bencode", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "Swarm", dependencies: [
+            "PeerWire", "Metainfo", "RaptorQ", "Bencode",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "BitFountain", dependencies: [
             "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ",
@@ -65,12 +73,24 @@ let package = Package(
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
-        .testTarget(name: "RaptorQTests", dependencies: ["RaptorQ", "CKernels"]),
+        .testTarget(name: "RaptorQTests", dependencies: [
+            "RaptorQ", "CKernels", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode"]),
-        .testTarget(name: "PeerWireTests", dependencies: ["PeerWire", "Bencode"]),
-        .testTarget(name: "SwarmTests", dependencies: ["Swarm"]),
+        .testTarget(name: "PeerWireTests", dependencies: [
+            "PeerWire", "Bencode", "Metainfo",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "SwarmTests", dependencies: [
+            "Swarm", "PeerWire", "Metainfo", "Bencode", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),

@@ -51,7 +51,7 @@ public enum DefaultBootstrap {
         var out: [HostPort] = []
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = line.trimmingCharacters(in: " \t\r")
+            let trimmed = line.trimmingWhitespace()
             if trimmed.isEmpty { continue }
             out.append(try HostPort(parsing: trimmed))
         }
@@ -59,11 +59,12 @@ public enum DefaultBootstrap {
     }
 }
 
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
+extension StringProtocol {
+    /// Drops leading and trailing white space (spaces, tabs, CR, LF, CRLF).
+    func trimmingWhitespace() -> String {
         var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
         return String(slice)
     }
 }

@@ -104,10 +104,6 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
-        Substring(self).trimmingCharacters(in: " \t\r\n")
-    }
-
     /// In query strings '+' stands for a space; clients write names that way.
     func replacingPlus() -> String {
         String(map { $0 == "+" ? " " : $0 })

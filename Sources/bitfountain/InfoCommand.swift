@@ -49,7 +49,7 @@ struct InfoCommand: ParsableCommand {
             JSONOutput.line(TorrentReport(
                 infohash: info.infoHash.hex, name: info.name, magnet: torrent.magnetLink.uri,
                 totalLength: info.totalLength, pieceLength: info.pieceLength, pieceCount: info.pieceCount,
-                files: info.files.filter { !$0.isPadding }.map { FileReport(path: $0.path.joined(separator: "/"), length: $0.length) },
+                files: info.files.filter { !$0.isPadding }.map { FileReport(path: diskPath(of: $0, in: info), length: $0.length) },
                 nodes: torrent.nodes.map(\.description), trackers: torrent.trackers,
                 comment: torrent.comment, createdBy: torrent.createdBy, creationDate: torrent.creationDate,
                 isPrivate: info.isPrivate))
@@ -70,12 +70,17 @@ struct InfoCommand: ParsableCommand {
         let files = info.files.filter { !$0.isPadding }
         print("files       \(files.count)")
         for file in files.prefix(200) {
-            let path = info.isMultiFile ? ([info.name] + file.path).joined(separator: "/") : file.path.joined(separator: "/")
-            print("  \(Format.bytes(file.length).padding(toLength: 10, withPad: " ", startingAt: 0))  \(path)")
+            print("  \(Format.bytes(file.length).padding(toLength: 10, withPad: " ", startingAt: 0))  \(diskPath(of: file, in: info))")
         }
         if files.count > 200 { print("  … and \(files.count - 200) more") }
         print("magnet      \(torrent.magnetLink.uri)")
     }
+}
+
+/// Where a file lands relative to the download directory: multi-file torrents
+/// put everything under a directory named after the torrent.
+private func diskPath(of file: FileEntry, in info: TorrentInfo) -> String {
+    (info.isMultiFile ? [info.name] + file.path : file.path).joined(separator: "/")
 }
 
 /// Reads a .torrent file with a clear error for every way it can be wrong.

@@ -33,7 +33,8 @@ struct NodeCommand: AsyncParsableCommand {
     var statsInterval: Double = 60
 
     func run() async throws {
-        let signals = TerminationSignals()
+        // Catch SIGINT/SIGTERM from the start: from here on they stop the node cleanly.
+        let signalsSeen = StopSignals.shared.count
         let json = network.json
         let configuration = try network.configuration(port: port, stateDirectory: stateDir ?? DHTStateStore.defaultDirectory)
         let node: DHTNode
@@ -66,14 +67,14 @@ struct NodeCommand: AsyncParsableCommand {
                 if let stats = await node.statistics() { Self.report(stats, json: json) }
             }
         }
-        let signal = await signals.next()
+        await StopSignals.shared.wait(after: signalsSeen)
         statsTask.cancel()
         let final = await node.statistics()
         await node.shutdown()
         if json {
-            JSONOutput.line(StoppedEvent(signal: Int(signal), nodes: final?.tableSize ?? 0))
+            JSONOutput.line(StoppedEvent(nodes: final?.tableSize ?? 0))
         } else {
-            print("stopped (signal \(signal)); routing table of \(final?.tableSize ?? 0) nodes saved")
+            print("stopped; routing table of \(final?.tableSize ?? 0) nodes saved")
         }
     }
 
@@ -129,6 +130,5 @@ private struct StatsEvent: Encodable {
 
 private struct StoppedEvent: Encodable {
     let event = "stopped"
-    let signal: Int
     let nodes: Int
 }

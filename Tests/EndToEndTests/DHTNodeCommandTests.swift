@@ -13,7 +13,7 @@ import TestSupport
 
         let stopped = await first.stop()
         #expect(stopped.status == 0 && !stopped.timedOut, "stderr: \(stopped.stderr)")
-        #expect(DHTJSON.objects(stopped.stdout).last?["event"] as? String == "stopped")
+        #expect(JSONLines.objects(stopped.stdout).last?["event"] as? String == "stopped")
         let keyPath = directory.file("a/node.key")
         let attributes = try FileManager.default.attributesOfItem(atPath: keyPath)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -37,7 +37,7 @@ import TestSupport
 
         let ping = try await ChildProcess.bitfountain(["dht", "ping", second.address, "--bind", "127.0.0.1", "--json"], timeout: 30)
         #expect(ping.succeeded, "stderr: \(ping.stderr)")
-        let pong = try DHTJSON.object(ping.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let pong = try JSONLines.last(ping.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(pong["event"] as? String == "pong")
         #expect(pong["id"] as? String == second.nodeID)
         #expect(pong["tier"] as? String == "verified")
@@ -58,12 +58,12 @@ import TestSupport
         let common = ["--bootstrap", hub.address, "--bind", "127.0.0.1", "--json", "--timeout", "20"]
         let announce = try await ChildProcess.bitfountain(["dht", "announce", infohash, "6999"] + common, timeout: 40)
         #expect(announce.succeeded, "stderr: \(announce.stderr)")
-        let announced = DHTJSON.objects(announce.stdout).first { $0["event"] as? String == "announced" }
+        let announced = JSONLines.objects(announce.stdout).first { $0["event"] as? String == "announced" }
         #expect((announced?["nodes"] as? Int ?? 0) >= 3)
 
         let lookup = try await ChildProcess.bitfountain(["dht", "get-peers", infohash] + common, timeout: 40)
         #expect(lookup.succeeded, "stderr: \(lookup.stderr)")
-        let events = DHTJSON.objects(lookup.stdout)
+        let events = JSONLines.objects(lookup.stdout)
         #expect(events.contains { $0["event"] as? String == "peer" && $0["address"] as? String == "127.0.0.1:6999" })
         #expect(events.last?["event"] as? String == "done")
 
@@ -71,7 +71,7 @@ import TestSupport
         var sampled = false
         for node in [hub] + others {
             let sample = try await ChildProcess.bitfountain(["dht", "sample", node.address, "--bind", "127.0.0.1", "--json"], timeout: 30)
-            if let record = DHTJSON.objects(sample.stdout).first, (record["samples"] as? [String] ?? []).contains(infohash) {
+            if let record = JSONLines.objects(sample.stdout).first, (record["samples"] as? [String] ?? []).contains(infohash) {
                 sampled = true
             }
         }

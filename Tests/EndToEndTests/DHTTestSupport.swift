@@ -18,14 +18,14 @@ struct DHTNodeProcess {
                          "--stats-interval", "0.3"] + nodes.flatMap { ["--bootstrap", $0] } + extra
         let child = try ChildProcess(Paths.binary, arguments)
         let line = try await child.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
-        let event = try DHTJSON.object(line)
+        let event = try JSONLines.last(line)
         return DHTNodeProcess(child: child, port: event["port"] as? Int ?? 0, nodeID: event["node_id"] as? String ?? "",
                               stateDirectory: stateDirectory)
     }
 
     /// The latest `stats` event, if any.
     var latestStats: [String: Any]? {
-        child.stdoutLines.reversed().lazy.compactMap { try? DHTJSON.object($0) }.first { $0["event"] as? String == "stats" }
+        child.stdoutLines.reversed().lazy.compactMap { try? JSONLines.last($0) }.first { $0["event"] as? String == "stats" }
     }
 
     /// Waits until a stats event satisfies `condition`.
@@ -42,23 +42,5 @@ struct DHTNodeProcess {
     func stop() async -> ProcessResult {
         child.signal(SIGTERM)
         return await child.wait(timeout: 20)
-    }
-}
-
-enum DHTJSON {
-    struct NotAnObject: Error, CustomStringConvertible {
-        let line: String
-        var description: String { "not a JSON object: \(line)" }
-    }
-
-    static func object(_ line: String) throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw NotAnObject(line: line)
-        }
-        return object
-    }
-
-    static func objects(_ output: String) -> [[String: Any]] {
-        output.split(separator: "\n").compactMap { try? object(String($0)) }
     }
 }

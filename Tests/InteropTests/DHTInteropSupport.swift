@@ -20,7 +20,7 @@ struct LibtorrentDHTSwarm {
         let child = try ChildProcess(Paths.systemPython, [script, "--nodes", "\(nodes)", "--control", control,
                                                           "--duration", "\(duration)"])
         let ready = try await child.waitForLine(timeout: 60) { $0.contains("\"ready\"") }
-        let ports = (try InteropJSON.object(ready)["ports"] as? [Int]) ?? []
+        let ports = (try JSONLines.last(ready)["ports"] as? [Int]) ?? []
         return LibtorrentDHTSwarm(child: child, ports: ports, control: control, directory: directory)
     }
 
@@ -36,10 +36,10 @@ struct LibtorrentDHTSwarm {
     func waitForEvent(_ name: String, timeout: Double, where match: @escaping ([String: Any]) -> Bool = { _ in true })
         async throws -> [String: Any] {
         let line = try await child.waitForLine(timeout: timeout) { line in
-            guard let object = try? InteropJSON.object(line), object["event"] as? String == name else { return false }
+            guard let object = try? JSONLines.last(line), object["event"] as? String == name else { return false }
             return match(object)
         }
-        return try InteropJSON.object(line)
+        return try JSONLines.last(line)
     }
 
     func stop() {
@@ -54,24 +54,11 @@ struct LibtorrentDHTSwarm {
         try probe.run()
         probe.waitUntilExit()
         guard probe.terminationStatus == 0 else {
-            throw InteropJSON.Failure(description: "\(Paths.systemPython) lacks libtorrent or cryptography: run scripts/setup")
+            throw MissingPythonModules(description: "\(Paths.systemPython) lacks libtorrent or cryptography: run scripts/setup")
         }
     }
 }
 
-enum InteropJSON {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static func object(_ line: String) throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw Failure(description: "not a JSON object: \(line)")
-        }
-        return object
-    }
-
-    static func objects(_ output: String) -> [[String: Any]] {
-        output.split(separator: "\n").compactMap { try? object(String($0)) }
-    }
+struct MissingPythonModules: Error, CustomStringConvertible {
+    let description: String
 }

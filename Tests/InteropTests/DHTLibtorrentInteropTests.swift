@@ -10,11 +10,11 @@ import TestSupport
         let state = try TemporaryDirectory("bf-dht-lt-node")
         let node = try ChildProcess(Paths.binary, ["node", "--bind", "127.0.0.1", "--port", "0", "--state-dir", state.path,
                                                    "--json", "--stats-interval", "0.3"] + swarm.bootstrapArguments)
-        let listening = try InteropJSON.object(try await node.waitForLine(timeout: 30) { $0.contains("\"listening\"") })
+        let listening = try JSONLines.last(try await node.waitForLine(timeout: 30) { $0.contains("\"listening\"") })
         let port = listening["port"] as? Int ?? 0
         // All five libtorrent nodes answer our (signed) queries and enter our table as plain nodes.
         _ = try await node.waitForLine(timeout: 30) { line in
-            guard let stats = try? InteropJSON.object(line), stats["event"] as? String == "stats" else { return false }
+            guard let stats = try? JSONLines.last(line), stats["event"] as? String == "stats" else { return false }
             return stats["nodes"] as? Int ?? 0 >= 5
         }
         // libtorrent accepted our messages (extra k/sig keys and all) and keeps us in its routing tables.
@@ -30,7 +30,7 @@ import TestSupport
         // A stock node is served and classified as plain; its version tag comes through.
         let ping = try await ChildProcess.bitfountain(["dht", "ping", "127.0.0.1:\(swarm.ports[0])", "--bind", "127.0.0.1", "--json"])
         #expect(ping.succeeded, "stderr: \(ping.stderr)")
-        let pong = try InteropJSON.object(ping.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let pong = try JSONLines.last(ping.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(pong["tier"] as? String == "plain")
         #expect((pong["version"] as? String ?? "").hasPrefix("LT"))
 
@@ -58,7 +58,7 @@ import TestSupport
         var found = false
         for _ in 0..<10 where !found {
             let lookup = try await ChildProcess.bitfountain(["dht", "get-peers", infohash] + common, timeout: 40)
-            found = InteropJSON.objects(lookup.stdout).contains { $0["event"] as? String == "peer" && $0["address"] as? String == seedPeer }
+            found = JSONLines.objects(lookup.stdout).contains { $0["event"] as? String == "peer" && $0["address"] as? String == seedPeer }
             if !found { try await Task.sleep(for: .seconds(1)) }
         }
         #expect(found, "libtorrent's announce of \(infohash) at \(seedPeer) was not found")
@@ -67,7 +67,7 @@ import TestSupport
         let ours = "bf00000000000000000000000000000000000042"
         let announce = try await ChildProcess.bitfountain(["dht", "announce", ours, "7777"] + common, timeout: 40)
         #expect(announce.succeeded, "stderr: \(announce.stderr)")
-        let record = InteropJSON.objects(announce.stdout).first { $0["event"] as? String == "announced" }
+        let record = JSONLines.objects(announce.stdout).first { $0["event"] as? String == "announced" }
         #expect((record?["nodes"] as? Int ?? 0) >= 3, "libtorrent nodes that accepted announce_peer")
         try swarm.send(["cmd": "lookup", "infohash": ours])
         let peers = try await swarm.waitForEvent("peers", timeout: 30) { ($0["peers"] as? [String] ?? []).contains("127.0.0.1:7777") }

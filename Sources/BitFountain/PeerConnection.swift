@@ -1,0 +1,123 @@
+import Metainfo
+import NIOCore
+import PeerWire
+
+/// One TCP connection to a peer: its outgoing queue (metered by the upload
+/// limiter and held back while the socket is full) and its queue of blocks to
+/// serve. Event-loop confined.
+final class PeerConnection {
+    let key: UInt64
+    let channel: Channel
+    let address: HostPort
+    let outgoing: Bool
+    private let limiter: UploadLimiter
+    /// Small messages collected during one batch of actions, written as one buffer.
+    private var pending: ByteBuffer?
+    private var queue = CircularBuffer<ByteBuffer>()
+    private(set) var queuedBytes = 0
+    private var waitingForTokens = false
+    private var pumping = false
+    private(set) var lastWrite = NIODeadline.now()
+    private(set) var closed = false
+    /// Blocks the peer asked for, not yet read from disk.
+    var serveQueue = CircularBuffer<BlockRequest>()
+    var readsInFlight = 0
+    /// Called when the outgoing queue has room again (to read more blocks to serve).
+    var onDrain: (() -> Void)?
+
+    /// Below this many queued bytes we read more blocks to serve.
+    static let lowWater = 1 << 20
+
+    init(key: UInt64, channel: Channel, address: HostPort, outgoing: Bool, limiter: UploadLimiter) {
+        self.key = key
+        self.channel = channel
+        self.address = address
+        self.outgoing = outgoing
+        self.limiter = limiter
+    }
+
+    /// Encodes a message into the batch; `flush()` sends the batch.
+    func send(_ message: PeerMessage) {
+        if pending == nil { pending = channel.allocator.buffer(capacity: max(256, message.wireLength)) }
+        message.write(to: &pending!)
+    }
+
+    func sendRaw(_ bytes: [UInt8]) {
+        if pending == nil { pending = channel.allocator.buffer(capacity: max(256, bytes.count)) }
+        pending!.writeBytes(bytes)
+    }
+
+    /// A served block: a 13-byte header and the payload slice (no copy of the payload).
+    func sendBlock(piece: Int, begin: Int, data: ByteBuffer) {
+        flushPendingIntoQueue()
+        var header = channel.allocator.buffer(capacity: 13)
+        PeerMessage.writePieceHeader(piece: piece, begin: begin, length: data.readableBytes, to: &header)
+        enqueue(header)
+        enqueue(data)
+    }
+
+    var hasUnsentData: Bool { pending != nil || !queue.isEmpty }
+
+    func flush() {
+        flushPendingIntoQueue()
+        pump()
+    }
+
+    private func flushPendingIntoQueue() {
+        guard let buffer = pending else { return }
+        pending = nil
+        enqueue(buffer)
+    }
+
+    private func enqueue(_ buffer: ByteBuffer) {
+        queue.append(buffer)
+        queuedBytes += buffer.readableBytes
+    }
+
+    /// Writes queued buffers while the limiter and the socket allow. When the
+    /// queue runs low, `onDrain` may queue more (blocks to serve); those go out
+    /// in the same flush, so the socket sees few, large writes.
+    func pump() {
+        guard !closed, !waitingForTokens, !pumping else { return }
+        pumping = true
+        defer { pumping = false }
+        var wrote = false
+        var refilled = false
+        while true {
+            while let next = queue.first, channel.isWritable {
+                guard limiter.take(next.readableBytes) else {
+                    waitingForTokens = true
+                    limiter.wait { [weak self] in
+                        guard let self else { return }
+                        self.waitingForTokens = false
+                        self.pump()
+                    }
+                    break
+                }
+                queue.removeFirst()
+                queuedBytes -= next.readableBytes
+                channel.write(next, promise: nil)
+                wrote = true
+            }
+            // One refill per pump: what it queues is written by the loop above.
+            guard wrote, !refilled, !waitingForTokens, queuedBytes < Self.lowWater, let onDrain else { break }
+            refilled = true
+            onDrain()
+            flushPendingIntoQueue()
+            if queue.isEmpty { break }
+        }
+        if wrote {
+            channel.flush()
+            lastWrite = .now()
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        queue.removeAll()
+        serveQueue.removeAll()
+        onDrain = nil
+        channel.close(promise: nil)
+    }
+}

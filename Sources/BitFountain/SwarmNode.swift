@@ -1,0 +1,261 @@
+import Foundation
+import Metainfo
+import NIOCore
+import NIOPosix
+import PeerWire
+import Swarm
+
+/// What a node tells its user besides progress (which is polled with `snapshot`).
+public enum NodeEvent: Sendable {
+    /// The info dictionary arrived from peers and verified, `seconds` after the torrent was added.
+    case metadata(infoHash: InfoHash, name: String, size: Int64, seconds: Double)
+    case peerBanned(infoHash: InfoHash, address: String, reason: String)
+    case warning(String)
+}
+
+/// The swarm side of a BitFountain node: one TCP listener, any number of
+/// torrent sessions, peer discovery through a `PeerDiscovery` (the DHT, or
+/// nothing but `--peer`), and one upload limiter for all of them.
+///
+/// All networking runs on a single event loop, so sessions and connections
+/// share state without locks; hashing, disk reads and writes run on a small
+/// thread pool (the other core).
+public final class SwarmNode: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Address to listen on and dial from (`--bind`); "0.0.0.0" for all.
+        public var bindHost = "0.0.0.0"
+        /// nil: 6881, then the next free port up to 6889. 0: any free port.
+        public var port: UInt16?
+        public var stateDirectory = StateDirectory.defaultPath()
+        /// Bytes per second for all uploads together (`--upload-limit`), nil for none.
+        public var uploadLimit: Int?
+        public var configuration = SwarmConfiguration()
+        public var maxConnections = 400
+        public var maxPeersPerTorrent = 60
+        /// Re-announce on the DHT every 15 minutes, as mainline clients do.
+        public var announceInterval: Double = 15 * 60
+        /// A download that still lacks peers looks them up again this often.
+        public var lookupInterval: Double = 5 * 60
+        public var resumeSaveInterval: Double = 30
+        public var ioThreads = 2
+        /// The DHT's UDP port, sent to peers as BEP 5 `port` (nil: no DHT, and the DHT bit stays clear).
+        public var dhtPort: UInt16?
+
+        public init() {}
+    }
+
+    public let options: Options
+    public let peerID = PeerID.generate()
+    public let discovery: any PeerDiscovery
+    let group: MultiThreadedEventLoopGroup
+    let loop: EventLoop
+    let pool: NIOThreadPool
+    /// All piece writes go through this one thread (see `TorrentStorage.writeVerified`).
+    let writer: NIOThreadPool
+    let limiter: UploadLimiter
+    let stateDirectory: StateDirectory
+    private let onEvent: @Sendable (NodeEvent) -> Void
+    private var listener: Channel?
+    private var sessions: [InfoHash: TorrentSession] = [:]
+    private var discoveryTasks: [Task<Void, Never>] = []
+    private var nextKey: UInt64 = 0
+    var connectionCount = 0
+    /// The TCP port peers reach us on (valid after `start`).
+    public private(set) var port: UInt16 = 0
+
+    public init(options: Options, discovery: any PeerDiscovery, onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }) {
+        self.options = options
+        self.discovery = discovery
+        self.onEvent = onEvent
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        loop = group.next()
+        pool = NIOThreadPool(numberOfThreads: options.ioThreads)
+        pool.start()
+        writer = NIOThreadPool(numberOfThreads: 1)
+        writer.start()
+        limiter = UploadLimiter(bytesPerSecond: options.uploadLimit, loop: loop)
+        stateDirectory = StateDirectory(path: options.stateDirectory)
+    }
+
+    /// Monotonic seconds, the clock the state machines run on.
+    static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
+
+    static func isLoopback(_ host: String) -> Bool { host.hasPrefix("127.") || host == "::1" }
+
+    /// The raw 4 or 16 bytes of a peer's IP address (for BEP 10 `yourip`).
+    static func addressBytes(_ address: SocketAddress?) -> [UInt8]? {
+        switch address {
+        case .v4(let v4)?:
+            return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let v6)?:
+            return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        default:
+            return nil
+        }
+    }
+
+    func report(_ event: NodeEvent) { onEvent(event) }
+
+    /// `BITFOUNTAIN_DEBUG=1` traces connections and disconnections on stderr:
+    /// the first thing to look at when a peer will not talk to us.
+    static let tracing = ProcessInfo.processInfo.environment["BITFOUNTAIN_DEBUG"] == "1"
+
+    static func trace(_ text: @autoclosure () -> String) {
+        guard tracing else { return }
+        FileHandle.standardError.write(Data("[bf] \(text())\n".utf8))
+    }
+
+    func makeKey() -> UInt64 {
+        nextKey += 1
+        return nextKey
+    }
+
+    // MARK: Listening
+
+    /// Binds the listener: the `--port` given, or 6881 then up to 6889 (as the
+    /// original client did), or any free port for 0. Returns the port.
+    public func start() async throws -> UInt16 {
+        let candidates: [Int] = options.port.map { [Int($0)] } ?? Array(6881...6889)
+        var lastError: Error?
+        for candidate in candidates {
+            do {
+                let channel = try await makeServerBootstrap().bind(host: options.bindHost, port: candidate).get()
+                listener = channel
+                port = UInt16(channel.localAddress?.port ?? candidate)
+                return port
+            } catch {
+                lastError = error
+            }
+        }
+        let tried = candidates.count == 1 ? "port \(candidates[0])" : "ports 6881–6889"
+        throw SessionError("cannot listen on \(options.bindHost) \(tried): \(lastError.map { "\($0)" } ?? "unknown error") (try --port 0 for any free port)")
+    }
+
+    private func makeServerBootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: SwarmNode.receiveAllocator)
+            .childChannelOption(.writeBufferWaterMark, value: SwarmNode.waterMark)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(role: .incoming(self)))
+                }
+            }
+    }
+
+    /// Large reads: at loopback rates a 16 KiB read per syscall would cost more than the data.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 16 << 10, initial: 256 << 10, maximum: 1 << 20)
+    static let waterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 1 << 20, high: 4 << 20)
+
+    /// Called by the handler of an incoming connection once it knows the infohash.
+    func session(for infoHash: InfoHash) -> TorrentSession? {
+        sessions[infoHash]
+    }
+
+    func connect(to address: HostPort, for session: TorrentSession) {
+        var bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: SwarmNode.receiveAllocator)
+            .channelOption(.writeBufferWaterMark, value: SwarmNode.waterMark)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(role: .outgoing(session, address)))
+                }
+            }
+        if options.bindHost != "0.0.0.0", options.bindHost != "::",
+           let local = try? SocketAddress(ipAddress: options.bindHost, port: 0) {
+            bootstrap = bootstrap.bind(to: local)
+        }
+        SwarmNode.trace("dialling \(address)")
+        bootstrap.connect(host: address.host, port: Int(address.port)).whenFailure { error in
+            SwarmNode.trace("cannot connect to \(address): \(error)")
+            session.loop.execute { session.connectionFailed(address) }
+        }
+    }
+
+    // MARK: Torrents
+
+    /// Opens a torrent: checks what is on disk (fast resume or recheck), then
+    /// joins the swarm, announces it and, while it is incomplete, looks up peers.
+    public func add(_ spec: TorrentSpec) async throws -> TorrentSession {
+        var info: TorrentInfo?
+        switch spec.content {
+        case .info(let known): info = known
+        case .magnet: info = stateDirectory.loadMetadata(spec.infoHash)
+        }
+        var machine: TorrentMachine
+        var storage: TorrentStorage?
+        var rechecked = false
+        let seed = UInt64.random(in: 0...UInt64.max)
+        if let info {
+            let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
+                                        writable: !spec.seedingExistingContent)
+            do { try opened.prepare() } catch { throw SessionError("cannot use \(spec.directory): \(error)") }
+            let state = stateDirectory
+            let (have, didRecheck) = try await pool.runIfActive { SwarmNode.piecesOnDisk(opened, infoHash: info.infoHash, state: state) }
+            rechecked = didRecheck
+            if spec.seedingExistingContent, !have.isComplete {
+                guard !have.isEmpty else {
+                    throw SessionError("\(opened.displayPath(ofFile: 0)): the content on disk does not match the torrent (no piece verifies)")
+                }
+                report(.warning("\(info.name): only \(have.setCount) of \(have.count) pieces verify on disk; seeding those"))
+            }
+            storage = opened
+            machine = TorrentMachine(info: info, have: have, configuration: options.configuration, seed: seed)
+        } else {
+            machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, seed: seed)
+        }
+        machine.listenPort = port
+        machine.dhtPort = options.dhtPort
+        let prepared = machine
+        let preparedStorage = storage
+        let saveResumeSoon = rechecked
+        let session = try await loop.submit { () throws -> TorrentSession in
+            guard self.sessions[spec.infoHash] == nil else { throw SessionError("torrent \(spec.infoHash) is already open") }
+            let session = TorrentSession(node: self, spec: spec, machine: prepared, storage: preparedStorage)
+            self.sessions[spec.infoHash] = session
+            session.start(saveResumeSoon: saveResumeSoon)
+            session.connectMore()
+            return session
+        }.get()
+        startDiscovery(for: session)
+        return session
+    }
+
+    /// Announces every `announceInterval` and, while incomplete, asks for peers.
+    private func startDiscovery(for session: TorrentSession) {
+        let discovery = self.discovery
+        let port = self.port
+        let infoHash = session.infoHash
+        let announceEvery = options.announceInterval
+        let lookupEvery = options.lookupInterval
+        let announcer = Task {
+            while !Task.isCancelled {
+                await discovery.announce(infoHash, port: port)
+                try? await Task.sleep(for: .seconds(announceEvery))
+            }
+        }
+        let finder = Task {
+            while !Task.isCancelled {
+                guard let snapshot = try? await session.snapshot().get(), !snapshot.isComplete else { return }
+                for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
+                try? await Task.sleep(for: .seconds(lookupEvery))
+            }
+        }
+        loop.execute { self.discoveryTasks += [announcer, finder] }
+    }
+
+    /// Stops every session (resume data saved) and closes the listener.
+    public func shutdown() async {
+        let (all, tasks) = (try? await loop.submit { (Array(self.sessions.values), self.discoveryTasks) }.get()) ?? ([], [])
+        for task in tasks { task.cancel() }
+        for session in all { try? await session.stop().get() }
+        try? await listener?.close().get()
+        try? await pool.shutdownGracefully()
+        try? await writer.shutdownGracefully()
+        try? await group.shutdownGracefully()
+    }
+}

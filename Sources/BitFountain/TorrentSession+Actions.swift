@@ -1,0 +1,132 @@
+import Metainfo
+import NIOCore
+import PeerWire
+import Swarm
+
+extension TorrentSession {
+    func execute(_ action: TorrentAction) {
+        switch action {
+        case .send(let key, let message):
+            guard let connection = connections[key] else { return }
+            connection.send(message)
+            markDirty(connection)
+        case .serve(let key, let request):
+            guard let connection = connections[key] else { return }
+            connection.serveQueue.append(request)
+            pumpServes(connection)
+        case .cancelServe(let key, let request):
+            guard let connection = connections[key], let index = connection.serveQueue.firstIndex(of: request) else { return }
+            connection.serveQueue.remove(at: index)
+        case .store(let buffer):
+            store(buffer)
+        case .disconnect(let key, let reason):
+            SwarmNode.trace("disconnecting #\(key): \(reason)")
+            closeConnection(key)
+        case .ban(let key, let address, let peerID, let reason):
+            bannedIDs.insert(peerID)
+            if let connection = connections[key] {
+                bannedAddresses.insert(connection.address)
+                // Off loopback an address is one machine; on loopback, test peers share 127.0.0.1.
+                if !SwarmNode.isLoopback(connection.address.host) {
+                    bannedAddresses.insert(HostPort(host: connection.address.host, port: 0))
+                }
+                if connection.outgoing { addressBook.ban(connection.address) }
+            }
+            node.report(.peerBanned(infoHash: infoHash, address: address, reason: reason))
+            closeConnection(key)
+        case .metadataReceived(let info):
+            metadataArrived(info)
+        case .fail(let reason):
+            fail(SessionError(reason))
+        case .pieceVerified:
+            resumeDirty = true
+        case .completed:
+            resumeDirty = true
+            _ = saveResume()
+            completionPromise.succeed()
+        case .dhtPort(let key, let port):
+            guard let connection = connections[key] else { return }
+            let discovery = node.discovery
+            let address = HostPort(host: connection.address.host, port: port)
+            Task { await discovery.learnedDHTNode(address) }
+        }
+    }
+
+    /// Verifies and writes a finished piece on the I/O pool, then tells the machine.
+    private func store(_ buffer: PieceBuffer) {
+        guard let storage else { return }
+        let piece = buffer.piece
+        // Hash on the pool (both cores), write on the single writer thread.
+        let writer = node.writer
+        node.pool.runIfActive(eventLoop: loop) { storage.verify(buffer) }
+            .flatMap { matches -> EventLoopFuture<StoreResult> in
+                guard matches else { return self.loop.makeSucceededFuture(.hashMismatch) }
+                return writer.runIfActive(eventLoop: self.loop) { storage.writeVerified(buffer) }
+            }
+            .assumeIsolated()
+            .whenComplete { result in
+                let outcome: StoreResult
+                switch result {
+                case .success(let value): outcome = value
+                case .failure(let error): outcome = .writeFailed("\(error)")
+                }
+                self.machine.pieceStored(piece, result: outcome, now: SwarmNode.now())
+                if case .writeFailed(let reason) = outcome { self.fail(SessionError(reason)) }
+                self.runActions()
+                self.flushConnections()
+            }
+    }
+
+    /// Reads requested blocks (whole pieces, through the cache) while the
+    /// connection's outgoing queue has room, and queues each as a slice.
+    /// Nothing is flushed here: blocks served while handling a batch of
+    /// requests go out together when the batch ends (`flushConnections`), so
+    /// the socket sees large writes rather than one per block.
+    func pumpServes(_ connection: PeerConnection) {
+        guard !pumpingServes, let cache = readCache else { return }
+        pumpingServes = true
+        defer { pumpingServes = false }
+        while connection.readsInFlight < 4, connection.queuedBytes < PeerConnection.lowWater,
+              let request = connection.serveQueue.popFirst() {
+            connection.readsInFlight += 1
+            let key = connection.key
+            cache.piece(request.piece).assumeIsolated().whenComplete { result in
+                connection.readsInFlight -= 1
+                guard !connection.closed else { return }
+                switch result {
+                case .success(let piece):
+                    // Still wanted? A cancel or a choke removes it from the machine's serving set.
+                    guard self.machine.peers[key]?.isServing(request) == true,
+                          let slice = piece.getSlice(at: piece.readerIndex + request.begin, length: request.length) else { break }
+                    connection.sendBlock(piece: request.piece, begin: request.begin, data: slice)
+                    self.machine.uploaded(request, to: key)
+                    self.runActions()
+                case .failure(let error):
+                    self.node.report(.warning("cannot read piece \(request.piece) to serve it: \(error)"))
+                }
+                // A disk read that finished later, outside any batch: send it now and read on.
+                if !self.pumpingServes {
+                    self.pumpServes(connection)
+                    connection.flush()
+                }
+            }
+        }
+        if connection.hasUnsentData { markDirty(connection) }
+    }
+
+    /// A magnet download got its metadata: check where it will be written, keep a copy, go on.
+    private func metadataArrived(_ info: TorrentInfo) {
+        let storage = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName, writable: true)
+        do {
+            try storage.prepare()
+        } catch {
+            fail(SessionError("cannot download into \(spec.directory): \(error)"))
+            return
+        }
+        self.storage = storage
+        readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop)
+        let state = node.stateDirectory
+        _ = node.pool.runIfActive(eventLoop: loop) { try? state.saveMetadata(info) }
+        node.report(.metadata(infoHash: infoHash, name: info.name, size: info.totalLength, seconds: SwarmNode.now() - startTime))
+    }
+}

@@ -1,0 +1,253 @@
+import Metainfo
+import NIOCore
+import NIOPosix
+import PeerWire
+import Swarm
+
+/// Runs one torrent on the node's event loop: feeds the sans-I/O
+/// `TorrentMachine` with what the connections receive, and carries out what it
+/// asks (send, serve from disk, verify and write pieces, ban, connect).
+/// Everything here runs on `loop`; disk work and hashing go to the I/O pool.
+public final class TorrentSession: @unchecked Sendable {
+    public let infoHash: InfoHash
+    unowned let node: SwarmNode
+    let loop: EventLoop
+    let spec: TorrentSpec
+    var machine: TorrentMachine
+    var storage: TorrentStorage?
+    var readCache: PieceReadCache?
+    var connections: [UInt64: PeerConnection] = [:]
+    var addressBook = PeerAddressBook()
+    var connecting: Set<HostPort> = []
+    var bannedIDs: Set<PeerID> = []
+    var bannedAddresses: Set<HostPort> = []
+    private var scratch: [TorrentAction] = []
+    var dirty: [PeerConnection] = []
+    var pumpingServes = false
+    var runningActions = false
+    var stopped = false
+    var resumeDirty = false
+    var lastResumeSave: Double = 0
+    private var tickTask: RepeatedTask?
+    let completionPromise: EventLoopPromise<Void>
+    private(set) var failure: SessionError?
+    let startTime: Double
+
+    /// Succeeds when every piece is verified on disk; fails if the session cannot go on.
+    public var completion: EventLoopFuture<Void> { completionPromise.futureResult }
+
+    init(node: SwarmNode, spec: TorrentSpec, machine: TorrentMachine, storage: TorrentStorage?) {
+        self.node = node
+        self.spec = spec
+        infoHash = spec.infoHash
+        loop = node.loop
+        self.machine = machine
+        self.storage = storage
+        completionPromise = node.loop.makePromise()
+        startTime = SwarmNode.now()
+        if let storage { readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop) }
+        for peer in spec.peers { addressBook.add(peer) }
+    }
+
+    /// `saveResumeSoon`: the pieces on disk were just rechecked, so write them down at the first tick.
+    func start(saveResumeSoon: Bool) {
+        loop.preconditionInEventLoop()
+        if saveResumeSoon {
+            resumeDirty = true
+            lastResumeSave = -.infinity
+        }
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
+        if machine.isComplete, storage != nil, !spec.seedingExistingContent { completionPromise.succeed() }
+        if machine.isComplete, spec.seedingExistingContent { completionPromise.succeed() }
+    }
+
+    // MARK: Public API (any thread)
+
+    public func snapshot() -> EventLoopFuture<TorrentSnapshot> {
+        loop.submit { self.makeSnapshot() }
+    }
+
+    public func addPeers(_ peers: [HostPort]) {
+        loop.execute {
+            for peer in peers { self.addressBook.add(peer) }
+            self.connectMore()
+        }
+    }
+
+    /// Saves resume data and closes every connection.
+    public func stop() -> EventLoopFuture<Void> {
+        loop.flatSubmit {
+            guard !self.stopped else { return self.loop.makeSucceededVoidFuture() }
+            self.stopped = true
+            self.tickTask?.cancel()
+            for connection in self.connections.values { connection.close() }
+            self.completionPromise.fail(SessionError("stopped"))
+            return self.saveResume()
+        }
+    }
+
+    // MARK: Connections (event loop)
+
+    func handshakeBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+        node.limiter.charge(Handshake.length)
+        return ByteBuffer(bytes: ourHandshake.encoded)
+    }
+
+    /// Extension protocol and fast extension always; the DHT bit only when a DHT runs.
+    var ourHandshake: Handshake {
+        var reserved = ReservedBits.bitFountain
+        reserved.dht = node.options.dhtPort != nil
+        return Handshake(reserved: reserved, infoHash: infoHash, peerID: node.peerID)
+    }
+
+    /// A peer finished its handshake; nil when it is refused (banned, ourselves, a duplicate, limits).
+    func attach(channel: Channel, handshake: Handshake, address: HostPort, outgoing: Bool) -> UInt64? {
+        connecting.remove(address)
+        guard !stopped, handshake.peerID != node.peerID, !bannedIDs.contains(handshake.peerID),
+              !bannedAddresses.contains(address), !bannedAddresses.contains(HostPort(host: address.host, port: 0)),
+              connections.count < node.options.maxPeersPerTorrent, node.connectionCount < node.options.maxConnections,
+              !machine.peers.values.contains(where: { $0.peerID == handshake.peerID }) else {
+            if outgoing { addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true) }
+            SwarmNode.trace("refused \(address) (\(handshake.peerID))")
+            return nil
+        }
+        let key = node.makeKey()
+        SwarmNode.trace("connected \(outgoing ? "to" : "from") \(address) (\(handshake.peerID)) as #\(key)")
+        let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter)
+        connections[key] = connection
+        node.connectionCount += 1
+        // Refills from inside `pump`, which writes what was queued: no flush needed here.
+        connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
+        if !outgoing {
+            node.limiter.charge(Handshake.length)
+            connection.sendRaw(ourHandshake.encoded)
+        } else {
+            addressBook.markConnected(address)
+        }
+        machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now(),
+                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress))
+        markDirty(connection)
+        runActions()
+        flushConnections()
+        return key
+    }
+
+    func received(_ message: PeerMessage, from key: UInt64) {
+        machine.received(message, from: key, now: SwarmNode.now())
+        runActions()
+    }
+
+    func protocolError(_ key: UInt64, _ reason: String) {
+        SwarmNode.trace("#\(key) protocol error: \(reason)")
+        machine.received(.keepAlive, from: key, now: SwarmNode.now())
+        closeConnection(key)
+        machine.peerDisconnected(key)
+        runActions()
+        flushConnections()
+    }
+
+    func detached(_ key: UInt64) {
+        SwarmNode.trace("#\(key) closed")
+        guard let connection = connections.removeValue(forKey: key) else { return }
+        node.connectionCount -= 1
+        connection.close()
+        if connection.outgoing { addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false) }
+        machine.peerDisconnected(key)
+        runActions()
+        flushConnections()
+    }
+
+    func connectionFailed(_ address: HostPort) {
+        guard connecting.remove(address) != nil else { return }
+        addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true)
+    }
+
+    func writable(_ key: UInt64) {
+        connections[key]?.pump()
+    }
+
+    func closeConnection(_ key: UInt64) {
+        guard let connection = connections.removeValue(forKey: key) else { return }
+        node.connectionCount -= 1
+        connection.close()
+        if connection.outgoing { addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false) }
+    }
+
+    func markDirty(_ connection: PeerConnection) {
+        dirty.append(connection)
+    }
+
+    /// Sends what the last batch of actions queued, one write per connection.
+    func flushConnections() {
+        guard !dirty.isEmpty else { return }
+        let batch = dirty
+        dirty.removeAll(keepingCapacity: true)
+        var seen = Set<UInt64>()
+        for connection in batch where seen.insert(connection.key).inserted { connection.flush() }
+    }
+
+    /// Dials addresses from the book while the torrent wants more peers.
+    func connectMore() {
+        // Seeds wait for leechers to come to them.
+        guard !stopped, !machine.isComplete else { return }
+        let room = min(node.options.maxPeersPerTorrent - connections.count - connecting.count,
+                       node.options.maxConnections - node.connectionCount - connecting.count)
+        for address in addressBook.takeCandidates(now: SwarmNode.now(), limit: min(room, 10)) {
+            connecting.insert(address)
+            node.connect(to: address, for: self)
+        }
+    }
+
+    private func tick() {
+        guard !stopped else { return }
+        let now = SwarmNode.now()
+        machine.tick(now: now)
+        runActions()
+        let idle = NIODeadline.now() - .seconds(90)
+        for connection in connections.values where connection.lastWrite < idle {
+            connection.send(.keepAlive)
+            markDirty(connection)
+        }
+        flushConnections()
+        connectMore()
+        if resumeDirty, now - lastResumeSave >= node.options.resumeSaveInterval {
+            _ = saveResume()
+        }
+    }
+
+    func makeSnapshot() -> TorrentSnapshot {
+        let info = machine.info
+        return TorrentSnapshot(
+            infoHash: infoHash, name: info?.name, hasMetadata: info != nil,
+            totalBytes: info?.totalLength ?? 0, verifiedBytes: machine.verifiedBytes,
+            pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,
+            downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
+            downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
+            hashFailures: machine.hashFailures, connectedPeers: connections.count,
+            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats)
+    }
+
+    func fail(_ error: SessionError) {
+        guard failure == nil else { return }
+        failure = error
+        _ = saveResume()
+        completionPromise.fail(error)
+    }
+
+    /// Runs the machine's queued actions until it has no more. Re-entrant calls
+    /// (an action whose effect feeds the machine again, like a cached read
+    /// completing at once or a close firing `channelInactive`) return at once:
+    /// the outer loop picks up what they queued.
+    func runActions() {
+        guard !runningActions else { return }
+        runningActions = true
+        defer { runningActions = false }
+        while true {
+            machine.swapActions(&scratch)
+            if scratch.isEmpty { return }
+            for action in scratch { execute(action) }
+            scratch.removeAll(keepingCapacity: true)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Metainfo
+import Swarm
+
+/// What to run a torrent session for.
+public struct TorrentSpec: Sendable {
+    public enum Content: Sendable {
+        /// Metadata known (a .torrent, or content we publish).
+        case info(TorrentInfo)
+        /// Only the infohash: the metadata comes from peers (BEP 9).
+        case magnet(MagnetLink)
+    }
+
+    public var content: Content
+    /// The directory the torrent's top item lives in: `-o DIR` for downloads,
+    /// the content's parent directory when seeding.
+    public var directory: String
+    /// The top item's name on disk when it differs from the torrent's `name` (seeding a renamed file).
+    public var rootName: String?
+    /// True for content the user publishes: opened read-only, never written.
+    public var seedingExistingContent: Bool
+    /// Peers to dial at once (`--peer`, magnet `x.pe`).
+    public var peers: [HostPort]
+
+    public init(content: Content, directory: String, rootName: String? = nil,
+                seedingExistingContent: Bool, peers: [HostPort] = []) {
+        self.content = content
+        self.directory = directory
+        self.rootName = rootName
+        self.seedingExistingContent = seedingExistingContent
+        self.peers = peers
+    }
+
+    public var infoHash: InfoHash {
+        switch content {
+        case .info(let info): return info.infoHash
+        case .magnet(let link): return link.infoHash
+        }
+    }
+}
+
+/// A moment's view of a session, for progress displays and reports.
+public struct TorrentSnapshot: Sendable {
+    public let infoHash: InfoHash
+    public let name: String?
+    public let hasMetadata: Bool
+    public let totalBytes: Int64
+    public let verifiedBytes: Int64
+    public let pieceCount: Int
+    public let piecesVerified: Int
+    public let downloadRate: Double
+    public let uploadRate: Double
+    public let downloadedPayload: Int64
+    public let uploadedPayload: Int64
+    public let hashFailures: Int
+    public let connectedPeers: Int
+    /// Peers that ever sent us a block in this session.
+    public let peersContributed: Int
+    public let isComplete: Bool
+    public let peers: [PeerStats]
+}
+
+/// Why a session stopped before finishing.
+public struct SessionError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,2 +1,0 @@
-#include "ckernels.h"
-int bf_ckernels_version(void) { return 1; }

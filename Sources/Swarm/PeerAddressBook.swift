@@ -1,0 +1,63 @@
+import Metainfo
+
+/// Addresses a torrent may connect to (from `--peer`, magnet `x.pe`, the DHT,
+/// or peers that connected to us), with a retry backoff for those that fail.
+public struct PeerAddressBook: Sendable {
+    struct Entry: Sendable {
+        var failures = 0
+        var nextAttempt: Double = 0
+        var connected = false
+    }
+
+    private var entries: [HostPort: Entry] = [:]
+    /// Addresses never to be tried again (banned peers).
+    private var banned: Set<HostPort> = []
+    public static let maxEntries = 2000
+
+    public init() {}
+
+    public var count: Int { entries.count }
+
+    public mutating func add(_ address: HostPort) {
+        guard !banned.contains(address), entries[address] == nil, entries.count < Self.maxEntries else { return }
+        entries[address] = Entry()
+    }
+
+    public func isBanned(_ address: HostPort) -> Bool { banned.contains(address) }
+
+    /// Up to `limit` addresses due for a connection attempt; they count as connected until told otherwise.
+    public mutating func takeCandidates(now: Double, limit: Int) -> [HostPort] {
+        guard limit > 0 else { return [] }
+        var out: [HostPort] = []
+        for (address, entry) in entries where !entry.connected && entry.nextAttempt <= now {
+            out.append(address)
+            if out.count >= limit { break }
+        }
+        for address in out { entries[address]!.connected = true }
+        return out
+    }
+
+    /// An address we are connected to by any means (also incoming connections).
+    public mutating func markConnected(_ address: HostPort) {
+        add(address)
+        entries[address]?.connected = true
+        entries[address]?.failures = 0
+    }
+
+    /// A connection attempt failed or a connection ended: retry later, backing off
+    /// from 2 s up to 5 minutes as failures repeat (a peer that is still starting
+    /// up refuses us once; it should not cost the download long).
+    public mutating func markDisconnected(_ address: HostPort, now: Double, failed: Bool) {
+        guard var entry = entries[address] else { return }
+        entry.connected = false
+        if failed { entry.failures += 1 }
+        let delay = failed ? min(300, Double(1 << min(entry.failures, 8))) : 5
+        entry.nextAttempt = now + delay
+        entries[address] = entry
+    }
+
+    public mutating func ban(_ address: HostPort) {
+        banned.insert(address)
+        entries.removeValue(forKey: address)
+    }
+}

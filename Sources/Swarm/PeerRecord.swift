@@ -1,0 +1,93 @@
+import Metainfo
+import PeerWire
+
+/// What the torrent state machine knows about one connected peer.
+public struct PeerRecord: Sendable {
+    public typealias Key = UInt64
+
+    public let key: Key
+    /// `ip:port` as the adapter saw it; used in stats and ban lists.
+    public let address: String
+    public let peerID: PeerID
+    public let supportsFast: Bool
+    public let supportsExtensions: Bool
+    public let supportsDHT: Bool
+
+    public var amChoking = true
+    public var amInterested = false
+    public var peerChoking = true
+    public var peerInterested = false
+    public var isOptimistic = false
+
+    /// The peer's pieces; nil until both its announcement and our metadata are known.
+    public var pieces: Bitfield?
+    /// What it announced before we had the metadata (BEP 9 downloads).
+    var earlyBitfield: [UInt8]?
+    var earlyHaves: [Int] = []
+    var earlyHaveAll = false
+    /// Pieces it has that we lack: interest without rescanning the bitfield.
+    var interestingCount = 0
+
+    /// Our requests to it, with the time each was sent.
+    var outstanding: [BlockRequest: Double] = [:]
+    /// Requests that timed out or were dropped: late data for them is still accepted.
+    var lateRequests: Set<BlockRequest> = []
+    /// Its requests that we are serving.
+    var serving: Set<BlockRequest> = []
+    public internal(set) var targetQueue: Int
+    var lastBlockAt: Double
+    var lastMessageAt: Double
+    public internal(set) var snubbed = false
+    /// Pieces we may ask it for while it chokes us (BEP 6).
+    var allowedFastFromPeer: Set<Int> = []
+    /// Pieces it may ask us for while we choke it.
+    var allowedFastToPeer: Set<Int> = []
+
+    public var extensions: ExtensionHandshake?
+    var metadataRequests: [Int: Double] = [:]
+    var hasNoMetadata = false
+
+    public internal(set) var download = RateMeter()
+    public internal(set) var upload = RateMeter()
+    public internal(set) var soleHashFailures = 0
+    public internal(set) var sharedHashFailures = 0
+
+    init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int) {
+        self.key = key
+        self.address = address
+        peerID = handshake.peerID
+        supportsFast = handshake.reserved.fast
+        supportsExtensions = handshake.reserved.extensionProtocol
+        supportsDHT = handshake.reserved.dht
+        targetQueue = initialQueue
+        lastBlockAt = now
+        lastMessageAt = now
+        download = RateMeter(startingAt: now)
+        upload = RateMeter(startingAt: now)
+    }
+
+    public var isSeed: Bool { pieces?.isComplete ?? earlyHaveAll }
+}
+
+/// A snapshot of one peer for progress displays, benchmarks and issue 7's scheduler.
+public struct PeerStats: Sendable {
+    public let key: PeerRecord.Key
+    public let address: String
+    public let client: String
+    public let downloadRate: Double
+    public let uploadRate: Double
+    public let downloaded: Int64
+    public let uploaded: Int64
+    public let requestsOutstanding: Int
+    public let requestQueueTarget: Int
+    public let amChoking: Bool
+    public let peerChoking: Bool
+    public let snubbed: Bool
+    public let isSeed: Bool
+    public let hashFailures: Int
+}
+
+extension PeerRecord {
+    /// Whether we still owe this peer the block (not cancelled, not choked since).
+    public func isServing(_ request: BlockRequest) -> Bool { serving.contains(request) }
+}

@@ -1,0 +1,148 @@
+import PeerWire
+
+extension TorrentMachine {
+    /// A message arrived from a peer.
+    public mutating func received(_ message: PeerMessage, from key: PeerKey, now: Double) {
+        guard peers[key] != nil else { return }
+        peers[key]!.lastMessageAt = now
+        switch message {
+        case .keepAlive, .unknown, .suggestPiece:
+            break
+        case .choke:
+            peers[key]!.peerChoking = true
+            // Without the fast extension a choke silently discards our requests;
+            // with it, the peer rejects each one it will not serve.
+            if !peers[key]!.supportsFast { dropAllRequests(key) }
+        case .unchoke:
+            peers[key]!.peerChoking = false
+            fillRequests(key, now: now)
+        case .interested:
+            peers[key]!.peerInterested = true
+            fillUnchokeSlots(now: now)
+        case .notInterested:
+            peers[key]!.peerInterested = false
+            if !peers[key]!.amChoking, !peers[key]!.isOptimistic { choke(key) }
+        case .have(let piece):
+            receivedHave(piece, from: key, now: now)
+        case .bitfield(let bytes):
+            receivedBitfield(bytes, from: key, now: now)
+        case .haveAll:
+            guard requireFast(key, "have_all") else { return }
+            receivedHaveAll(from: key, now: now)
+        case .haveNone:
+            guard requireFast(key, "have_none") else { return }
+            if picker != nil, peers[key]!.pieces == nil { setPieces(Bitfield(count: picker!.pieceCount), for: key) }
+        case .request(let request):
+            receivedRequest(request, from: key)
+        case .cancel(let request):
+            if peers[key]!.serving.remove(request) != nil { actions.append(.cancelServe(key, request)) }
+        case .piece(let piece, let begin, let data):
+            receivedBlock(piece: piece, begin: begin, data: data, from: key, now: now)
+        case .rejectRequest(let request):
+            guard requireFast(key, "reject_request") else { return }
+            if peers[key]!.outstanding.removeValue(forKey: request) != nil { dropRequest(request) }
+            fillRequests(key, now: now)
+        case .allowedFast(let piece):
+            guard requireFast(key, "allowed_fast") else { return }
+            if peers[key]!.allowedFastFromPeer.count < 64 { peers[key]!.allowedFastFromPeer.insert(piece) }
+        case .port(let port):
+            if port != 0 { actions.append(.dhtPort(key, port)) }
+        case .extended(let id, let payload):
+            receivedExtended(id: id, payload: payload, from: key, now: now)
+        }
+    }
+
+    /// Fast-extension messages from a peer that did not announce it break BEP 6.
+    private mutating func requireFast(_ key: PeerKey, _ name: String) -> Bool {
+        if peers[key]?.supportsFast == true { return true }
+        disconnect(key, "sent \(name) without the fast extension")
+        return false
+    }
+
+    private mutating func receivedHave(_ piece: Int, from key: PeerKey, now: Double) {
+        guard let picker else {
+            if peers[key]!.earlyHaves.count < 1 << 20 { peers[key]!.earlyHaves.append(piece) }
+            return
+        }
+        guard piece >= 0, piece < picker.pieceCount else { return disconnect(key, "have for piece \(piece) of \(picker.pieceCount)") }
+        if peers[key]!.pieces == nil { peers[key]!.pieces = Bitfield(count: picker.pieceCount) }
+        guard peers[key]!.pieces![piece] == false else { return }
+        peers[key]!.pieces![piece] = true
+        self.picker!.peerHas(piece)
+        if !picker.have[piece] {
+            peers[key]!.interestingCount += 1
+            updateInterest(key)
+            fillRequests(key, now: now)
+        }
+        if peers[key]!.isSeed, isComplete { disconnect(key, "both sides are seeds") }
+    }
+
+    private mutating func receivedBitfield(_ bytes: [UInt8], from key: PeerKey, now: Double) {
+        guard let picker else {
+            peers[key]!.earlyBitfield = bytes
+            return
+        }
+        guard peers[key]!.pieces == nil else { return disconnect(key, "a second bitfield") }
+        guard let pieces = Bitfield(count: picker.pieceCount, bytes: bytes) else {
+            return disconnect(key, "bitfield does not match \(picker.pieceCount) pieces")
+        }
+        setPieces(pieces, for: key)
+        fillRequests(key, now: now)
+    }
+
+    private mutating func receivedHaveAll(from key: PeerKey, now: Double) {
+        guard let picker else {
+            peers[key]!.earlyHaveAll = true
+            return
+        }
+        setPieces(Bitfield(count: picker.pieceCount, allSet: true), for: key)
+        fillRequests(key, now: now)
+    }
+
+    /// Records a peer's whole piece set (bitfield / have_all / have_none).
+    mutating func setPieces(_ pieces: Bitfield, for key: PeerKey) {
+        guard let picker else { return }
+        if let old = peers[key]!.pieces { self.picker!.peerLeft(with: old) }
+        peers[key]!.pieces = pieces
+        self.picker!.peerHas(pieces)
+        var interesting = 0
+        if !picker.have.isComplete {
+            for piece in pieces.setIndices where !picker.have[piece] { interesting += 1 }
+        }
+        peers[key]!.interestingCount = interesting
+        updateInterest(key)
+        if pieces.isComplete, picker.isComplete { disconnect(key, "both sides are seeds") }
+    }
+
+    /// Replays what a peer announced before the metadata arrived.
+    mutating func applyEarlyAnnouncements(_ key: PeerKey) {
+        guard let picker, var peer = peers[key] else { return }
+        let early = peer.earlyBitfield
+        let haves = peer.earlyHaves
+        let haveAll = peer.earlyHaveAll
+        peer.earlyBitfield = nil
+        peer.earlyHaves = []
+        peers[key] = peer
+        if haveAll {
+            setPieces(Bitfield(count: picker.pieceCount, allSet: true), for: key)
+        } else if let early {
+            guard let pieces = Bitfield(count: picker.pieceCount, bytes: early) else {
+                return disconnect(key, "bitfield does not match \(picker.pieceCount) pieces")
+            }
+            setPieces(pieces, for: key)
+        }
+        for piece in haves {
+            guard peers[key] != nil else { return }
+            received(.have(piece: piece), from: key, now: peers[key]!.lastMessageAt)
+        }
+    }
+
+    /// Sends interested / not interested when our need for the peer changes.
+    mutating func updateInterest(_ key: PeerKey) {
+        guard let peer = peers[key] else { return }
+        let want = peer.interestingCount > 0 && !isComplete
+        guard want != peer.amInterested else { return }
+        peers[key]!.amInterested = want
+        actions.append(.send(key, want ? .interested : .notInterested))
+    }
+}

@@ -1,0 +1,202 @@
+import Metainfo
+import PeerWire
+
+/// The sans-I/O state machine of one torrent: peers, choking, piece picking,
+/// request pipelining, endgame, serving, BEP 9 metadata and bans.
+///
+/// It takes events (a peer connected, a message arrived, a piece was stored, a
+/// tick) with the current time, and queues `TorrentAction`s for its adapter,
+/// collected with `takeActions()`. It owns no socket, clock, file or thread,
+/// and its randomness comes from a seed, so simulations replay exactly.
+public struct TorrentMachine: Sendable {
+    public typealias PeerKey = PeerRecord.Key
+
+    public let infoHash: InfoHash
+    public internal(set) var info: TorrentInfo?
+    public let configuration: SwarmConfiguration
+    public let extensionRegistry: ExtensionRegistry
+    /// Our TCP listen port, sent as BEP 10 `p`.
+    public var listenPort: UInt16?
+    /// Our DHT port, sent as BEP 5 `port` to peers that support it.
+    public var dhtPort: UInt16?
+
+    public internal(set) var peers: [PeerKey: PeerRecord] = [:]
+    var picker: PiecePicker?
+    var assemblies: [Int: PieceAssembly] = [:]
+    /// Pieces under way in the order they started: the oldest are finished first.
+    var assemblyOrder: [Int] = []
+    var storing: Set<Int> = []
+    /// Who sent the blocks of each piece being stored, to blame if its hash fails.
+    var pendingContributors: [Int: Set<PeerKey>] = [:]
+    var metadata: MetadataAssembler?
+    var random: SplitMix64
+    var actions: [TorrentAction] = []
+    var lastChokeRound = -Double.infinity
+    var lastOptimisticRound = -Double.infinity
+    var lastTick: Double?
+    public internal(set) var downloadedPayload: Int64 = 0
+    public internal(set) var uploadedPayload: Int64 = 0
+    public internal(set) var wastedBytes: Int64 = 0
+    public internal(set) var hashFailures = 0
+    /// Peers that sent us at least one requested block.
+    public internal(set) var contributingPeers: Set<PeerID> = []
+
+    /// A torrent whose metadata is known; `have` comes from resume data or a recheck.
+    public init(info: TorrentInfo, have: Bitfield, configuration: SwarmConfiguration = .init(),
+                extensions: ExtensionRegistry = .standard, seed: UInt64) {
+        infoHash = info.infoHash
+        self.configuration = configuration
+        extensionRegistry = extensions
+        random = SplitMix64(seed: seed)
+        adopt(info, have: have)
+    }
+
+    /// A magnet download: the metadata comes from peers first (BEP 9).
+    public init(infoHash: InfoHash, configuration: SwarmConfiguration = .init(),
+                extensions: ExtensionRegistry = .standard, seed: UInt64) {
+        self.infoHash = infoHash
+        self.configuration = configuration
+        extensionRegistry = extensions
+        random = SplitMix64(seed: seed)
+    }
+
+    // MARK: Progress
+
+    public var have: Bitfield? { picker?.have }
+    public var isComplete: Bool { picker?.isComplete ?? false }
+    public var verifiedBytes: Int64 {
+        guard let info, let have = picker?.have else { return 0 }
+        var total = Int64(have.setCount) * Int64(info.pieceLength)
+        if info.pieceCount > 0, have[info.pieceCount - 1] {
+            total -= Int64(info.pieceLength - info.layout.length(ofPiece: info.pieceCount - 1))
+        }
+        return total
+    }
+
+    public var peerStats: [PeerStats] {
+        peers.values.map { peer in
+            PeerStats(key: peer.key, address: peer.address, client: peer.extensions?.client ?? peer.peerID.description,
+                      downloadRate: peer.download.bytesPerSecond, uploadRate: peer.upload.bytesPerSecond,
+                      downloaded: peer.download.total, uploaded: peer.upload.total,
+                      requestsOutstanding: peer.outstanding.count, requestQueueTarget: peer.targetQueue,
+                      amChoking: peer.amChoking, peerChoking: peer.peerChoking, snubbed: peer.snubbed,
+                      isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures)
+        }
+    }
+
+    public var downloadRate: Double { peers.values.reduce(0) { $0 + $1.download.bytesPerSecond } }
+    public var uploadRate: Double { peers.values.reduce(0) { $0 + $1.upload.bytesPerSecond } }
+
+    public mutating func takeActions() -> [TorrentAction] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+
+    // MARK: Peers
+
+    /// A peer finished the handshake (either direction); greets it. `remoteIP`
+    /// (4 or 16 bytes) is echoed as BEP 10 `yourip` so the peer learns its address.
+    public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double,
+                                       remoteIP: [UInt8]? = nil) {
+        var peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
+                              initialQueue: configuration.initialRequestQueue)
+        peer.lastBlockAt = now
+        peers[key] = peer
+        if peer.supportsExtensions { sendExtensionHandshake(to: key, yourIP: remoteIP) }
+        sendPieceAnnouncement(to: key)
+        if peer.supportsFast, let remoteIP, let info, let have = picker?.have {
+            sendAllowedFast(to: key, remoteIP: remoteIP, info: info, have: have)
+        }
+        if peer.supportsDHT, let dhtPort { actions.append(.send(key, .port(dhtPort))) }
+    }
+
+    /// The connection is gone: its requests go back to the pool.
+    public mutating func peerDisconnected(_ key: PeerKey) {
+        guard let peer = peers.removeValue(forKey: key) else { return }
+        for request in peer.outstanding.keys { dropRequest(request) }
+        if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
+        if !peer.amChoking { fillUnchokeSlots(now: lastTick ?? 0) }
+    }
+
+    /// Bans a peer for any reason (hash failures, bad symbols in issue 7, protocol abuse).
+    public mutating func ban(_ key: PeerKey, reason: String) {
+        guard let peer = peers[key] else { return }
+        actions.append(.ban(key, address: peer.address, peerID: peer.peerID, reason: reason))
+        peerDisconnected(key)
+    }
+
+    mutating func disconnect(_ key: PeerKey, _ reason: String) {
+        guard peers[key] != nil else { return }
+        actions.append(.disconnect(key, reason: reason))
+        peerDisconnected(key)
+    }
+
+    /// Our bitfield, have_all or have_none, whichever says it best.
+    mutating func sendPieceAnnouncement(to key: PeerKey) {
+        guard let peer = peers[key] else { return }
+        guard let have = picker?.have else {
+            if peer.supportsFast { actions.append(.send(key, .haveNone)) }
+            return
+        }
+        if peer.supportsFast, have.isComplete {
+            actions.append(.send(key, .haveAll))
+        } else if peer.supportsFast, have.isEmpty {
+            actions.append(.send(key, .haveNone))
+        } else if !have.isEmpty {
+            actions.append(.send(key, .bitfield(have.bytes)))
+        }
+    }
+
+    /// BEP 6: up to `allowedFastCount` pieces this peer may have even while choked
+    /// (those of its canonical set that we have), so a newcomer can start at once.
+    mutating func sendAllowedFast(to key: PeerKey, remoteIP: [UInt8], info: TorrentInfo, have: Bitfield) {
+        let allowed = AllowedFast.pieces(forIPv4: remoteIP, infoHash: info.infoHash, pieceCount: info.pieceCount,
+                                         count: configuration.allowedFastCount).filter { have[$0] }
+        peers[key]!.allowedFastToPeer = Set(allowed)
+        for piece in allowed { actions.append(.send(key, .allowedFast(piece: piece))) }
+    }
+
+    /// Switches from metadata exchange to downloading once the info is known.
+    mutating func adopt(_ info: TorrentInfo, have: Bitfield) {
+        self.info = info
+        var picker = PiecePicker(pieceCount: info.pieceCount, have: have)
+        picker.randomFirstPieces = configuration.randomFirstPieces
+        self.picker = picker
+        metadata = nil
+        for key in Array(peers.keys) { applyEarlyAnnouncements(key) }
+    }
+
+    // MARK: Time
+
+    /// Called about once a second: rates, timeouts, choking, metadata retries.
+    public mutating func tick(now: Double) {
+        lastTick = now
+        for key in Array(peers.keys) {
+            guard peers[key] != nil else { continue }
+            peers[key]!.download.sample(now: now)
+            peers[key]!.upload.sample(now: now)
+            if now - peers[key]!.lastMessageAt > configuration.idleTimeout {
+                disconnect(key, "silent for \(Int(configuration.idleTimeout)) s")
+                continue
+            }
+            updateQueueTarget(&peers[key]!)
+            checkRequestTimeouts(key, now: now)
+            requestMetadataIfNeeded(key, now: now)
+        }
+        if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
+        // Fastest peers choose first; snubbed ones get what is left.
+        let order = peers.values.sorted { a, b in
+            a.snubbed != b.snubbed ? !a.snubbed : a.download.bytesPerSecond > b.download.bytesPerSecond
+        }.map(\.key)
+        for key in order { fillRequests(key, now: now) }
+    }
+}
+
+extension TorrentMachine {
+    /// Hands the queued actions over by swapping buffers with `other` (which
+    /// must be empty), so no array is allocated per event on the hot path.
+    public mutating func swapActions(_ other: inout [TorrentAction]) {
+        precondition(other.isEmpty)
+        swap(&actions, &other)
+    }
+}

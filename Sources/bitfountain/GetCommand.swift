@@ -1,0 +1,122 @@
+import ArgumentParser
+import BitFountain
+import Foundation
+import Metainfo
+
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Download a torrent by magnet link, infohash or .torrent file, and verify every piece.",
+        discussion: """
+        Peers are found on the DHT, in the magnet link (x.pe) and from --peer. A magnet
+        link's metadata is fetched from peers and checked against the infohash before
+        anything is written. Files go to the current directory (or -o DIR); an
+        interrupted download resumes where it stopped when run again. Exits 0 only
+        when every piece is verified on disk.
+
+        Examples:
+          bitfountain get 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567'
+          bitfountain get talk.mp4.torrent -o ~/Downloads --seed-after
+          bitfountain get 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:6881 --timeout 600 --json
+        """
+    )
+
+    @Argument(help: "A magnet link, a 40-character hex infohash or a .torrent file.")
+    var source: String
+
+    @Option(name: [.short, .customLong("output")], help: "Directory to download into (default: the current directory).")
+    var output: String?
+
+    @Option(name: .customLong("peer"), help: "A peer HOST:PORT to connect to (repeatable).")
+    var peers: [String] = []
+
+    @Flag(name: .customLong("seed-after"), help: "Keep running and seed once the download is complete (stop with Ctrl-C).")
+    var seedAfter = false
+
+    @Option(help: "Give up after this many seconds (the download can be resumed later).")
+    var timeout: Double?
+
+    @OptionGroup var node: NodeOptions
+
+    func validate() throws {
+        for peer in peers {
+            do { _ = try HostPort(parsing: peer) } catch { throw ValidationError("--peer: \(error)") }
+        }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() async throws {
+        let (content, linkPeers) = try resolveSource()
+        let directory = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
+        let spec = TorrentSpec(content: content, directory: directory, seedingExistingContent: false,
+                               peers: linkPeers + peers.map { try! HostPort(parsing: $0) })
+        let swarm = try await node.startNode(label: "get")
+        let started = Date()
+        let session: TorrentSession
+        do { session = try await swarm.add(spec) } catch {
+            await swarm.shutdown()
+            throw CLIError("\(error)")
+        }
+        let signalsBefore = StopSignals.shared.count
+        let outcome = await DownloadWatcher(session: session, json: node.json, timeout: timeout, started: started).run()
+        switch outcome {
+        case .complete(let snapshot):
+            let seconds = Date().timeIntervalSince(started)
+            reportComplete(snapshot, seconds: seconds, directory: directory)
+            if seedAfter {
+                if !node.json { FileHandle.standardError.write(Data("seeding; stop with Ctrl-C\n".utf8)) }
+                await StopSignals.shared.wait(after: signalsBefore)
+            }
+            await swarm.shutdown()
+        case .failed(let reason):
+            await swarm.shutdown()
+            throw CLIError(reason)
+        case .timedOut(let snapshot):
+            await swarm.shutdown()
+            throw CLIError("timed out after \(Int(timeout ?? 0)) s with \(snapshot.piecesVerified) of \(snapshot.pieceCount) pieces verified; run the same command to resume")
+        case .interrupted(let snapshot):
+            await swarm.shutdown()
+            throw CLIError("interrupted with \(snapshot.piecesVerified) of \(snapshot.pieceCount) pieces verified; run the same command to resume")
+        }
+    }
+
+    /// A .torrent file when `source` names one, else a magnet link or infohash.
+    private func resolveSource() throws -> (TorrentSpec.Content, [HostPort]) {
+        if FileManager.default.fileExists(atPath: source) {
+            return (.info(try TorrentLoader.load(path: source).info), [])
+        }
+        do {
+            let link = try MagnetLink(parsing: source)
+            return (.magnet(link), link.peers)
+        } catch {
+            throw CLIError("\(source): not a file, and \(error)")
+        }
+    }
+
+    private func reportComplete(_ snapshot: TorrentSnapshot, seconds: Double, directory: String) {
+        let rate = Double(snapshot.downloadedPayload) / max(seconds, 1e-6)
+        let path = (directory as NSString).appendingPathComponent(snapshot.name ?? "")
+        if node.json {
+            JSONOutput.line(CompleteEvent(infohash: snapshot.infoHash.hex, name: snapshot.name ?? "", path: path,
+                                          bytes: snapshot.totalBytes, downloaded: snapshot.downloadedPayload,
+                                          seconds: seconds, rate: rate, peers: snapshot.peersContributed,
+                                          pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures))
+        } else {
+            print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s), every piece verified")
+        }
+    }
+}
+
+private struct CompleteEvent: Encodable {
+    let event = "complete"
+    let infohash: String
+    let name: String
+    let path: String
+    let bytes: Int64
+    let downloaded: Int64
+    let seconds: Double
+    let rate: Double
+    let peers: Int
+    let pieces: Int
+    let hashFailures: Int
+}

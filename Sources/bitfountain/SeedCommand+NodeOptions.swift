@@ -1,0 +1,160 @@
+import ArgumentParser
+import BitFountain
+import Foundation
+import Metainfo
+import Synchronization
+
+/// The flags `seed` and `get` share (DESIGN §7): where to listen, how to find
+/// peers, where to keep state, how fast to upload.
+struct NodeOptions: ParsableArguments {
+    @Option(help: "Address to listen on and connect from; 127.0.0.1 keeps every socket on loopback.")
+    var bind = "0.0.0.0"
+
+    @Option(help: "TCP port for peers (default: 6881, or the next free one up to 6889; 0 picks any free port).")
+    var port: UInt16?
+
+    @Option(name: .customLong("bootstrap"), help: "A DHT node HOST:PORT to join through (repeatable; replaces the default list).")
+    var bootstrap: [String] = []
+
+    @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
+    var stateDirectory: String?
+
+    @Option(name: .customLong("upload-limit"), help: "Upload limit for all peers together in bytes per second, e.g. 500K or 2M (default: none).")
+    var uploadLimit: String?
+
+    @Flag(name: .customLong("no-fountain"), help: "Speak only the plain BitTorrent protocol. (This version always does; the fountain-coded swarm comes later.)")
+    var noFountain = false
+
+    @Flag(help: "Print one JSON object per line instead of text.")
+    var json = false
+
+    func validate() throws {
+        _ = try bootstrapNodes()
+        _ = try uploadLimitBytes()
+    }
+
+    func bootstrapNodes() throws -> [HostPort] {
+        do { return try bootstrap.map { try HostPort(parsing: $0) } } catch { throw ValidationError("--bootstrap: \(error)") }
+    }
+
+    func uploadLimitBytes() throws -> Int? {
+        guard let uploadLimit else { return nil }
+        let trimmed = uploadLimit.lowercased().replacingOccurrences(of: "/s", with: "")
+        guard let bytes = Format.parseSize(trimmed), bytes > 0 else {
+            throw ValidationError("--upload-limit: '\(uploadLimit)' is not a rate (examples: 500K, 2M, 1048576)")
+        }
+        return bytes
+    }
+
+    var resolvedStateDirectory: String { stateDirectory ?? SwarmNode.Options().stateDirectory }
+
+    /// Starts a node listening as asked, and prints the `listening` event.
+    func startNode(label: String) async throws -> SwarmNode {
+        var options = SwarmNode.Options()
+        options.bindHost = bind
+        options.port = port
+        options.stateDirectory = resolvedStateDirectory
+        options.uploadLimit = try uploadLimitBytes()
+        let discovery = try await makePeerDiscovery(bootstrap: try bootstrapNodes(), bindHost: bind,
+                                                    stateDirectory: resolvedStateDirectory)
+        let json = self.json
+        let node = SwarmNode(options: options, discovery: discovery) { event in
+            NodeEventPrinter.print(event, json: json)
+        }
+        let listeningPort: UInt16
+        do { listeningPort = try await node.start() } catch {
+            await node.shutdown()
+            throw CLIError("\(error)")
+        }
+        if json {
+            JSONOutput.line(ListeningEvent(bind: bind, port: listeningPort, peerId: node.peerID.description, command: label))
+        } else {
+            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\n".utf8))
+        }
+        return node
+    }
+}
+
+private struct ListeningEvent: Encodable {
+    let event = "listening"
+    let bind: String
+    let port: UInt16
+    let peerId: String
+    let command: String
+}
+
+/// Prints node events (metadata arrived, bans, warnings) on stderr, or as JSON lines.
+enum NodeEventPrinter {
+    static func print(_ event: NodeEvent, json: Bool) {
+        switch event {
+        case .metadata(let infoHash, let name, let size, let seconds):
+            if json { JSONOutput.line(MetadataEvent(infohash: infoHash.hex, name: name, bytes: size, seconds: seconds)) }
+            else { FileHandle.standardError.write(Data("metadata: \(name) (\(Format.bytes(size))) in \(String(format: "%.3f", seconds)) s\n".utf8)) }
+        case .peerBanned(let infoHash, let address, let reason):
+            if json { JSONOutput.line(BanEvent(infohash: infoHash.hex, peer: address, reason: reason)) }
+            else { FileHandle.standardError.write(Data("banned peer \(address): \(reason)\n".utf8)) }
+        case .warning(let text):
+            if json { JSONOutput.line(WarningEvent(message: text)) }
+            else { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
+        }
+    }
+
+    private struct MetadataEvent: Encodable {
+        let event = "metadata"
+        let infohash: String
+        let name: String
+        let bytes: Int64
+        let seconds: Double
+    }
+
+    private struct BanEvent: Encodable {
+        let event = "peer_banned"
+        let infohash: String
+        let peer: String
+        let reason: String
+    }
+
+    private struct WarningEvent: Encodable {
+        let event = "warning"
+        let message: String
+    }
+}
+
+/// SIGINT and SIGTERM, counted, so commands can stop cleanly (resume data
+/// saved) instead of dying mid-write. One set of dispatch sources for the
+/// whole process: libdispatch does not re-arm a signal once its last source
+/// is cancelled.
+final class StopSignals: Sendable {
+    static let shared = StopSignals()
+    private let received = Counter()
+    private let sources: HeldSources
+
+    private init() {
+        let received = self.received
+        sources = HeldSources(sources: [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { received.value.add(1, ordering: .relaxed) }
+            source.resume()
+            return source
+        })
+    }
+
+    /// Signals received so far; a command notes it at start and stops when it grows.
+    var count: Int { received.value.load(ordering: .relaxed) }
+
+    /// Returns once a signal arrives after `seen` signals.
+    func wait(after seen: Int) async {
+        while count <= seen { try? await Task.sleep(for: .milliseconds(100)) }
+    }
+
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// Dispatch sources are thread-safe but not marked Sendable; kept for the process's lifetime.
+    private final class HeldSources: @unchecked Sendable {
+        let sources: [any DispatchSourceSignal]
+        init(sources: [any DispatchSourceSignal]) { self.sources = sources }
+    }
+}

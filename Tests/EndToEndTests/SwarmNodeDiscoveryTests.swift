@@ -1,0 +1,70 @@
+import BitFountain
+import Foundation
+import Metainfo
+import Synchronization
+import Testing
+import TestSupport
+
+/// The seam the DHT plugs into: a `PeerDiscovery` passed to the node is asked
+/// for peers while a download lacks them, and told about every torrent, again
+/// every `announceInterval`.
+@Suite(.serialized) struct SwarmNodeDiscoveryTests {
+    final class RecordingDiscovery: PeerDiscovery {
+        let announces = Mutex<[(InfoHash, UInt16)]>([])
+        let lookups = Mutex<[InfoHash]>([])
+        let peers: [HostPort]
+
+        init(peers: [HostPort] = []) { self.peers = peers }
+
+        func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
+            lookups.withLock { $0.append(infoHash) }
+            let peers = self.peers
+            return AsyncStream { continuation in
+                for peer in peers { continuation.yield(peer) }
+                continuation.finish()
+            }
+        }
+
+        func announce(_ infoHash: InfoHash, port: UInt16) async {
+            announces.withLock { $0.append((infoHash, port)) }
+        }
+    }
+
+    static func options(_ state: String) -> SwarmNode.Options {
+        var options = SwarmNode.Options()
+        options.bindHost = "127.0.0.1"
+        options.port = 0
+        options.stateDirectory = state
+        options.announceInterval = 0.3
+        options.lookupInterval = 0.3
+        return options
+    }
+
+    @Test func seedsAnnounceRepeatedlyAndDownloadsFindPeersThroughTheDiscovery() async throws {
+        let work = try TemporaryDirectory("bf-discovery")
+        let content = try Swarm.writeRandomFile(work.file("shared.bin"), size: 1_500_000)
+        let info = try TorrentBuilder(path: work.file("shared.bin"), nodes: [], creationDate: nil).build().torrent.info
+
+        let seedDiscovery = RecordingDiscovery()
+        let seedNode = SwarmNode(options: Self.options(work.file("seed-state")), discovery: seedDiscovery)
+        let seedPort = try await seedNode.start()
+        _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
+
+        let getDiscovery = RecordingDiscovery(peers: [HostPort(host: "127.0.0.1", port: seedPort)])
+        let getNode = SwarmNode(options: Self.options(work.file("get-state")), discovery: getDiscovery)
+        let getPort = try await getNode.start()
+        let download = try await getNode.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: info.infoHash)),
+                                                         directory: work.file("out"), seedingExistingContent: false))
+        try await download.completion.get()
+        #expect(FileManager.default.contents(atPath: work.file("out/shared.bin")) == content)
+        #expect(getDiscovery.lookups.withLock { $0.contains(info.infoHash) }, "the download asked the discovery for peers")
+
+        try await Task.sleep(for: .seconds(1))
+        let announced = seedDiscovery.announces.withLock { $0 }
+        #expect(announced.count >= 3, "announced at start and re-announced every interval: \(announced.count)")
+        #expect(announced.allSatisfy { $0.0 == info.infoHash && $0.1 == seedPort })
+        #expect(getDiscovery.announces.withLock { $0.contains { $0.1 == getPort } }, "downloads announce too")
+        await getNode.shutdown()
+        await seedNode.shutdown()
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs the python helpers in scripts/interop with Debian's python3, which has
+/// python3-libtorrent. A missing module is a test failure, never a skip.
+enum Libtorrent {
+    static func script(_ name: String) -> String {
+        Paths.repoRoot.appendingPathComponent("scripts/interop/\(name)").path
+    }
+
+    static func run(_ name: String, _ arguments: [String], timeout: Double = 120) async throws -> ProcessResult {
+        let result = try await ChildProcess.run(Paths.systemPython, [script(name)] + arguments, timeout: timeout)
+        if result.stderr.contains("No module named 'libtorrent'") {
+            Issue.record("python3-libtorrent is not installed: run scripts/setup")
+        }
+        return result
+    }
+
+    static func json(_ result: ProcessResult) throws -> [String: Any] {
+        try #require(result.succeeded, "libtorrent helper failed: \(result.stderr)")
+        return try JSONLines.last(result.stdout)
+    }
+}

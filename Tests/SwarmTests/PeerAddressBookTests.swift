@@ -1,0 +1,29 @@
+import Metainfo
+import Testing
+@testable import Swarm
+
+@Suite struct PeerAddressBookTests {
+    @Test func failedPeersAreRetriedWithGrowingBackoff() {
+        var book = PeerAddressBook()
+        let peer = HostPort(host: "127.0.0.1", port: 6881)
+        book.add(peer)
+        #expect(book.takeCandidates(now: 0, limit: 5) == [peer])
+        #expect(book.takeCandidates(now: 0, limit: 5).isEmpty, "not twice while connecting")
+        book.markDisconnected(peer, now: 0, failed: true)
+        #expect(book.takeCandidates(now: 1.9, limit: 5).isEmpty)
+        #expect(book.takeCandidates(now: 2.1, limit: 5) == [peer])
+        book.markDisconnected(peer, now: 10, failed: true)
+        #expect(book.takeCandidates(now: 13.9, limit: 5).isEmpty)
+        #expect(book.takeCandidates(now: 14.1, limit: 5) == [peer])
+    }
+
+    @Test func bannedPeersAreNeverOfferedAgain() {
+        var book = PeerAddressBook()
+        let peer = HostPort(host: "192.0.2.1", port: 1)
+        book.add(peer)
+        book.ban(peer)
+        book.add(peer)
+        #expect(book.isBanned(peer))
+        #expect(book.takeCandidates(now: 1000, limit: 5).isEmpty)
+    }
+}
