@@ -283,3 +283,27 @@ public final class DHTNode: PeerDiscovery, Sendable {
         eventLoop.execute { [engine] in engine.value.learnedNode(address) }
     }
 }
+
+extension DHTNode {
+    /// The DHT node `seed` and `get` embed, from their own flags: `bootstrap`
+    /// empty means the default list, `bindHost` 0.0.0.0 or :: means every
+    /// address of both families, and the UDP port is 6881 unless taken, then
+    /// any free one. The key and routing table live in `stateDirectory` next
+    /// to the swarm's resume data. Call `shutdown()` before exiting so the
+    /// routing table is saved.
+    public static func startEmbedded(bootstrap: [HostPort], bindHost: String, stateDirectory: String,
+                                     eventLoopGroup: (any EventLoopGroup)? = nil,
+                                     warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DHTNode {
+        var configuration = DHTNodeConfiguration()
+        configuration.bindAddress = ["0.0.0.0", "::", ""].contains(bindHost) ? nil : bindHost
+        configuration.bootstrap = bootstrap.isEmpty ? DefaultBootstrap.nodes : bootstrap
+        configuration.stateDirectory = stateDirectory
+        configuration.eventLoopGroup = eventLoopGroup
+        do {
+            return try await start(configuration, warning: warning)
+        } catch is StartFailure {
+            configuration.port = 0
+            return try await start(configuration, warning: warning)
+        }
+    }
+}

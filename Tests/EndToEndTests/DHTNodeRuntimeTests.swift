@@ -97,6 +97,19 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: store.keyPath)) == Data("garbage".utf8), "never silently replaced")
     }
 
+    @Test func embeddedNodesShareAMachine() async throws {
+        let directory = try TemporaryDirectory("bf-dht-embedded")
+        // Bootstrap from a closed loopback port: tests never reach the real DHT.
+        let nowhere = [HostPort(host: "127.0.0.1", port: 9)]
+        let first = try await DHTNode.startEmbedded(bootstrap: nowhere, bindHost: "127.0.0.1", stateDirectory: directory.file("a"))
+        let second = try await DHTNode.startEmbedded(bootstrap: nowhere, bindHost: "127.0.0.1", stateDirectory: directory.file("b"))
+        #expect(first.listeningAddresses.count == 1 && second.listeningAddresses.count == 1)
+        #expect(first.listeningAddresses != second.listeningAddresses, "the second one falls back to a free port")
+        await first.shutdown()
+        await second.shutdown()
+        #expect(FileManager.default.fileExists(atPath: directory.file("a/node.key")))
+    }
+
     @Test func ipv6Loopback() async throws {
         var first = configuration(stateDirectory: nil, bootstrap: [], group: nil)
         first.bindAddress = "::1"
