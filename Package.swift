@@ -70,7 +70,7 @@ let package = Package(
         // Helpers shared by the test targets: child processes with time bounds, paths.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
         .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "RaptorQTests", dependencies: [
