@@ -25,12 +25,14 @@ let package = Package(
         ),
         .target(name: "CKernels"),
         .target(name: "Bencode"),
+        // Sixteen-lane SHA-1 (AVX-512) for hashing many pieces at once.
+        .target(name: "CSHA1"),
         .target(name: "Identity", dependencies: [
             "CSodium", "Bencode",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Metainfo", dependencies: [
-            "Bencode",
+            "Bencode", "CSHA1",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "RaptorQ", dependencies: ["CKernels"]),
@@ -55,20 +57,20 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "bitfountain", dependencies: [
-            "BitFountain", "Metainfo", "RaptorQ",
+            "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Benchmark drivers for scripts/bench; not installed, not part of the product.
         .executableTarget(name: "bf-bench", dependencies: [
-            "BitFountain", "DHT", "RaptorQ", "Swarm", "Metainfo",
+            "BitFountain", "DHT", "Identity", "RaptorQ", "Swarm", "Metainfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Helpers shared by the test targets: child processes with time bounds, paths.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
         .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "RaptorQTests", dependencies: [
@@ -87,8 +89,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Metainfo", "Bencode", "TestSupport", "BitFountain",
+            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
     ]

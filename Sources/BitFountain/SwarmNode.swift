@@ -246,28 +246,43 @@ public final class SwarmNode: @unchecked Sendable {
         let infoHash = session.infoHash
         let announceEvery = options.announceInterval
         let lookupEvery = options.lookupInterval
+        // Until an announce lands or a lookup finds someone, try again soon (2 s,
+        // doubling): a node that has just started may still be joining the DHT.
         let announcer = Task {
+            var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
-                await discovery.announce(infoHash, port: port)
-                try? await Task.sleep(for: .seconds(announceEvery))
+                let accepted = await discovery.announce(infoHash, port: port)
+                try? await Task.sleep(for: .seconds(accepted > 0 ? announceEvery : retry))
+                retry = min(retry * 2, announceEvery)
             }
         }
         let finder = Task {
+            var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
                 guard let snapshot = try? await session.snapshot().get(), !snapshot.isComplete else { return }
-                for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
-                try? await Task.sleep(for: .seconds(lookupEvery))
+                var found = 0
+                for await peer in discovery.findPeers(for: infoHash) {
+                    found += 1
+                    session.addPeers([peer])
+                }
+                try? await Task.sleep(for: .seconds(found > 0 ? lookupEvery : retry))
+                retry = min(retry * 2, lookupEvery)
             }
         }
         loop.execute { self.discoveryTasks += [announcer, finder] }
     }
 
-    /// Stops every session (resume data saved) and closes the listener.
+    /// The first delay before an announce or lookup that came back empty is retried.
+    static let firstRetry: Double = 2
+
+    /// Stops every session (resume data saved), the discovery (DHT state saved)
+    /// and closes the listener.
     public func shutdown() async {
         let (all, tasks) = (try? await loop.submit { (Array(self.sessions.values), self.discoveryTasks) }.get()) ?? ([], [])
         for task in tasks { task.cancel() }
         for session in all { try? await session.stop().get() }
         try? await listener?.close().get()
+        await discovery.shutdown()
         try? await pool.shutdownGracefully()
         await repairPool.shutdown()
         try? await writer.shutdownGracefully()

@@ -11,7 +11,8 @@ struct BitFountainCLI: AsyncParsableCommand {
         No tracker and no web server are involved: peers meet on the BitTorrent DHT.
         """,
         version: "0.1.0",
-        subcommands: [CreateCommand.self, InfoCommand.self, SeedCommand.self, GetCommand.self, FecCommand.self]
+        subcommands: [CreateCommand.self, InfoCommand.self, SeedCommand.self, GetCommand.self, FecCommand.self,
+                      NodeCommand.self, DHTCommand.self]
     )
 }
 

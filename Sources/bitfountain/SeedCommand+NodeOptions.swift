@@ -16,6 +16,9 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("bootstrap"), help: "A DHT node HOST:PORT to join through (repeatable; replaces the default list).")
     var bootstrap: [String] = []
 
+    @Flag(name: .customLong("no-dht"), help: "Don't join the DHT: find peers only through --peer, x.pe in magnet links and incoming connections.")
+    var noDHT = false
+
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
 
@@ -55,9 +58,17 @@ struct NodeOptions: ParsableArguments {
         options.stateDirectory = resolvedStateDirectory
         options.uploadLimit = try uploadLimitBytes()
         try fountain.apply(to: &options)
-        let discovery = try await makePeerDiscovery(bootstrap: try bootstrapNodes(), bindHost: bind,
-                                                    stateDirectory: resolvedStateDirectory)
         let json = self.json
+        let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
+        let discovery: any PeerDiscovery
+        do {
+            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory) { text in
+                NodeEventPrinter.print(.warning(text), json: json)
+            }
+        } catch {
+            throw CLIError("cannot start the DHT node: \(error)")
+        }
+        options.dhtPort = discovery.dhtPort
         let node = SwarmNode(options: options, discovery: discovery) { event in
             NodeEventPrinter.print(event, json: json)
         }
@@ -67,9 +78,14 @@ struct NodeOptions: ParsableArguments {
             throw CLIError("\(error)")
         }
         if json {
-            JSONOutput.line(ListeningEvent(bind: bind, port: listeningPort, peerId: node.peerID.description, command: label))
+            JSONOutput.line(ListeningEvent(bind: bind, port: listeningPort, dhtPort: options.dhtPort,
+                                           peerId: node.peerID.description, command: label))
         } else {
-            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\n".utf8))
+            let dht = options.dhtPort.map { ", DHT on UDP \($0)" } ?? ", no DHT"
+            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\(dht)\n".utf8))
+        }
+        if case .none(let reason) = choice, !noDHT {
+            NodeEventPrinter.print(.warning("not joining the DHT: \(reason)"), json: json)
         }
         return node
     }
@@ -79,6 +95,7 @@ private struct ListeningEvent: Encodable {
     let event = "listening"
     let bind: String
     let port: UInt16
+    let dhtPort: UInt16?
     let peerId: String
     let command: String
 }

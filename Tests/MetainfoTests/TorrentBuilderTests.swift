@@ -80,6 +80,21 @@ struct TorrentBuilderTests {
         #expect(output.torrent.nodes == DefaultBootstrap.nodes)
     }
 
+    @Test("many pieces across files: the sixteen-at-once path hashes exactly like the one-by-one path")
+    func manyPieces() throws {
+        // 36 full pieces and a short one, spread over files that cut pieces anywhere.
+        let files: [String: [UInt8]] = ["a": pattern(100_001, seed: 5), "b": pattern(500_000, seed: 6), "c": pattern(9, seed: 7)]
+        let root = try makeContent(files)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let info = try TorrentBuilder(path: root.path, pieceLength: 16384, creationDate: nil, threads: 2).build().torrent.info
+        let all = files["a"]! + files["b"]! + files["c"]!
+        #expect(info.pieceCount == 37)
+        for piece in 0..<info.pieceCount {
+            let chunk = all[(piece * 16384)..<min(all.count, (piece + 1) * 16384)]
+            #expect(info.pieceHashes[piece] == Array(Insecure.SHA1.hash(data: Array(chunk))), "piece \(piece)")
+        }
+    }
+
     @Test("content of an exact multiple of the piece size has no short last piece")
     func exactMultiple() throws {
         let root = try makeContent(["x": pattern(65536, seed: 9)])
