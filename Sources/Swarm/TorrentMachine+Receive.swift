@@ -15,6 +15,8 @@ extension TorrentMachine {
             if !peers[key]!.supportsFast { dropAllRequests(key) }
         case .unchoke:
             peers[key]!.peerChoking = false
+            // Pieces it refused symbols of while choking us may be asked of it again.
+            peers[key]!.symbolRejectedPieces.removeAll()
             fillRequests(key, now: now)
         case .interested:
             peers[key]!.peerInterested = true

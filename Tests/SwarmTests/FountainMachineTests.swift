@@ -269,6 +269,9 @@ import Testing
         let after = machine.takeActions()
         #expect(Self.fountainSent(after, to: 2).count == 1)
         #expect(Self.fountainSent(after, to: 1).isEmpty, "not asked again for a piece it refused")
+        machine.received(.choke, from: 1, now: 0)
+        machine.received(.unchoke, from: 1, now: 0)
+        #expect(machine.peers[1]!.symbolRejectedPieces.isEmpty, "once it unchokes us again, it may be asked again")
     }
 
     @Test func inTheEndgameAFountainPeerIsNeverAskedForDuplicateBlocks() {
