@@ -111,7 +111,9 @@ struct GetCommand: AsyncParsableCommand {
                                           pollutedSymbols: snapshot.pollutedSymbols, wasted: snapshot.wastedBytes,
                                           firstPayload: snapshot.firstPayloadSeconds.map { ($0 * 1000).rounded() / 1000 }))
         } else {
-            print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s), every piece verified")
+            let fountain = snapshot.repairSymbolsReceived > 0
+                ? " (\(snapshot.piecesDecoded) piece(s) rebuilt with \(snapshot.repairSymbolsReceived) repair symbol(s))" : ""
+            print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s)\(fountain), every piece verified")
         }
     }
 }
