@@ -78,7 +78,7 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
         entries = mapped + Self.headerSize
         entryCount = capacity
         if fresh { writeHeader(capacity: capacity, entrySize: entrySize) }
-        adopt(workers: workers)
+        adopt(workers: workers, fresh: fresh)
     }
 
     deinit {
@@ -115,11 +115,12 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
 
     /// Saved counts are only meaningful for the same division into workers;
     /// otherwise every worker scans its whole range once.
-    private func adopt(workers: Int) {
+    private func adopt(workers: Int, fresh: Bool) {
         let saved = Int(UInt32(littleEndian: mapping.load(fromByteOffset: 24, as: UInt32.self)))
         guard saved != workers else { return }
         for worker in 0..<Self.maxWorkers {
-            countSlot(worker: worker).pointee = worker < workers ? UInt64(Self.shareRange(worker: worker, of: workers, entryCount: entryCount).count) : 0
+            let share = Self.shareRange(worker: worker, of: workers, entryCount: entryCount).count
+            countSlot(worker: worker).pointee = worker < workers && !fresh ? UInt64(share) : 0
         }
         mapping.storeBytes(of: UInt32(workers).littleEndian, toByteOffset: 24, as: UInt32.self)
     }

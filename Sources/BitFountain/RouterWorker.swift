@@ -70,12 +70,14 @@ final class RouterWorker: @unchecked Sendable {
         defer { bf_udp_batch_destroy(batch) }
         let descriptors = sockets.map(\.descriptor)
         var lastPublish = DHTInstant.zero
+        var ready = [UInt8](repeating: 0, count: descriptors.count)
         publish(core)
         while !stopRequested.load(ordering: .relaxed) {
-            var ready: UInt32 = 0
-            _ = descriptors.withUnsafeBufferPointer { bf_udp_wait($0.baseAddress, Int32($0.count), 100, &ready) }
+            _ = descriptors.withUnsafeBufferPointer { fds in
+                ready.withUnsafeMutableBufferPointer { bf_udp_wait(fds.baseAddress, Int32(fds.count), 100, $0.baseAddress) }
+            }
             let now = Self.now
-            for (position, socket) in sockets.enumerated() where ready & (1 << UInt32(position)) != 0 {
+            for (position, socket) in sockets.enumerated() where ready[position] != 0 {
                 drain(socket.descriptor, family: socket.family, batch: batch, core: &core, now: now)
             }
             sendDuePings(batch: batch, core: &core, now: now)

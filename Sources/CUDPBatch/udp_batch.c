@@ -228,19 +228,19 @@ int bf_udp_local_port(int fd) {
     return ntohs(local.sin6_port);
 }
 
-int bf_udp_wait(const int *fds, int count, int timeout_ms, uint32_t *ready_mask) {
-    struct pollfd polls[32];
-    if (count > 32) count = 32;
+int bf_udp_wait(const int *fds, int count, int timeout_ms, uint8_t *ready) {
+    struct pollfd polls[1024];
+    if (count > 1024) count = 1024;
     for (int i = 0; i < count; i++) {
         polls[i].fd = fds[i];
         polls[i].events = POLLIN;
         polls[i].revents = 0;
+        ready[i] = 0;
     }
     int result = poll(polls, (nfds_t)count, timeout_ms);
-    *ready_mask = 0;
     if (result < 0) return errno == EINTR ? 0 : -errno;
     for (int i = 0; i < count; i++) {
-        if (polls[i].revents & (POLLIN | POLLERR)) *ready_mask |= 1u << i;
+        if (polls[i].revents & (POLLIN | POLLERR)) ready[i] = 1;
     }
     return result;
 }

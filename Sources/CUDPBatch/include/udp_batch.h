@@ -60,10 +60,10 @@ int bf_udp_open(int family, const uint8_t *address, uint16_t port, int reuse_por
                 int send_buffer);
 /// The port a socket is bound to, or -errno.
 int bf_udp_local_port(int fd);
-/// Waits up to `timeout_ms` until one of `fds` is readable. Returns the
-/// number of readable descriptors (their bits set in *ready_mask, fd index
-/// i → bit i), 0 on timeout, -errno on error.
-int bf_udp_wait(const int *fds, int count, int timeout_ms, uint32_t *ready_mask);
+/// Waits up to `timeout_ms` until one of `fds` (at most 1,024) is readable.
+/// Returns the number of readable descriptors (ready[i] set to 1 for each),
+/// 0 on timeout, -errno on error.
+int bf_udp_wait(const int *fds, int count, int timeout_ms, uint8_t *ready);
 
 #ifdef __cplusplus
 }
