@@ -32,8 +32,9 @@ public struct AdmissionCookies: Sendable {
     }
 
     /// Whether `cookie` was issued to `address` in this epoch or the previous one.
-    public mutating func isValid(_ cookie: UInt64, for address: NodeAddress, now: DHTInstant) -> Bool {
-        advance(to: now)
+    public func isValid(_ cookie: UInt64, for address: NodeAddress, now: DHTInstant) -> Bool {
+        let nowEpoch = now.nanoseconds / rotation.nanoseconds
+        let (current, previous) = nowEpoch == epoch ? (current, previous) : (secret(nowEpoch), secret(nowEpoch &- 1))
         return cookie == Self.hash(address, with: current) || cookie == Self.hash(address, with: previous)
     }
 
