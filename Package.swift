@@ -98,7 +98,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity",
+            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity", "CUDPBatch",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

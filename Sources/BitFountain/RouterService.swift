@@ -94,10 +94,11 @@ public final class RouterService: Sendable {
             let served = sockets.families.contains(family)
             return (family, HeapRingMemory(family: family, entryCount: served ? router.capacity : 0) as any ContactRingMemory)
         })
+        let exchange = RouterContactExchange(workers: workerCount)
         let workers = (0..<workerCount).map { index in
             let seed = SecureRandom.uint64()
             let hashKey = (SecureRandom.uint64(), SecureRandom.uint64())
-            return RouterWorker(index: index, sockets: sockets.perWorker[index]) {
+            return RouterWorker(index: index, sockets: sockets.perWorker[index], exchange: exchange) {
                 func ring(_ family: IPAddress.Family) -> ContactRing {
                     let memory = memories[family]!
                     let range = RouterRingFile.shareRange(worker: index, of: workerCount, entryCount: memory.entryCount)
@@ -105,7 +106,8 @@ public final class RouterService: Sendable {
                                        savedCount: (memory as? RouterRingFile)?.countSlot(worker: index))
                 }
                 return RouterCore(configuration: share, nodeID: nodeID, ring4: ring(.v4), ring6: ring(.v6),
-                                  secret: secret, seed: seed)
+                                  secret: secret, seed: seed,
+                                  shard: RouterShard(index: index, count: workerCount, key: (nodeID.high, nodeID.middle)))
             }
         }
         let service = RouterService(configuration: configuration, listeningAddresses: sockets.listening, nodeID: nodeID,

@@ -26,15 +26,19 @@ final class RouterWorker: @unchecked Sendable {
     let index: Int
     private let sockets: [(family: IPAddress.Family, descriptor: Int32)]
     private let makeCore: @Sendable () -> RouterCore
+    private let exchange: RouterContactExchange
     private let published = Mutex(Snapshot())
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     static let batchSize = 64
     static let publishInterval: UInt64 = 1_000_000_000
+    static let exchangeInterval: UInt64 = 200_000_000
 
-    init(index: Int, sockets: [(family: IPAddress.Family, descriptor: Int32)], makeCore: @escaping @Sendable () -> RouterCore) {
+    init(index: Int, sockets: [(family: IPAddress.Family, descriptor: Int32)], exchange: RouterContactExchange,
+         makeCore: @escaping @Sendable () -> RouterCore) {
         self.index = index
         self.sockets = sockets
+        self.exchange = exchange
         self.makeCore = makeCore
     }
 
@@ -70,6 +74,7 @@ final class RouterWorker: @unchecked Sendable {
         defer { bf_udp_batch_destroy(batch) }
         let descriptors = sockets.map(\.descriptor)
         var lastPublish = DHTInstant.zero
+        var lastExchange = DHTInstant.zero
         var ready = [UInt8](repeating: 0, count: descriptors.count)
         publish(core)
         while !stopRequested.load(ordering: .relaxed) {
@@ -81,6 +86,10 @@ final class RouterWorker: @unchecked Sendable {
                 drain(socket.descriptor, family: socket.family, batch: batch, core: &core, now: now)
             }
             sendDuePings(batch: batch, core: &core, now: now)
+            if now.nanoseconds &- lastExchange.nanoseconds >= Self.exchangeInterval {
+                exchange.trade(worker: index, core: &core)
+                lastExchange = now
+            }
             if now.nanoseconds &- lastPublish.nanoseconds >= Self.publishInterval {
                 publish(core)
                 lastPublish = now
@@ -151,6 +160,7 @@ final class RouterWorker: @unchecked Sendable {
     }
 
     private func publish(_ core: borrowing RouterCore) {
+        // (Counters and ring sizes for the metrics; contacts go through `exchange`.)
         let snapshot = Snapshot(counters: core.counters, contacts4: core.ring4.count, contacts6: core.ring6.count,
                                 pendingAdmissions: core.pendingAdmissions)
         published.withLock { $0 = snapshot }

@@ -46,6 +46,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Seconds between a node's first query and the ping that admits it.")
     var admitDelay: Double = 900
 
+    @Option(help: "Contacts in a reply to a node that queried within the last 10 minutes (others get 8).")
+    var recentReplyNodes: Int = 3
+
     @Option(help: "Packets per second accepted from one IP (0: no limit); bursts of 4× that.")
     var rateLimit: Double = 50
 
@@ -65,6 +68,7 @@ struct RouterCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0–65535 (0 picks a free port)") }
         guard admitDelay >= 0, admitDelay <= 86_400 else { throw ValidationError("--admit-delay must be 0–86400 seconds") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit cannot be negative") }
+        guard (0...8).contains(recentReplyNodes) else { throw ValidationError("--recent-reply-nodes must be 0–8") }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1–64") }
         if let bind, IPAddress(bind) == nil { throw ValidationError("--bind \(bind): expected a numeric IPv4 or IPv6 address") }
     }
@@ -79,6 +83,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.router.capacity = capacity
         configuration.router.admitDelay = .seconds(admitDelay)
         configuration.router.allowPrivate = allowPrivate
+        configuration.router.recentReplyNodes = recentReplyNodes
         configuration.router.rateLimitPerSecond = rateLimit
         configuration.router.rateLimitBurst = rateLimit * 4
 

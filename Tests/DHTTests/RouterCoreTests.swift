@@ -213,3 +213,42 @@ import Testing
     }
 }
 
+
+/// Two cores as two workers: contacts live in the ring of their home shard,
+/// whichever worker proved them.
+@Suite struct RouterShardTests {
+    @Test func provenContactsGoToTheirHomeWorker() throws {
+        let key: (UInt64, UInt64) = (5, 6)
+        func core(_ index: Int) -> RouterCore {
+            var configuration = RouterConfiguration()
+            configuration.capacity = 50
+            configuration.admitDelay = .seconds(60)
+            configuration.requesterSlots = 4_096
+            configuration.admissionQueueCapacity = 64
+            return RouterCore(configuration: configuration, nodeID: NodeID(hex: String(repeating: "cd", count: 20))!,
+                              ring4: ContactRing(memory: HeapRingMemory(family: .v4, entryCount: 50), hashKey: (1, 2)),
+                              ring6: ContactRing(memory: HeapRingMemory(family: .v6, entryCount: 50), hashKey: (3, 4)),
+                              secret: (11, 12), seed: UInt64(index), shard: RouterShard(index: index, count: 2, key: key))
+        }
+        var first = core(0)
+        var second = core(1)
+        let shard = RouterShard(index: 0, count: 2, key: key)
+        var homes = [0, 0]
+        // Every contact is proven by the first worker.
+        for index in 0..<40 {
+            let address = NodeAddress(ip: .v4(0x0800_0000 + UInt32(index)), port: 6881)
+            homes[shard.home(of: address)] += 1
+            #expect(RouterCoreTests.admit(&first, address, seed: UInt64(index), at: RouterCoreTests.start) || shard.home(of: address) == 1)
+        }
+        #expect(homes[0] > 5 && homes[1] > 5, "the hash spreads contacts: \(homes)")
+        #expect(first.ring4.count == homes[0])
+        let forwarded = first.takeForwardedContacts()
+        #expect(forwarded.count == homes[1])
+        second.admitForwardedContacts(forwarded)
+        #expect(second.ring4.count == homes[1])
+        #expect(second.counters.contactsAdded == homes[1])
+        // A worker refuses contacts that are not at home with it.
+        first.admitForwardedContacts(forwarded)
+        #expect(first.ring4.count == homes[0])
+    }
+}

@@ -30,13 +30,23 @@ public struct RouterCore: ~Copyable {
     private var cookies: AdmissionCookies
     private var random: SeededRandom
     private let writer: RouterPacketWriter
+    /// Contacts of the other workers' rings (compact node infos), refreshed
+    /// by the runtime a few times a second: they top up replies while this
+    /// worker's own share of the ring holds fewer than a reply's worth.
+    private var shared4: [UInt8] = []
+    private var shared6: [UInt8] = []
+    /// Which worker's ring each contact belongs in (see `RouterShard`).
+    public let shard: RouterShard
+    /// Proven contacts whose home is another worker's ring, until the runtime takes them there.
+    private var forwarded: [ProvenContact] = []
 
     /// `ring4` / `ring6` are this worker's share of the contacts (a ring of
     /// capacity 0 for a family the router does not serve). `secret` keys the
     /// cookies and must be the same for every worker; `seed` is this worker's own.
     public init(configuration: RouterConfiguration, nodeID: NodeID, ring4: consuming ContactRing,
-                ring6: consuming ContactRing, secret: (UInt64, UInt64), seed: UInt64) {
+                ring6: consuming ContactRing, secret: (UInt64, UInt64), seed: UInt64, shard: RouterShard = .single) {
         self.configuration = configuration
+        self.shard = shard
         self.nodeID = nodeID
         self.ring4 = ring4
         self.ring6 = ring6
@@ -141,16 +151,51 @@ public struct RouterCore: ~Copyable {
         writer.startReply(&out, requester: source)
         let wantV4 = want.isEmpty ? source.family == .v4 : want.contains(.v4)
         let wantV6 = want.isEmpty ? source.family == .v6 : want.contains(.v6)
-        if wantV4, ring4.count > 0 {
-            let count = min(nodes, ring4.count)
-            writer.nodesKey(&out, family: .v4, count: count)
-            out.advance(26 * ring4.copyContacts(count, start: random.next(), into: out.here))
+        if wantV4 { Self.writeContacts(&out, from: ring4, shared: shared4, nodes: nodes, writer: writer, random: &random) }
+        if wantV6 { Self.writeContacts(&out, from: ring6, shared: shared6, nodes: nodes, writer: writer, random: &random) }
+    }
+
+    @inline(__always)
+    private static func writeContacts(_ out: inout PacketCursor, from ring: borrowing ContactRing, shared: [UInt8], nodes: Int,
+                                      writer: RouterPacketWriter, random: inout SeededRandom) {
+        let size = ContactRingLayout.compactSize(ring.family)
+        let own = min(nodes, ring.count)
+        let extra = own < nodes ? min(nodes - own, shared.count / size) : 0
+        guard own + extra > 0 else { return }
+        writer.nodesKey(&out, family: ring.family, count: own + extra)
+        out.advance(size * ring.copyContacts(own, start: random.next(), into: out.here))
+        guard extra > 0 else { return }
+        let available = shared.count / size
+        var position = Int(truncatingIfNeeded: random.next() % UInt64(available))
+        shared.withUnsafeBytes { bytes in
+            for _ in 0..<extra {
+                out.raw(UnsafeRawBufferPointer(rebasing: bytes[(position * size)..<((position + 1) * size)]))
+                position = position + 1 == available ? 0 : position + 1
+            }
         }
-        if wantV6, ring6.count > 0 {
-            let count = min(nodes, ring6.count)
-            writer.nodesKey(&out, family: .v6, count: count)
-            out.advance(38 * ring6.copyContacts(count, start: random.next(), into: out.here))
+    }
+
+    // MARK: Sharing between workers
+
+    /// Up to `limit` consecutive contacts of this worker's ring, from a random
+    /// place, as compact node infos: what the runtime hands the other workers.
+    public mutating func sampleContacts(_ family: IPAddress.Family, limit: Int) -> [UInt8] {
+        let size = ContactRingLayout.compactSize(family)
+        var bytes = [UInt8](repeating: 0, count: limit * size)
+        let start = random.next()
+        let copied = bytes.withUnsafeMutableBytes { raw in
+            family == .v4 ? ring4.copyContacts(limit, start: start, into: raw.baseAddress!)
+                : ring6.copyContacts(limit, start: start, into: raw.baseAddress!)
         }
+        bytes.removeLast((limit - copied) * size)
+        return bytes
+    }
+
+    /// The other workers' samples (compact node infos of `family`).
+    public mutating func setSharedContacts(_ bytes: [UInt8], family: IPAddress.Family) {
+        let size = ContactRingLayout.compactSize(family)
+        let whole = Array(bytes.prefix(bytes.count / size * size))
+        if family == .v4 { shared4 = whole } else { shared6 = whole }
     }
 
     private mutating func writeError(_ code: Int64, _ text: StaticString, transactionID: ShortBytes,
@@ -182,9 +227,17 @@ public struct RouterCore: ~Copyable {
             counters.rejectedContacts += 1
             return
         }
-        let seen = Self.seconds(now)
-        let admission = source.family == .v4 ? ring4.admit(id: id, address: source, seen: seen)
-            : ring6.admit(id: id, address: source, seen: seen)
+        let contact = ProvenContact(id: id, address: source, seen: Self.seconds(now))
+        guard shard.home(of: source) == shard.index else {
+            forwarded.append(contact)
+            return
+        }
+        store(contact)
+    }
+
+    private mutating func store(_ contact: ProvenContact) {
+        let admission = contact.address.family == .v4 ? ring4.admit(id: contact.id, address: contact.address, seen: contact.seen)
+            : ring6.admit(id: contact.id, address: contact.address, seen: contact.seen)
         switch admission {
         case .added: counters.contactsAdded += 1
         case .replaced: counters.contactsReplaced += 1
@@ -193,13 +246,26 @@ public struct RouterCore: ~Copyable {
         }
     }
 
+    /// Contacts proven here that belong in other workers' rings (see `RouterShard`).
+    public mutating func takeForwardedContacts() -> [ProvenContact] {
+        defer { forwarded.removeAll() }
+        return forwarded
+    }
+
+    /// Contacts another worker proved, whose home is this worker's ring.
+    public mutating func admitForwardedContacts(_ contacts: [ProvenContact]) {
+        for contact in contacts where shard.home(of: contact.address) == shard.index { store(contact) }
+    }
+
     /// The next admission ping that is due, written to `packet`: its
     /// destination and length. Call until it returns nil.
     public mutating func nextDuePing(now: DHTInstant, into packet: UnsafeMutableRawBufferPointer) -> (NodeAddress, Int)? {
         let fresh = UInt32(clamping: configuration.requeueInterval.nanoseconds / 1_000_000_000)
         let seconds = Self.seconds(now)
         while let address = queue.popDue(now: now) {
-            let seen = address.family == .v4 ? ring4.lastSeen(address) : ring6.lastSeen(address)
+            // Only this worker's ring can be asked; a contact at home elsewhere is simply pinged.
+            let seen = shard.home(of: address) != shard.index ? nil
+                : address.family == .v4 ? ring4.lastSeen(address) : ring6.lastSeen(address)
             if let seen, seconds &- seen < fresh {
                 counters.pingsSkipped += 1
                 continue
@@ -225,5 +291,40 @@ public struct RouterCore: ~Copyable {
     private static func cookie(_ transactionID: ShortBytes) -> UInt64? {
         guard transactionID.count == AdmissionCookies.length else { return nil }
         return transactionID.withUnsafeBytes { bytes in bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+    }
+}
+
+/// A contact that answered an admission ping.
+public struct ProvenContact: Sendable, Equatable {
+    public var id: NodeID
+    public var address: NodeAddress
+    /// Unix seconds.
+    public var seen: UInt32
+}
+
+/// How contacts are spread over the workers' rings: by a keyed hash of the
+/// address (IP, /64, or IP and port for local ones), not by the worker that
+/// happened to receive the pong. The kernel sends each source to one worker,
+/// so filling rings by arrival would hand every requester only contacts that
+/// share its worker: a network of new nodes would split into one island per
+/// worker. Hashing makes each worker's ring a uniform sample of all contacts
+/// and keeps one entry per IP across workers. The key comes from the
+/// router's persistent ID, so contacts keep their home across restarts.
+public struct RouterShard: Sendable {
+    public let index: Int
+    public let count: Int
+    private let hasher: SipHash
+
+    public init(index: Int, count: Int, key: (UInt64, UInt64)) {
+        self.index = index
+        self.count = max(1, count)
+        hasher = SipHash(key0: key.0, key1: key.1)
+    }
+
+    public static let single = RouterShard(index: 0, count: 1, key: (0, 0))
+
+    @inline(__always)
+    public func home(of address: NodeAddress) -> Int {
+        count == 1 ? 0 : Int(truncatingIfNeeded: RouterKeys.hash(address, with: hasher) % UInt64(count))
     }
 }
