@@ -15,8 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 from lt_dht_swarm import make_session
+
+# session.status() is deprecated in libtorrent 2.0 but is the one way to read the DHT table size without alerts.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
