@@ -103,7 +103,7 @@ public final class RouterService: Sendable {
                     let memory = memories[family]!
                     let range = RouterRingFile.shareRange(worker: index, of: workerCount, entryCount: memory.entryCount)
                     return ContactRing(memory: memory, start: range.lowerBound, capacity: range.count, hashKey: hashKey,
-                                       savedCount: (memory as? RouterRingFile)?.countSlot(worker: index))
+                                       savedCount: (memory as? RouterRingFile)?.countSlot(worker: index), deferIndexing: true)
                 }
                 return RouterCore(configuration: share, nodeID: nodeID, ring4: ring(.v4), ring6: ring(.v6),
                                   secret: secret, seed: seed,

@@ -33,6 +33,8 @@ final class RouterWorker: @unchecked Sendable {
     static let batchSize = 64
     static let publishInterval: UInt64 = 1_000_000_000
     static let exchangeInterval: UInt64 = 200_000_000
+    /// Saved entries indexed per loop turn while restoring (a few milliseconds' work).
+    static let indexingSlice = 32_768
 
     init(index: Int, sockets: [(family: IPAddress.Family, descriptor: Int32)], exchange: RouterContactExchange,
          makeCore: @escaping @Sendable () -> RouterCore) {
@@ -76,10 +78,14 @@ final class RouterWorker: @unchecked Sendable {
         var lastPublish = DHTInstant.zero
         var lastExchange = DHTInstant.zero
         var ready = [UInt8](repeating: 0, count: descriptors.count)
+        var restored = core.isRestored
         publish(core)
         while !stopRequested.load(ordering: .relaxed) {
+            // After a restart the saved contacts are served at once; indexing them goes on between reads.
+            if !restored { restored = core.continueRestoring(budget: Self.indexingSlice) }
+            let timeout: Int32 = restored ? 100 : 0
             _ = descriptors.withUnsafeBufferPointer { fds in
-                ready.withUnsafeMutableBufferPointer { bf_udp_wait(fds.baseAddress, Int32(fds.count), 100, $0.baseAddress) }
+                ready.withUnsafeMutableBufferPointer { bf_udp_wait(fds.baseAddress, Int32(fds.count), timeout, $0.baseAddress) }
             }
             let now = Self.now
             for (position, socket) in sockets.enumerated() where ready[position] != 0 {

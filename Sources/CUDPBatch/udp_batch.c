@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -243,4 +244,30 @@ int bf_udp_wait(const int *fds, int count, int timeout_ms, uint8_t *ready) {
         if (polls[i].revents & (POLLIN | POLLERR)) ready[i] = 1;
     }
     return result;
+}
+
+int bf_udp_epoll_create(const int *fds, int count) {
+    int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd < 0) return -errno;
+    for (int i = 0; i < count; i++) {
+        struct epoll_event event;
+        memset(&event, 0, sizeof(event));
+        event.events = EPOLLIN;
+        event.data.u32 = (uint32_t)i;
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fds[i], &event) != 0) {
+            int error = errno;
+            close(epoll_fd);
+            return -error;
+        }
+    }
+    return epoll_fd;
+}
+
+int bf_udp_epoll_wait(int epoll_fd, int timeout_ms, int *ready, int max) {
+    struct epoll_event events[256];
+    if (max > 256) max = 256;
+    int count = epoll_wait(epoll_fd, events, max, timeout_ms);
+    if (count < 0) return errno == EINTR ? 0 : -errno;
+    for (int i = 0; i < count; i++) ready[i] = (int)events[i].data.u32;
+    return count;
 }

@@ -45,7 +45,11 @@ struct RouterLoadBench: ParsableCommand {
         var lastHeard = [UInt64](repeating: 0, count: sources)
         var sent = 0, answered = 0, lost = 0, replyBytes = 0, nodesReceived = 0
         var windowSent = 0, windowAnswered = 0, windowLost = 0
-        var ready = [UInt8](repeating: 0, count: sources)
+        var ready = [Int32](repeating: 0, count: 256)
+        let epoll = load.descriptors.withUnsafeBufferPointer { bf_udp_epoll_create($0.baseAddress, Int32($0.count)) }
+        guard epoll >= 0 else { throw ValidationError("epoll: \(String(cString: strerror(-epoll)))") }
+        defer { close(epoll) }
+        var lastSweep = monotonicNanoseconds()
 
         func refill(_ source: Int, now: UInt64) {
             var count: Int32 = 0
@@ -84,13 +88,11 @@ struct RouterLoadBench: ParsableCommand {
                 windowAnswered = answered
                 windowLost = lost
             }
-            _ = load.descriptors.withUnsafeBufferPointer { fds in
-                ready.withUnsafeMutableBufferPointer { bf_udp_wait(fds.baseAddress, Int32(fds.count), 20, $0.baseAddress) }
-            }
+            let readyCount = Int(ready.withUnsafeMutableBufferPointer { bf_udp_epoll_wait(epoll, 20, $0.baseAddress, 256) })
             let after = monotonicNanoseconds()
-            for source in 0..<sources {
-                if ready[source] != 0 {
-                    let received = Int(bf_udp_batch_receive(batch, load.descriptors[source]))
+            for position in 0..<max(0, readyCount) {
+                let source = Int(ready[position])
+                let received = Int(bf_udp_batch_receive(batch, load.descriptors[source]))
                     for slot in 0..<Int32(max(0, received)) {
                         let length = Int(bf_udp_batch_in_length(batch, slot))
                         let data = bf_udp_batch_in_data(batch, slot)!
@@ -103,9 +105,12 @@ struct RouterLoadBench: ParsableCommand {
                             nodesReceived += Self.nodeCount(data, length)
                         }
                     }
-                    if received > 0 { refill(source, now: after) }
-                } else if inFlight[source] > 0, after &- lastHeard[source] > 200_000_000 {
-                    // Nothing for 200 ms: what was in flight is lost.
+                if received > 0 { refill(source, now: after) }
+            }
+            // Every 50 ms: a source that heard nothing for 200 ms lost what it had in flight.
+            if after &- lastSweep > 50_000_000 {
+                lastSweep = after
+                for source in 0..<sources where inFlight[source] > 0 && after &- lastHeard[source] > 200_000_000 {
                     lost += inFlight[source]
                     inFlight[source] = 0
                     refill(source, now: after)

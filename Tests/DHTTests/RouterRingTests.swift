@@ -149,6 +149,30 @@ import Testing
         for index in 0..<20 where index != 3 { #expect(ring.lastSeen(contact(index).1) == 50) }
     }
 
+    @Test func deferredIndexingServesAtOnceAndAdmitsOnlyWhenDone() {
+        let memory = HeapRingMemory(family: .v4, entryCount: 32)
+        var saved: UInt64 = 0
+        do {
+            var ring = ContactRing(memory: memory, hashKey: (1, 2), savedCount: &saved)
+            for index in 0..<20 { ring.admit(id: contact(index).0, address: contact(index).1, seen: 50 + UInt32(index)) }
+        }
+        memory.entries.storeBytes(of: 0xFF, toByteOffset: 4 * 32 + 7, as: UInt8.self)     // torn entry 4
+        var ring = ContactRing(memory: memory, hashKey: (5, 6), savedCount: &saved, deferIndexing: true)
+        #expect(ring.count == 20, "served before it is checked")
+        #expect(ring.isIndexed == false)
+        #expect(ring.admit(id: contact(30).0, address: contact(30).1, seen: 99) == nil, "no admission before indexing")
+        var rounds = 0
+        while !ring.continueIndexing(budget: 3) { rounds += 1 }
+        #expect(rounds >= 5)
+        #expect(ring.count == 19)
+        #expect(saved == 19)
+        #expect(ring.lastSeen(contact(4).1) == nil)
+        for index in 0..<20 where index != 4 { #expect(ring.lastSeen(contact(index).1) == 50 + UInt32(index)) }
+        let stored = Set((0..<ring.count).map { ring.contact(at: $0).address })
+        #expect(stored.count == 19, "still packed, no holes")
+        #expect(ring.admit(id: contact(30).0, address: contact(30).1, seen: 99) == .added)
+    }
+
     // MARK: Bounded tables
 
     @Test func requesterTableIsFixedSizeAndRemembersRecentQueries() {

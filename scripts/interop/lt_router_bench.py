@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -93,6 +94,8 @@ def compare(capacity, variant, state, extra, ready, args):
 
 
 def main():
+    # Exit through the finally clauses (stopping the router and libtorrent) on SIGTERM too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bf", required=True)
     parser.add_argument("--bench", required=True, help="the bf-bench binary")

@@ -65,6 +65,14 @@ int bf_udp_local_port(int fd);
 /// 0 on timeout, -errno on error.
 int bf_udp_wait(const int *fds, int count, int timeout_ms, uint8_t *ready);
 
+/// An epoll set over `fds` (for many sockets, where poll's cost grows with
+/// the count); each is reported by its index in `fds`. Returns the epoll
+/// descriptor or -errno.
+int bf_udp_epoll_create(const int *fds, int count);
+/// Up to `max` indices of readable sockets into `ready`; their number, 0 on
+/// timeout, -errno on error.
+int bf_udp_epoll_wait(int epoll_fd, int timeout_ms, int *ready, int max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,6 +39,9 @@ public struct RouterCore: ~Copyable {
     public let shard: RouterShard
     /// Proven contacts whose home is another worker's ring, until the runtime takes them there.
     private var forwarded: [ProvenContact] = []
+    /// Proven contacts waiting for the rings to finish indexing after a restart (bounded).
+    private var waitingForIndex: [ProvenContact] = []
+    private static let maxWaitingForIndex = 4_096
 
     /// `ring4` / `ring6` are this worker's share of the contacts (a ring of
     /// capacity 0 for a family the router does not serve). `secret` keys the
@@ -236,6 +239,10 @@ public struct RouterCore: ~Copyable {
     }
 
     private mutating func store(_ contact: ProvenContact) {
+        guard ring4.isIndexed, ring6.isIndexed else {
+            if waitingForIndex.count < Self.maxWaitingForIndex { waitingForIndex.append(contact) }
+            return
+        }
         let admission = contact.address.family == .v4 ? ring4.admit(id: contact.id, address: contact.address, seen: contact.seen)
             : ring6.admit(id: contact.id, address: contact.address, seen: contact.seen)
         switch admission {
@@ -244,6 +251,18 @@ public struct RouterCore: ~Copyable {
         case .refreshed: counters.contactsRefreshed += 1
         case nil: counters.rejectedContacts += 1
         }
+    }
+
+    /// Whether the rings are indexed (after a restart they serve at once and index in slices).
+    public var isRestored: Bool { ring4.isIndexed && ring6.isIndexed }
+
+    /// Indexes up to `budget` more saved entries; returns whether the rings are done.
+    public mutating func continueRestoring(budget: Int) -> Bool {
+        guard ring4.continueIndexing(budget: budget), ring6.continueIndexing(budget: budget) else { return false }
+        let waiting = waitingForIndex
+        waitingForIndex = []
+        for contact in waiting { store(contact) }
+        return true
     }
 
     /// Contacts proven here that belong in other workers' rings (see `RouterShard`).
