@@ -15,9 +15,11 @@ import Metainfo
 ///     [0,8) "BFRING01"  [8,12) family 4|6  [12,16) entry size  [16,24) capacity
 ///     [24,28) workers that last wrote it   [64,64+8·64) each worker's entry count
 ///
-/// The file is sparse: a fresh 10 M ring takes no disk or memory until
-/// contacts arrive. A file of another capacity is migrated (its contacts
-/// copied into a new file), a damaged one set aside as `*.damaged`.
+/// Its disk blocks are reserved when it is made (32 or 48 bytes per contact
+/// of capacity, so a full disk is an error at start, never a SIGBUS later);
+/// memory is taken only as contacts arrive. A file of another capacity is
+/// migrated (its contacts copied into a new file), a damaged one set aside
+/// as `*.damaged`.
 public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
     public let family: IPAddress.Family
     public let entries: UnsafeMutableRawPointer
@@ -63,6 +65,13 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
             let reason = systemErrorMessage()
             close(descriptor)
             throw Failure(description: "cannot size \(path) to \(length) bytes: \(reason)")
+        }
+        // Reserve the blocks now: a write into a hole of a mapped file on a full
+        // disk is a SIGBUS, not an error the router could report.
+        let reserved = posix_fallocate(descriptor, 0, off_t(length))
+        guard reserved == 0 || reserved == EOPNOTSUPP || reserved == EINVAL else {
+            close(descriptor)
+            throw Failure(description: "cannot reserve \(length) bytes for \(path): \(String(cString: strerror(reserved)))")
         }
         let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
         guard let mapped, mapped != MAP_FAILED else {
@@ -177,8 +186,11 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
         let entrySize = ContactRingLayout.entrySize(family)
         let length = Self.headerSize + capacity * entrySize
         let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0, ftruncate(descriptor, off_t(length)) == 0 else {
-            throw Failure(description: "cannot create \(path): \(systemErrorMessage())")
+        guard descriptor >= 0 else { throw Failure(description: "cannot create \(path): \(systemErrorMessage())") }
+        let reserved = ftruncate(descriptor, off_t(length)) == 0 ? posix_fallocate(descriptor, 0, off_t(length)) : errno
+        guard reserved == 0 || reserved == EOPNOTSUPP || reserved == EINVAL else {
+            close(descriptor)
+            throw Failure(description: "cannot create \(path): \(String(cString: strerror(reserved)))")
         }
         let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
         guard let mapped, mapped != MAP_FAILED else {

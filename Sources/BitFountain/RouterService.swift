@@ -33,6 +33,8 @@ public struct RouterStatistics: Sendable {
     public var contacts4 = 0
     public var contacts6 = 0
     public var pendingAdmissions = 0
+    /// Workers still indexing the contacts saved by the previous run (they serve them meanwhile).
+    public var restoring = 0
 }
 
 /// A running router: `workers` threads answering on one UDP port, contacts
@@ -135,6 +137,7 @@ public final class RouterService: Sendable {
             total.contacts4 += snapshot.contacts4
             total.contacts6 += snapshot.contacts6
             total.pendingAdmissions += snapshot.pendingAdmissions
+            if !snapshot.restored { total.restoring += 1 }
         }
     }
 

@@ -21,6 +21,8 @@ final class RouterWorker: @unchecked Sendable {
         var contacts4 = 0
         var contacts6 = 0
         var pendingAdmissions = 0
+        /// The saved contacts are all checked and indexed (see `ContactRing.continueIndexing`).
+        var restored = false
     }
 
     let index: Int
@@ -82,7 +84,10 @@ final class RouterWorker: @unchecked Sendable {
         publish(core)
         while !stopRequested.load(ordering: .relaxed) {
             // After a restart the saved contacts are served at once; indexing them goes on between reads.
-            if !restored { restored = core.continueRestoring(budget: Self.indexingSlice) }
+            if !restored {
+                restored = core.continueRestoring(budget: Self.indexingSlice)
+                if restored { publish(core) }
+            }
             let timeout: Int32 = restored ? 100 : 0
             _ = descriptors.withUnsafeBufferPointer { fds in
                 ready.withUnsafeMutableBufferPointer { bf_udp_wait(fds.baseAddress, Int32(fds.count), timeout, $0.baseAddress) }
@@ -168,7 +173,7 @@ final class RouterWorker: @unchecked Sendable {
     private func publish(_ core: borrowing RouterCore) {
         // (Counters and ring sizes for the metrics; contacts go through `exchange`.)
         let snapshot = Snapshot(counters: core.counters, contacts4: core.ring4.count, contacts6: core.ring6.count,
-                                pendingAdmissions: core.pendingAdmissions)
+                                pendingAdmissions: core.pendingAdmissions, restored: core.isRestored)
         published.withLock { $0 = snapshot }
     }
 

@@ -36,9 +36,26 @@ enum RouterReport {
         let pendingAdmissions: Int
     }
 
+    struct Restored: Encodable {
+        let event = "restored"
+        let contacts: Int
+        let seconds: Double
+    }
+
     struct Stopped: Encodable {
         let event = "stopped"
         let contacts: Int
+    }
+
+    /// Once the contacts saved by the previous run are all checked and indexed (they are served from the start).
+    static func restored(_ statistics: RouterStatistics, after elapsed: Duration, json: Bool) {
+        let contacts = statistics.contacts4 + statistics.contacts6
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if json {
+            JSONOutput.line(Restored(contacts: contacts, seconds: seconds))
+        } else {
+            print("ring ready: \(contacts) contacts indexed in \(String(format: "%.1f", seconds)) s")
+        }
     }
 
     static func line(_ statistics: RouterStatistics, json: Bool) {

@@ -110,23 +110,22 @@ struct RouterCommand: AsyncParsableCommand {
         }
         announce(router, metricsPort: server?.port, stateDirectory: configuration.stateDirectory ?? "")
 
+        let started = ContinuousClock.now
         let reporter = Task {
-            var sinceLog = 0.0
-            var sinceFlush = 0.0
+            var restored = false
+            var ticks = 0
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .milliseconds(100))
+                ticks += 1
+                if !restored, router.statistics().restoring == 0 {
+                    restored = true
+                    RouterReport.restored(router.statistics(), after: ContinuousClock.now - started, json: json)
+                }
+                guard ticks % 10 == 0 else { continue }
                 let statistics = router.statistics()
                 exporter.publish(statistics)
-                sinceLog += 1
-                sinceFlush += 1
-                if logInterval > 0, sinceLog >= logInterval {
-                    sinceLog = 0
-                    RouterReport.line(statistics, json: json)
-                }
-                if sinceFlush >= 30 {
-                    sinceFlush = 0
-                    router.flush()
-                }
+                if logInterval > 0, ticks % max(10, Int(logInterval * 10)) == 0 { RouterReport.line(statistics, json: json) }
+                if ticks % 300 == 0 { router.flush() }
             }
         }
         await StopSignals.shared.wait(after: signalsSeen)

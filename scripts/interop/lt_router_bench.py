@@ -38,6 +38,9 @@ def start_router(bf, state, capacity, args, extra):
                "--rate-limit", str(args.rate_limit)] + extra
     router = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     listening = json.loads(router.stdout.readline())
+    # Saved contacts are served at once; measure after they are all indexed too.
+    restored = json.loads(router.stdout.readline())
+    print("   (router ready: %d contacts indexed %.1f s after start)" % (restored["contacts"], restored["seconds"]), flush=True)
     return router, listening["port"]
 
 
@@ -58,7 +61,7 @@ VARIANTS = [
 def compare(capacity, variant, state, extra, ready, args):
     router, port = start_router(args.bf, state, capacity, args, extra)
     try:
-        time.sleep(1.5)
+        time.sleep(0.5)
         results = {"bitfountain": [], "libtorrent": []}
         for round_index in range(args.rounds):
             for name, target_port, pid in (("bitfountain", port, router.pid), ("libtorrent", ready["port"], ready["pid"])):
