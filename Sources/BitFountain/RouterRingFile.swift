@@ -28,6 +28,8 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
     private let mapping: UnsafeMutableRawPointer
     private let mappedLength: Int
     private let descriptor: Int32
+    /// The file was made (or emptied) by this open.
+    private let created: Bool
 
     static let headerSize = 4_096
     static let maxWorkers = 64
@@ -40,12 +42,11 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
     public static func fileName(_ family: IPAddress.Family) -> String { family == .v4 ? "contacts-v4.ring" : "contacts-v6.ring" }
 
     /// Opens (or creates) the ring file for `capacity` contacts shared by `workers` workers.
-    public init(directory: String, family: IPAddress.Family, capacity: Int, workers: Int,
-                warning: (String) -> Void = { _ in }) throws {
+    public convenience init(directory: String, family: IPAddress.Family, capacity: Int, workers: Int,
+                            warning: (String) -> Void = { _ in }) throws {
         precondition(workers >= 1 && workers <= Self.maxWorkers)
         let path = directory + "/" + Self.fileName(family)
         let entrySize = ContactRingLayout.entrySize(family)
-        let length = Self.headerSize + capacity * entrySize
         if let existing = try? Self.readHeader(path), existing.capacity != capacity || existing.family != family {
             if existing.family == family, existing.entrySize == entrySize {
                 try Self.migrate(path, from: existing.capacity, to: capacity, family: family)
@@ -56,11 +57,19 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
         } else if FileManager.default.fileExists(atPath: path), (try? Self.readHeader(path)) == nil {
             Self.setAside(path, warning: warning)
         }
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try self.init(path: path, family: family, capacity: capacity, truncate: false)
+        adopt(workers: workers, fresh: created)
+    }
+
+    /// Opens or creates the file at `path`, sized, its blocks reserved, mapped;
+    /// a new (or truncated) file gets a header.
+    private init(path: String, family: IPAddress.Family, capacity: Int, truncate: Bool) throws {
+        let length = Self.headerSize + capacity * ContactRingLayout.entrySize(family)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o600)
         guard descriptor >= 0 else { throw Failure(description: "cannot open \(path): \(systemErrorMessage())") }
         var status = stat()
         fstat(descriptor, &status)
-        let fresh = status.st_size == 0
+        let created = status.st_size == 0
         if Int(status.st_size) != length, ftruncate(descriptor, off_t(length)) != 0 {
             let reason = systemErrorMessage()
             close(descriptor)
@@ -82,12 +91,12 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
         self.family = family
         self.path = path
         self.descriptor = descriptor
+        self.created = created
         mapping = mapped
         mappedLength = length
         entries = mapped + Self.headerSize
         entryCount = capacity
-        if fresh { writeHeader(capacity: capacity, entrySize: entrySize) }
-        adopt(workers: workers, fresh: fresh)
+        if created { writeHeader(capacity: capacity, entrySize: ContactRingLayout.entrySize(family)) }
     }
 
     deinit {
@@ -168,7 +177,8 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         do {
             let old = try RouterRingFile(directory: directory, family: family, capacity: oldCapacity, workers: 1)
-            let new = try RouterRingFile(directoryForMigration: temporary, family: family, capacity: capacity)
+            let new = try RouterRingFile(path: temporary, family: family, capacity: capacity, truncate: true)
+            new.mapping.storeBytes(of: UInt32(1).littleEndian, toByteOffset: 24, as: UInt32.self)
             var ring = ContactRing(memory: new, hashKey: (1, 2))
             let source = ContactRing(memory: old, hashKey: (3, 4))
             for position in 0..<source.count {
@@ -179,32 +189,5 @@ public final class RouterRingFile: ContactRingMemory, @unchecked Sendable {
             new.flush(wait: true)
         }
         guard rename(temporary, path) == 0 else { throw Failure(description: "cannot replace \(path): \(systemErrorMessage())") }
-    }
-
-    /// A fresh file at an exact path, for migration.
-    private init(directoryForMigration path: String, family: IPAddress.Family, capacity: Int) throws {
-        let entrySize = ContactRingLayout.entrySize(family)
-        let length = Self.headerSize + capacity * entrySize
-        let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(description: "cannot create \(path): \(systemErrorMessage())") }
-        let reserved = ftruncate(descriptor, off_t(length)) == 0 ? posix_fallocate(descriptor, 0, off_t(length)) : errno
-        guard reserved == 0 || reserved == EOPNOTSUPP || reserved == EINVAL else {
-            close(descriptor)
-            throw Failure(description: "cannot create \(path): \(String(cString: strerror(reserved)))")
-        }
-        let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
-        guard let mapped, mapped != MAP_FAILED else {
-            close(descriptor)
-            throw Failure(description: "cannot map \(path): \(systemErrorMessage())")
-        }
-        self.family = family
-        self.path = path
-        self.descriptor = descriptor
-        mapping = mapped
-        mappedLength = length
-        entries = mapped + Self.headerSize
-        entryCount = capacity
-        writeHeader(capacity: capacity, entrySize: entrySize)
-        mapping.storeBytes(of: UInt32(1).littleEndian, toByteOffset: 24, as: UInt32.self)
     }
 }
