@@ -94,7 +94,7 @@ final class RouterWorker: @unchecked Sendable {
             }
             let now = Self.now
             for (position, socket) in sockets.enumerated() where ready[position] != 0 {
-                drain(socket.descriptor, family: socket.family, batch: batch, core: &core, now: now)
+                drain(socket.descriptor, batch: batch, core: &core, now: now)
             }
             sendDuePings(batch: batch, core: &core, now: now)
             if now.nanoseconds &- lastExchange.nanoseconds >= Self.exchangeInterval {
@@ -111,8 +111,7 @@ final class RouterWorker: @unchecked Sendable {
 
     /// Reads and answers until the socket is empty (bounded, so that the other
     /// socket and the pings get their turn under a flood).
-    private func drain(_ descriptor: Int32, family: IPAddress.Family, batch: OpaquePointer, core: inout RouterCore,
-                       now: DHTInstant) {
+    private func drain(_ descriptor: Int32, batch: OpaquePointer, core: inout RouterCore, now: DHTInstant) {
         for _ in 0..<16 {
             let received = Int(bf_udp_batch_receive(batch, descriptor))
             guard received > 0 else { return }
@@ -170,8 +169,8 @@ final class RouterWorker: @unchecked Sendable {
         }
     }
 
+    /// Counters and ring sizes for the metrics (contacts go through `exchange`).
     private func publish(_ core: borrowing RouterCore) {
-        // (Counters and ring sizes for the metrics; contacts go through `exchange`.)
         let snapshot = Snapshot(counters: core.counters, contacts4: core.ring4.count, contacts6: core.ring6.count,
                                 pendingAdmissions: core.pendingAdmissions, restored: core.isRestored)
         published.withLock { $0 = snapshot }
