@@ -79,7 +79,7 @@ let package = Package(
         // Helpers shared by the test targets: child processes with time bounds, paths.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
         .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "RaptorQTests", dependencies: [
@@ -93,7 +93,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "SwarmTests", dependencies: [
-            "Swarm", "PeerWire", "Metainfo", "Bencode", "TestSupport",
+            "Swarm", "PeerWire", "Metainfo", "Bencode", "RaptorQ", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -258,11 +258,16 @@ public final class DHTNode: PeerDiscovery, Sendable {
 
     // MARK: PeerDiscovery
 
+    /// How long a lookup or announce waits for a routing table that is still
+    /// empty (a node that has just started is bootstrapping): a lookup over no
+    /// nodes ends at once and finds nothing.
+    static let tableWait: Duration = .seconds(10)
+
     public func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
-        let updates = getPeers(NodeID(bytes: infoHash.bytes)!)
-        return AsyncStream { continuation in
+        AsyncStream { continuation in
             let task = Task {
-                for await update in updates {
+                _ = await waitForNodes(1, timeout: DHTNode.tableWait)
+                for await update in getPeers(NodeID(bytes: infoHash.bytes)!) {
                     if case .peers(let peers) = update {
                         for peer in peers { continuation.yield(HostPort(host: peer.ip.description, port: peer.port)) }
                     }
@@ -273,9 +278,17 @@ public final class DHTNode: PeerDiscovery, Sendable {
         }
     }
 
-    public func announce(_ infoHash: InfoHash, port: UInt16) async {
-        for await _ in getPeers(NodeID(bytes: infoHash.bytes)!, announce: .port(port)) {}
+    @discardableResult
+    public func announce(_ infoHash: InfoHash, port: UInt16) async -> Int {
+        _ = await waitForNodes(1, timeout: DHTNode.tableWait)
+        var accepted = 0
+        for await update in getPeers(NodeID(bytes: infoHash.bytes)!, announce: .port(port)) {
+            if case .finished(let summary) = update { accepted += summary.announcedTo }
+        }
+        return accepted
     }
+
+    public var dhtPort: UInt16? { listeningAddresses.first?.port }
 
     public func learnedDHTNode(_ node: HostPort) async {
         guard let ip = IPAddress(node.host) else { return }

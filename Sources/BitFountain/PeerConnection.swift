@@ -1,6 +1,7 @@
 import Metainfo
 import NIOCore
 import PeerWire
+import Swarm
 
 /// One TCP connection to a peer: its outgoing queue (metered by the upload
 /// limiter and held back while the socket is full) and its queue of blocks to
@@ -19,8 +20,8 @@ final class PeerConnection {
     private var pumping = false
     private(set) var lastWrite = NIODeadline.now()
     private(set) var closed = false
-    /// Blocks the peer asked for, not yet read from disk.
-    var serveQueue = CircularBuffer<BlockRequest>()
+    /// Blocks and symbols the peer asked for, not yet read or encoded.
+    var serveQueue = CircularBuffer<ServeItem>()
     var readsInFlight = 0
     /// Called when the outgoing queue has room again (to read more blocks to serve).
     var onDrain: (() -> Void)?
@@ -52,6 +53,15 @@ final class PeerConnection {
         flushPendingIntoQueue()
         var header = channel.allocator.buffer(capacity: 13)
         PeerMessage.writePieceHeader(piece: piece, begin: begin, length: data.readableBytes, to: &header)
+        enqueue(header)
+        enqueue(data)
+    }
+
+    /// A bf_fountain symbol: the message prefix and the T-byte slice (no copy of the symbol).
+    func sendSymbol(extensionID: UInt8, piece: Int, esi: UInt32, data: ByteBuffer) {
+        flushPendingIntoQueue()
+        var header = channel.allocator.buffer(capacity: 64)
+        BFFountain.writeSymbolPrefix(extensionID: extensionID, piece: piece, esi: esi, to: &header)
         enqueue(header)
         enqueue(data)
     }
@@ -112,6 +122,14 @@ final class PeerConnection {
         }
     }
 
+    /// Drops the queued symbols of a piece (the peer has it now, or was choked).
+    func dropQueuedSymbols(ofPiece piece: Int) {
+        serveQueue.removeAll { item in
+            if case .symbols(let serve) = item { return serve.piece == piece }
+            return false
+        }
+    }
+
     func close() {
         guard !closed else { return }
         closed = true
@@ -120,4 +138,11 @@ final class PeerConnection {
         onDrain = nil
         channel.close(promise: nil)
     }
+}
+
+/// Something a peer asked us to send: a block (read from disk) or a batch of
+/// symbols of one piece (encoded on the repair pool).
+enum ServeItem: Equatable {
+    case block(BlockRequest)
+    case symbols(SymbolServe)
 }

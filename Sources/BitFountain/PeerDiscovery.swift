@@ -9,13 +9,23 @@ public protocol PeerDiscovery: Sendable {
     /// them; the stream finishes when the lookup has ended.
     func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort>
 
-    /// Announces that this node serves `infoHash` on TCP `port`.
-    func announce(_ infoHash: InfoHash, port: UInt16) async
+    /// Announces that this node serves `infoHash` on TCP `port`; returns how
+    /// many nodes accepted the announcement (0: try again soon).
+    @discardableResult
+    func announce(_ infoHash: InfoHash, port: UInt16) async -> Int
 
     /// A peer told us its DHT port (BEP 5 `port` message); the DHT may ping it.
     func learnedDHTNode(_ node: HostPort) async
+
+    /// The UDP port peers can reach our DHT node on (sent as BEP 5 `port`), if any.
+    var dhtPort: UInt16? { get }
+
+    /// Stops the discovery, saving whatever it keeps (the DHT's routing table).
+    func shutdown() async
 }
 
 extension PeerDiscovery {
     public func learnedDHTNode(_ node: HostPort) async {}
+    public var dhtPort: UInt16? { nil }
+    public func shutdown() async {}
 }

@@ -21,6 +21,8 @@ final class PieceReadCache {
         capacity = max(4, budgetBytes / max(storage.layout.pieceLength, 1))
     }
 
+    func pieceLength(_ index: Int) -> Int { storage.layout.length(ofPiece: index) }
+
     func piece(_ index: Int) -> EventLoopFuture<ByteBuffer> {
         if let cached = entries[index] { return cached }
         let storage = self.storage

@@ -40,6 +40,15 @@ public final class SwarmNode: @unchecked Sendable {
         public var ioThreads = 2
         /// The DHT's UDP port, sent to peers as BEP 5 `port` (nil: no DHT, and the DHT bit stays clear).
         public var dhtPort: UInt16?
+        /// Speak bf_fountain: repair symbols to and from BitFountain peers (`--no-fountain` turns it off).
+        public var fountain = true
+        /// Memory for the intermediate symbols of hot pieces, for serving repair symbols (`--symbol-cache`).
+        public var symbolCacheBytes = 256 << 20
+        /// Threads that build encoders and encode repair symbols.
+        public var repairThreads = 2
+        /// Test only (`BITFOUNTAIN_TEST_MODE=corrupt-repair-symbols`): serve random
+        /// bytes instead of repair symbols, to play the polluter in tests.
+        public var testCorruptRepairSymbols = false
 
         public init() {}
     }
@@ -53,6 +62,8 @@ public final class SwarmNode: @unchecked Sendable {
     /// All piece writes go through this one thread (see `TorrentStorage.writeVerified`).
     let writer: NIOThreadPool
     let limiter: UploadLimiter
+    /// Encodes the bf_fountain symbols we serve, off the loop, with the node's encoder cache.
+    let repairPool: RepairSymbolPool
     let stateDirectory: StateDirectory
     private let onEvent: @Sendable (NodeEvent) -> Void
     private var listener: Channel?
@@ -74,6 +85,8 @@ public final class SwarmNode: @unchecked Sendable {
         writer = NIOThreadPool(numberOfThreads: 1)
         writer.start()
         limiter = UploadLimiter(bytesPerSecond: options.uploadLimit, loop: loop)
+        repairPool = RepairSymbolPool(threads: options.repairThreads, loop: loop, cacheBytes: options.symbolCacheBytes,
+                                      corruptRepairSymbols: options.testCorruptRepairSymbols)
         stateDirectory = StateDirectory(path: options.stateDirectory)
     }
 
@@ -190,6 +203,7 @@ public final class SwarmNode: @unchecked Sendable {
         var storage: TorrentStorage?
         var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
+        let extensions: ExtensionRegistry = options.fountain ? .bitFountain : .standard
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)
@@ -204,9 +218,9 @@ public final class SwarmNode: @unchecked Sendable {
                 report(.warning("\(info.name): only \(have.setCount) of \(have.count) pieces verify on disk; seeding those"))
             }
             storage = opened
-            machine = TorrentMachine(info: info, have: have, configuration: options.configuration, seed: seed)
+            machine = TorrentMachine(info: info, have: have, configuration: options.configuration, extensions: extensions, seed: seed)
         } else {
-            machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, seed: seed)
+            machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, extensions: extensions, seed: seed)
         }
         machine.listenPort = port
         machine.dhtPort = options.dhtPort
@@ -232,29 +246,45 @@ public final class SwarmNode: @unchecked Sendable {
         let infoHash = session.infoHash
         let announceEvery = options.announceInterval
         let lookupEvery = options.lookupInterval
+        // Until an announce lands or a lookup finds someone, try again soon (2 s,
+        // doubling): a node that has just started may still be joining the DHT.
         let announcer = Task {
+            var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
-                await discovery.announce(infoHash, port: port)
-                try? await Task.sleep(for: .seconds(announceEvery))
+                let accepted = await discovery.announce(infoHash, port: port)
+                try? await Task.sleep(for: .seconds(accepted > 0 ? announceEvery : retry))
+                retry = min(retry * 2, announceEvery)
             }
         }
         let finder = Task {
+            var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
                 guard let snapshot = try? await session.snapshot().get(), !snapshot.isComplete else { return }
-                for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
-                try? await Task.sleep(for: .seconds(lookupEvery))
+                var found = 0
+                for await peer in discovery.findPeers(for: infoHash) {
+                    found += 1
+                    session.addPeers([peer])
+                }
+                try? await Task.sleep(for: .seconds(found > 0 ? lookupEvery : retry))
+                retry = min(retry * 2, lookupEvery)
             }
         }
         loop.execute { self.discoveryTasks += [announcer, finder] }
     }
 
-    /// Stops every session (resume data saved) and closes the listener.
+    /// The first delay before an announce or lookup that came back empty is retried.
+    static let firstRetry: Double = 2
+
+    /// Stops every session (resume data saved), the discovery (DHT state saved)
+    /// and closes the listener.
     public func shutdown() async {
         let (all, tasks) = (try? await loop.submit { (Array(self.sessions.values), self.discoveryTasks) }.get()) ?? ([], [])
         for task in tasks { task.cancel() }
         for session in all { try? await session.stop().get() }
         try? await listener?.close().get()
+        await discovery.shutdown()
         try? await pool.shutdownGracefully()
+        await repairPool.shutdown()
         try? await writer.shutdownGracefully()
         try? await group.shutdownGracefully()
     }

@@ -12,11 +12,19 @@ extension TorrentSession {
             markDirty(connection)
         case .serve(let key, let request):
             guard let connection = connections[key] else { return }
-            connection.serveQueue.append(request)
+            connection.serveQueue.append(.block(request))
             pumpServes(connection)
         case .cancelServe(let key, let request):
-            guard let connection = connections[key], let index = connection.serveQueue.firstIndex(of: request) else { return }
+            guard let connection = connections[key], let index = connection.serveQueue.firstIndex(of: .block(request)) else { return }
             connection.serveQueue.remove(at: index)
+        case .serveSymbols(let key, let serve):
+            guard let connection = connections[key] else { return }
+            connection.serveQueue.append(.symbols(serve))
+            pumpServes(connection)
+        case .cancelSymbols(let key, let piece):
+            connections[key]?.dropQueuedSymbols(ofPiece: piece)
+        case .decode(let job):
+            decode(job)
         case .store(let buffer):
             store(buffer)
         case .disconnect(let key, let reason):
@@ -77,18 +85,26 @@ extension TorrentSession {
             }
     }
 
-    /// Reads requested blocks (whole pieces, through the cache) while the
-    /// connection's outgoing queue has room, and queues each as a slice.
-    /// Nothing is flushed here: blocks served while handling a batch of
-    /// requests go out together when the batch ends (`flushConnections`), so
-    /// the socket sees large writes rather than one per block.
+    /// Reads requested blocks (whole pieces, through the cache) and encodes
+    /// requested symbols while the connection's outgoing queue has room, and
+    /// queues each as a slice. Nothing is flushed here: what is served while
+    /// handling a batch of requests goes out together when the batch ends
+    /// (`flushConnections`), so the socket sees large writes rather than one per block.
     func pumpServes(_ connection: PeerConnection) {
         guard !pumpingServes, let cache = readCache else { return }
         pumpingServes = true
         defer { pumpingServes = false }
         while connection.readsInFlight < 4, connection.queuedBytes < PeerConnection.lowWater,
-              let request = connection.serveQueue.popFirst() {
+              let item = connection.serveQueue.popFirst() {
             connection.readsInFlight += 1
+            let request: BlockRequest
+            switch item {
+            case .block(let block):
+                request = block
+            case .symbols(let serve):
+                serveSymbols(serve, on: connection, reader: cache)
+                continue
+            }
             let key = connection.key
             cache.piece(request.piece).assumeIsolated().whenComplete { result in
                 connection.readsInFlight -= 1

@@ -29,6 +29,7 @@ public final class TorrentSession: @unchecked Sendable {
     var resumeDirty = false
     var lastResumeSave: Double = 0
     private var tickTask: RepeatedTask?
+    var refillTask: RepeatedTask?
     let completionPromise: EventLoopPromise<Void>
     private(set) var failure: SessionError?
     let startTime: Double
@@ -58,6 +59,7 @@ public final class TorrentSession: @unchecked Sendable {
         }
         let bound = NIOLoopBound(self, eventLoop: loop)
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
+        startEndgameRefills()
         if machine.isComplete, storage != nil, !spec.seedingExistingContent { completionPromise.succeed() }
         if machine.isComplete, spec.seedingExistingContent { completionPromise.succeed() }
     }
@@ -81,6 +83,7 @@ public final class TorrentSession: @unchecked Sendable {
             guard !self.stopped else { return self.loop.makeSucceededVoidFuture() }
             self.stopped = true
             self.tickTask?.cancel()
+            self.refillTask?.cancel()
             for connection in self.connections.values { connection.close() }
             self.completionPromise.fail(SessionError("stopped"))
             return self.saveResume()
@@ -225,7 +228,10 @@ public final class TorrentSession: @unchecked Sendable {
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
             hashFailures: machine.hashFailures, connectedPeers: connections.count,
-            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats)
+            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats,
+            repairSymbolsReceived: machine.repairSymbolsReceived, piecesDecoded: machine.piecesDecoded,
+            symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes,
+            firstPayloadSeconds: machine.firstPayloadAt.map { $0 - startTime })
     }
 
     func fail(_ error: SessionError) {

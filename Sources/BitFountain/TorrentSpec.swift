@@ -57,6 +57,15 @@ public struct TorrentSnapshot: Sendable {
     public let peersContributed: Int
     public let isComplete: Bool
     public let peers: [PeerStats]
+    /// bf_fountain: repair symbols received and used, pieces rebuilt from
+    /// symbols, symbols served, wrong symbols found; bytes received that were not needed.
+    public let repairSymbolsReceived: Int
+    public let piecesDecoded: Int
+    public let symbolsUploaded: Int
+    public let pollutedSymbols: Int
+    public let wastedBytes: Int64
+    /// Seconds from adding the torrent to the first payload byte, once there is one.
+    public let firstPayloadSeconds: Double?
 }
 
 /// Why a session stopped before finishing.

@@ -8,19 +8,26 @@ import Synchronization
 /// reads them with `pread` and hashes them; batches keep reads large and
 /// sequential per worker while every core stays busy to the end. Where the CPU
 /// allows, a batch is sixteen pieces hashed side by side (`MultiBufferSHA1`);
-/// otherwise about 4 MiB of pieces hashed one by one.
+/// otherwise one by one. Padding files (BEP 47) read as zeros.
+///
+/// With tolerant file access (rechecks), a piece whose bytes cannot be read
+/// gets an all-zero digest, which no real piece hash equals.
 public final class PieceHasher: Sendable {
     private let layout: FileLayout
-    private let diskPaths: [String]
+    private let access: PieceFileAccess
     private let threads: Int
     private let nextBatch = Atomic<Int>(0)
     private let hashedBytes = Atomic<Int64>(0)
     private let firstError = Mutex<MetainfoError?>(nil)
 
-    public init(layout: FileLayout, diskPaths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(layout: FileLayout, access: PieceFileAccess, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.layout = layout
-        self.diskPaths = diskPaths
+        self.access = access
         self.threads = max(1, threads)
+    }
+
+    public convenience init(layout: FileLayout, diskPaths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.init(layout: layout, access: .paths(diskPaths), threads: threads)
     }
 
     /// Bytes hashed so far; safe to read from any thread while `run` works.
@@ -31,13 +38,13 @@ public final class PieceHasher: Sendable {
     public func run(report: (Int64) -> Void = { _ in }) throws(MetainfoError) -> [UInt8] {
         let pieceCount = layout.pieceCount
         let output = DigestBuffer(count: pieceCount * 20)
-        let batchPieces = MultiBufferSHA1.isAvailable ? MultiBufferSHA1.lanes : max(1, (4 << 20) / layout.pieceLength)
+        let batchPieces = MultiBufferSHA1.isAvailable ? MultiBufferSHA1.lanes : max(1, (4 << 20) / max(layout.pieceLength, 1))
         let batchCount = (pieceCount + batchPieces - 1) / batchPieces
         let done = DispatchSemaphore(value: 0)
         let workers = min(threads, max(1, batchCount))
         for _ in 0..<workers {
             Thread.detachNewThread { [self] in
-                var files = OpenFiles(paths: diskPaths)
+                var files = OpenFiles(access: access)
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
                 defer { buffer.deallocate(); files.closeAll(); done.signal() }
                 while firstError.withLock({ $0 == nil }) {
@@ -88,30 +95,47 @@ public final class PieceHasher: Sendable {
         let chunk = PieceHasher.chunk
         let offsets = (0..<MultiBufferSHA1.lanes).map { Int32($0 * chunk) }
         var hasher = MultiBufferSHA1(messageLength: layout.pieceLength)
+        var unreadable = Set<Int>()
         var position = 0
         while position < layout.pieceLength {
             let length = min(chunk, layout.pieceLength - position)
-            for (lane, piece) in pieces.enumerated() {
+            for (lane, piece) in pieces.enumerated() where !unreadable.contains(lane) {
                 let start = Int64(piece) * Int64(layout.pieceLength) + Int64(position)
-                try read(from: start, length: length, into: buffer, at: lane * chunk, files: &files)
+                if try !read(from: start, length: length, into: buffer, at: lane * chunk, files: &files) {
+                    unreadable.insert(lane)  // its slot keeps being hashed, its digest is thrown away
+                }
             }
             position += length
             hashedBytes.add(Int64(length * pieces.count), ordering: .relaxed)
             if let digests = hasher.feed(UnsafeRawBufferPointer(buffer), offsets: offsets, length: length) {
-                for (lane, piece) in pieces.enumerated() { output.store(digests[(lane * 20)..<(lane * 20 + 20)], at: piece) }
+                for (lane, piece) in pieces.enumerated() {
+                    output.store(unreadable.contains(lane) ? DigestBuffer.unreadable[...] : digests[(lane * 20)..<(lane * 20 + 20)], at: piece)
+                }
             }
         }
     }
 
-    /// Reads torrent bytes `[start, start + length)`, across files, into `buffer` at `offset`.
+    /// Reads torrent bytes `[start, start + length)`, across files, into `buffer` at
+    /// `offset`. Returns false when tolerant access could not read them all.
     private func read(from start: Int64, length: Int, into buffer: UnsafeMutableRawBufferPointer,
-                      at offset: Int, files: inout OpenFiles) throws(MetainfoError) {
+                      at offset: Int, files: inout OpenFiles) throws(MetainfoError) -> Bool {
         var written = offset
         for slice in layout.slices(from: start, length: Int64(length)) {
             let target = UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + Int(slice.length))])
-            try files.read(file: slice.fileIndex, at: slice.offsetInFile, into: target)
             written += Int(slice.length)
+            if layout.files[slice.fileIndex].isPadding {
+                target.initializeMemory(as: UInt8.self, repeating: 0)
+                continue
+            }
+            do {
+                try files.read(file: slice.fileIndex, at: slice.offsetInFile, into: target)
+            } catch {
+                if access.strict { throw error }
+                target.initializeMemory(as: UInt8.self, repeating: 0)
+                return false
+            }
         }
+        return true
     }
 
     private func hashOneByOne(_ pieces: Range<Int>, buffer: UnsafeMutableRawBufferPointer,
@@ -120,9 +144,11 @@ public final class PieceHasher: Sendable {
         // the batch size was set for the multi-buffer path.
         for piece in pieces {
             let length = layout.length(ofPiece: piece)
-            try read(from: Int64(piece) * Int64(layout.pieceLength), length: length, into: buffer, at: 0, files: &files)
-            let digest = Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
-            output.store(Array(digest), at: piece)
+            if try read(from: Int64(piece) * Int64(layout.pieceLength), length: length, into: buffer, at: 0, files: &files) {
+                output.store(Array(Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: buffer[0..<length]))), at: piece)
+            } else {
+                output.store(DigestBuffer.unreadable, at: piece)
+            }
             hashedBytes.add(Int64(length), ordering: .relaxed)
         }
     }
@@ -131,6 +157,8 @@ public final class PieceHasher: Sendable {
 /// The digests, written by several workers at disjoint indices.
 private final class DigestBuffer: @unchecked Sendable {
     private let storage: UnsafeMutableBufferPointer<UInt8>
+    /// The digest recorded for a piece that could not be read.
+    static let unreadable = [UInt8](repeating: 0, count: 20)
 
     init(count: Int) {
         storage = .allocate(capacity: count)
@@ -144,40 +172,4 @@ private final class DigestBuffer: @unchecked Sendable {
     }
 
     var bytes: [UInt8] { Array(storage) }
-}
-
-/// A worker's file descriptors, opened on first use and kept few.
-private struct OpenFiles {
-    let paths: [String]
-    var open: [Int: Int32] = [:]
-
-    init(paths: [String]) { self.paths = paths }
-
-    mutating func read(file index: Int, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(MetainfoError) {
-        let fd = try descriptor(for: index)
-        var done = 0
-        while done < buffer.count {
-            let count = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: paths[index], reason: systemErrorMessage())
-            }
-            if count == 0 { throw .io(path: paths[index], reason: "file shrank while it was being hashed") }
-            done += count
-        }
-    }
-
-    private mutating func descriptor(for index: Int) throws(MetainfoError) -> Int32 {
-        if let fd = open[index] { return fd }
-        if open.count >= 16 { closeAll() }
-        let fd = Foundation.open(paths[index], O_RDONLY)
-        guard fd >= 0 else { throw .io(path: paths[index], reason: systemErrorMessage()) }
-        open[index] = fd
-        return fd
-    }
-
-    mutating func closeAll() {
-        for fd in open.values { close(fd) }
-        open.removeAll()
-    }
 }

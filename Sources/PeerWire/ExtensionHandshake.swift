@@ -100,6 +100,8 @@ public struct ExtensionRegistry: Sendable {
         localIDs.first { $0.value == id }?.key
     }
 
-    /// ut_metadata (BEP 9) for now; `bf_fountain` joins in issue 7.
+    /// Plain BitTorrent: ut_metadata (BEP 9) only (`--no-fountain`).
     public static let standard = ExtensionRegistry(names: [UTMetadata.extensionName])
+    /// BitFountain's default: ut_metadata and the fountain-coded swarm (`bf_fountain`).
+    public static let bitFountain = ExtensionRegistry(names: [UTMetadata.extensionName, BFFountain.extensionName])
 }

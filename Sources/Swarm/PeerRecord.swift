@@ -34,6 +34,16 @@ public struct PeerRecord: Sendable {
     var lateRequests: Set<BlockRequest> = []
     /// Its requests that we are serving.
     var serving: Set<BlockRequest> = []
+    /// bf_fountain: our symbol requests to it (sent time), those dropped but
+    /// still welcome if they arrive, and the symbols we owe it, by piece.
+    var outstandingSymbols: [SymbolRequest: Double] = [:]
+    var lateSymbols: Set<SymbolRequest> = []
+    var servingSymbols: [Int: Set<UInt32>] = [:]
+    var servingSymbolCount = 0
+    /// Symbols it sent that were never asked for.
+    var unrequestedSymbols = 0
+    /// Pieces it refused to send symbols of: not asked again.
+    var symbolRejectedPieces: Set<Int> = []
     public internal(set) var targetQueue: Int
     var lastBlockAt: Double
     var lastMessageAt: Double
@@ -51,6 +61,7 @@ public struct PeerRecord: Sendable {
     public internal(set) var upload = RateMeter()
     public internal(set) var soleHashFailures = 0
     public internal(set) var sharedHashFailures = 0
+    public internal(set) var repairSymbolsReceived = 0
 
     init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int) {
         self.key = key
@@ -67,6 +78,18 @@ public struct PeerRecord: Sendable {
     }
 
     public var isSeed: Bool { pieces?.isComplete ?? earlyHaveAll }
+
+    /// Block and symbol requests we are waiting on.
+    var requestsInFlight: Int { outstanding.count + outstandingSymbols.count }
+
+    /// The ID it wants bf_fountain messages under, when it speaks the extension.
+    var fountainID: UInt8? { extensions?.id(of: BFFountain.extensionName) }
+}
+
+/// One encoding symbol of a piece, asked for over bf_fountain.
+struct SymbolRequest: Hashable, Sendable {
+    let piece: Int
+    let esi: UInt32
 }
 
 /// A snapshot of one peer for progress displays, benchmarks and issue 7's scheduler.
@@ -85,6 +108,10 @@ public struct PeerStats: Sendable {
     public let snubbed: Bool
     public let isSeed: Bool
     public let hashFailures: Int
+    /// It speaks bf_fountain (and we do).
+    public let fountain: Bool
+    /// Repair symbols it sent us.
+    public let repairSymbols: Int
 }
 
 extension PeerRecord {

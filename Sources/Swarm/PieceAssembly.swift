@@ -24,9 +24,10 @@ public final class PieceBuffer: @unchecked Sendable {
 /// who sent each (for blame when the hash fails), how many requests are out
 /// for each, and where the next unrequested block is.
 ///
-/// This is the one place that knows how a piece is put together. Issue 7's
-/// symbol assembler extends it: blocks are RaptorQ source symbols (T = 16 KiB)
-/// and repair symbols will complete a piece from any K of them.
+/// This is the one place that knows how a piece is put together. Blocks are
+/// the RaptorQ source symbols of the piece (T = 16 KiB, K = `blockCount`);
+/// with bf_fountain, repair symbols complete it from any K symbols
+/// (SymbolAssembly.swift).
 public struct PieceAssembly: Sendable {
     public typealias PeerKey = UInt64
 
@@ -37,10 +38,19 @@ public struct PieceAssembly: Sendable {
     public private(set) var receivedCount = 0
     /// Blocks with no request out and no data yet.
     public private(set) var unrequestedCount: Int
+    /// Blocks with no data yet and at least one request out.
+    public private(set) var requestedBlockCount = 0
     private var received: [Bool]
     private var activeRequests: [UInt8]
-    private var senders: [PeerKey?]
+    private(set) var senders: [PeerKey?]
     private var cursor = 0
+    /// Where the piece is in its life: the machine does not touch the buffer
+    /// while it is being decoded or stored off the event loop.
+    var phase = Phase.collecting
+    /// bf_fountain repair symbols and pollution bookkeeping.
+    var repair = RepairSymbols()
+
+    enum Phase: Sendable { case collecting, decoding, storing }
 
     public init(piece: Int, length: Int) {
         self.piece = piece
@@ -87,7 +97,10 @@ public struct PieceAssembly: Sendable {
     }
 
     public mutating func markRequested(_ index: Int) {
-        if activeRequests[index] == 0, !received[index] { unrequestedCount -= 1 }
+        if activeRequests[index] == 0, !received[index] {
+            unrequestedCount -= 1
+            requestedBlockCount += 1
+        }
         activeRequests[index] &+= 1
     }
 
@@ -97,6 +110,7 @@ public struct PieceAssembly: Sendable {
         activeRequests[index] -= 1
         if activeRequests[index] == 0, !received[index] {
             unrequestedCount += 1
+            requestedBlockCount -= 1
             cursor = min(cursor, index)
         }
     }
@@ -108,10 +122,25 @@ public struct PieceAssembly: Sendable {
         data.withUnsafeReadableBytes { source in
             UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[begin..<(begin + source.count)]).copyMemory(from: source)
         }
-        if activeRequests[index] == 0 { unrequestedCount -= 1 }
+        if activeRequests[index] == 0 { unrequestedCount -= 1 } else { requestedBlockCount -= 1 }
         received[index] = true
         senders[index] = peer
         receivedCount += 1
         return true
     }
+
+    /// Forgets a received block (its sender turned out to send wrong data): it is wanted again.
+    mutating func unreceive(_ index: Int) {
+        guard received[index] else { return }
+        received[index] = false
+        senders[index] = nil
+        receivedCount -= 1
+        if activeRequests[index] == 0 {
+            unrequestedCount += 1
+            cursor = min(cursor, index)
+        } else {
+            requestedBlockCount += 1
+        }
+    }
+
 }

@@ -1,34 +1,20 @@
 import Foundation
+import Metainfo
 import PeerWire
-import Synchronization
 
-/// Full recheck: hashes every piece on disk on all cores and returns the ones
-/// that verify. Used when there is no resume data or the files changed.
+/// Full recheck: hashes every piece on disk on all cores (sixteen at a time
+/// where the CPU allows) and returns the ones that verify. Used when there is
+/// no resume data or the files changed. Files are opened the storage's safe
+/// way and never created; a missing or short file only fails its pieces.
 public enum PieceChecker {
-    public static func check(_ storage: TorrentStorage, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                             progress: @escaping @Sendable (Int) -> Void = { _ in }) -> Bitfield {
-        let pieceCount = storage.layout.pieceCount
-        let next = Atomic<Int>(0)
-        let checked = Atomic<Int>(0)
-        let results = Mutex(Bitfield(count: pieceCount))
-        let workers = max(1, min(threads, pieceCount))
-        let group = DispatchGroup()
-        for _ in 0..<workers {
-            group.enter()
-            Thread.detachNewThread {
-                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(storage.layout.pieceLength, 1), alignment: 64)
-                defer { scratch.deallocate(); group.leave() }
-                var good: [Int] = []
-                while true {
-                    let piece = next.add(1, ordering: .relaxed).oldValue
-                    guard piece < pieceCount else { break }
-                    if storage.verifyOnDisk(piece, scratch: scratch) { good.append(piece) }
-                    progress(checked.add(1, ordering: .relaxed).newValue)
-                }
-                results.withLock { bitfield in for piece in good { bitfield[piece] = true } }
-            }
+    public static func check(_ storage: TorrentStorage, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Bitfield {
+        let hasher = PieceHasher(layout: storage.layout, access: .tolerant(open: storage.openForReading), threads: threads)
+        var result = Bitfield(count: storage.layout.pieceCount)
+        // Tolerant access turns read failures into failed pieces instead of errors.
+        guard let digests = try? hasher.run() else { return result }
+        for piece in 0..<storage.layout.pieceCount where digests[(piece * 20)..<(piece * 20 + 20)].elementsEqual(storage.pieceHashes[piece]) {
+            result[piece] = true
         }
-        group.wait()
-        return results.withLock { $0 }
+        return result
     }
 }

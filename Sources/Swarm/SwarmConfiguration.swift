@@ -36,6 +36,14 @@ public struct SwarmConfiguration: Sendable {
     public var metadataTimeout = 10.0
     /// Client name sent as BEP 10 `v`.
     public var clientName = "BitFountain 0.1.0"
+    /// bf_fountain: decode attempts on one piece (unsolvable symbol sets, or
+    /// wrong data while a polluter is searched for) before it is dropped and
+    /// started over.
+    public var maxDecodeRounds = 6
+    /// Test and diagnosis only (`BITFOUNTAIN_TEST_MODE=repair-only`): ask
+    /// bf_fountain peers for repair symbols only, never for blocks, so every
+    /// piece they send is rebuilt by the decoder.
+    public var repairSymbolsOnly = false
 
     public init() {}
 }

@@ -11,6 +11,15 @@ public enum TorrentAction: Sendable {
     case cancelServe(PeerRecord.Key, BlockRequest)
     /// All blocks are in: hash the piece, write it if it matches, report with `pieceStored`.
     case store(PieceBuffer)
+    /// bf_fountain: encode these symbols of a verified piece and send them to
+    /// the peer under its extension ID; report each with `uploadedSymbol`.
+    case serveSymbols(PeerRecord.Key, SymbolServe)
+    /// The symbols of this piece still owed to the peer are no longer wanted (it
+    /// has the piece, or we choked it): drop those not yet sent.
+    case cancelSymbols(PeerRecord.Key, piece: Int)
+    /// Enough symbols of a piece are in: run the job off the event loop, then
+    /// hand it back with `symbolsDecoded`.
+    case decode(SymbolDecodeJob)
     case disconnect(PeerRecord.Key, reason: String)
     /// Disconnect and refuse this peer from now on.
     case ban(PeerRecord.Key, address: String, peerID: PeerID, reason: String)
@@ -23,6 +32,20 @@ public enum TorrentAction: Sendable {
     case completed
     /// BEP 5 `port`: the peer runs a DHT node on this UDP port.
     case dhtPort(PeerRecord.Key, UInt16)
+}
+
+/// Symbols a peer asked us for over bf_fountain.
+public struct SymbolServe: Sendable, Equatable {
+    public let piece: Int
+    public let esis: [UInt32]
+    /// The peer's ID for bf_fountain messages.
+    public let extensionID: UInt8
+
+    public init(piece: Int, esis: [UInt32], extensionID: UInt8) {
+        self.piece = piece
+        self.esis = esis
+        self.extensionID = extensionID
+    }
 }
 
 /// How a piece handed over with `.store` fared.

@@ -29,6 +29,8 @@ extension TorrentMachine {
             let message: UTMetadata.Message
             do { message = try UTMetadata.decode(payload) } catch { return disconnect(key, "\(error)") }
             receivedMetadataMessage(message, from: key, now: now)
+        case BFFountain.extensionName?:
+            receivedFountainMessage(payload, from: key, now: now)
         default:
             break  // an extension we did not offer: ignore, as BEP 10 asks
         }

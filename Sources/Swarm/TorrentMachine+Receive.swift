@@ -15,6 +15,8 @@ extension TorrentMachine {
             if !peers[key]!.supportsFast { dropAllRequests(key) }
         case .unchoke:
             peers[key]!.peerChoking = false
+            // Pieces it refused symbols of while choking us may be asked of it again.
+            peers[key]!.symbolRejectedPieces.removeAll()
             fillRequests(key, now: now)
         case .interested:
             peers[key]!.peerInterested = true
@@ -68,6 +70,8 @@ extension TorrentMachine {
         if peers[key]!.pieces == nil { peers[key]!.pieces = Bitfield(count: picker.pieceCount) }
         guard peers[key]!.pieces![piece] == false else { return }
         peers[key]!.pieces![piece] = true
+        // It has the piece now: the symbols of it we still owe are moot (bf_fountain has no cancel).
+        dropOwedSymbols(piece, to: key)
         self.picker!.peerHas(piece)
         if !picker.have[piece] {
             peers[key]!.interestingCount += 1

@@ -4,7 +4,9 @@ import PeerWire
 extension TorrentMachine {
     /// Tops up a peer's request pipeline to its target: blocks of pieces under
     /// way first (finish what is started), then a new piece, then endgame
-    /// duplicates once every missing block has been asked for.
+    /// duplicates once every missing block has been asked for. A bf_fountain
+    /// peer is asked for repair symbols where blocks will not do
+    /// (TorrentMachine+RepairScheduling.swift).
     ///
     /// `lazily` (after each block): wait until a quarter of the pipeline has
     /// drained, so requests leave in batches and both ends make fewer, larger writes.
@@ -12,7 +14,7 @@ extension TorrentMachine {
         guard info != nil, picker != nil, !isComplete, let current = peers[key], current.amInterested else { return }
         if lazily {
             let target = current.snubbed ? 1 : current.targetQueue
-            guard current.outstanding.count <= target - max(1, target / 4) else { return }
+            guard current.requestsInFlight <= target - max(1, target / 4) else { return }
         }
         // The record is taken out while it is worked on, so its dictionaries are
         // mutated in place rather than copied (this runs for every block received).
@@ -21,44 +23,61 @@ extension TorrentMachine {
         guard let pieces = peer.pieces else { return }
         if peer.peerChoking, peer.allowedFastFromPeer.isEmpty { return }
         let target = peer.snubbed ? 1 : peer.targetQueue
-        let wasIdle = peer.outstanding.isEmpty
-        while peer.outstanding.count < target {
-            guard let request = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now) else { break }
-            peer.outstanding[request] = now
-            actions.append(.send(key, .request(request)))
+        let wasIdle = peer.requestsInFlight == 0
+        var scheduler = RepairScheduler(fountain: isFountainPeer(peer))
+        while peer.requestsInFlight < target {
+            guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now, scheduler: &scheduler) else { break }
+            switch next {
+            case .block(let request):
+                peer.outstanding[request] = now
+                actions.append(.send(key, .request(request)))
+            case .symbol(let request):
+                peer.outstandingSymbols[request] = now
+                scheduler.batch[request.piece, default: []].append(request.esi)
+            }
         }
+        sendSymbolRequests(scheduler.batch, to: peer)
         // The request timeout counts from when we started waiting on this peer.
-        if wasIdle && !peer.outstanding.isEmpty { peer.lastBlockAt = now }
+        if wasIdle && peer.requestsInFlight > 0 { peer.lastBlockAt = now }
     }
 
-    private mutating func nextRequest(for peer: PeerRecord, pieces: Bitfield, pieceLength: Int, now: Double) -> BlockRequest? {
+    private mutating func nextRequest(for peer: PeerRecord, pieces: Bitfield, pieceLength: Int, now: Double,
+                                      scheduler: inout RepairScheduler) -> NextRequest? {
         let allowed: (Int) -> Bool = { peer.peerChoking ? peer.allowedFastFromPeer.contains($0) : true }
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) {
-            if let index = assemblies[piece]!.takeUnrequested() {
+        let blocksWanted = !(scheduler.fountain && configuration.repairSymbolsOnly)
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting {
+            if blocksWanted, assemblies[piece]!.repair.suspect == nil, let index = assemblies[piece]!.takeUnrequested() {
                 assemblies[piece]!.markRequested(index)
-                return assemblies[piece]!.request(forBlock: index)
+                return .block(assemblies[piece]!.request(forBlock: index))
             }
+            if scheduler.fountain, let request = coverageRequest(piece, from: peer) { return .symbol(request) }
         }
         if bytesInFlight + pieceLength <= configuration.maxBytesInFlight {
             let candidates = peer.peerChoking ? restricted(pieces, to: peer.allowedFastFromPeer) : pieces
             if let piece = picker!.pickNewPiece(from: candidates, using: &random) {
                 picker!.markBusy(piece)
-                var assembly = PieceAssembly(piece: piece, length: info!.layout.length(ofPiece: piece))
-                let index = assembly.takeUnrequested()!
-                assembly.markRequested(index)
-                assemblies[piece] = assembly
+                assemblies[piece] = PieceAssembly(piece: piece, length: info!.layout.length(ofPiece: piece))
                 assemblyOrder.append(piece)
-                return assembly.request(forBlock: index)
+                if !blocksWanted, let request = coverageRequest(piece, from: peer) { return .symbol(request) }
+                let index = assemblies[piece]!.takeUnrequested()!
+                assemblies[piece]!.markRequested(index)
+                return .block(assemblies[piece]!.request(forBlock: index))
             }
         }
-        return endgameRequest(for: peer, pieces: pieces, allowed: allowed)
+        guard isEndgame else { return nil }
+        if scheduler.fountain {
+            return hedgeRequest(for: peer, pieces: pieces, allowed: allowed, now: now, scheduler: &scheduler).map { .symbol($0) }
+        }
+        return endgameRequest(for: peer, pieces: pieces, allowed: allowed).map { .block($0) }
     }
+
+    /// Every piece is verified, being stored or under way: nothing new can start.
+    var isEndgame: Bool { picker!.have.setCount + storing.count + assemblies.count >= picker!.pieceCount }
 
     /// Endgame: nothing is left unrequested, so ask this peer for blocks others
     /// are slow to deliver, at most `endgameDuplicates` requests per block.
     private mutating func endgameRequest(for peer: PeerRecord, pieces: Bitfield, allowed: (Int) -> Bool) -> BlockRequest? {
-        guard picker!.have.setCount + storing.count + assemblies.count >= picker!.pieceCount else { return nil }
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) {
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting {
             let assembly = assemblies[piece]!
             for index in 0..<assembly.blockCount where !assembly.isReceived(index) {
                 let request = assembly.request(forBlock: index)
@@ -82,6 +101,12 @@ extension TorrentMachine {
         return (assemblies.count + storing.count) * info.pieceLength
     }
 
+    /// What to ask a peer for next.
+    enum NextRequest {
+        case block(BlockRequest)
+        case symbol(SymbolRequest)
+    }
+
     /// A request will not be answered (cancel, reject, choke, timeout, disconnect).
     mutating func dropRequest(_ request: BlockRequest) {
         guard let index = assemblies[request.piece]?.blockIndex(of: request) else { return }
@@ -89,12 +114,28 @@ extension TorrentMachine {
     }
 
     mutating func dropAllRequests(_ key: PeerKey) {
-        guard let outstanding = peers[key]?.outstanding, !outstanding.isEmpty else { return }
-        for request in outstanding.keys {
+        guard let peer = peers[key], peer.requestsInFlight > 0 else { return }
+        for request in peer.outstanding.keys {
             dropRequest(request)
             peers[key]!.lateRequests.insert(request)
         }
         peers[key]!.outstanding.removeAll(keepingCapacity: true)
+        for request in peer.outstandingSymbols.keys {
+            assemblies[request.piece]?.dropRepairRequest(request.esi)
+            peers[key]!.lateSymbols.insert(request)
+        }
+        peers[key]!.outstandingSymbols.removeAll(keepingCapacity: true)
+    }
+
+    /// A peer delivered something we asked for (a block or a symbol): its rate,
+    /// its standing (not snubbed, not stalled) and the download's totals.
+    mutating func credit(_ key: PeerKey, bytes: Int, now: Double) {
+        if firstPayloadAt == nil { firstPayloadAt = now }
+        if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
+        peers[key]!.download.add(bytes)
+        peers[key]!.lastBlockAt = now
+        peers[key]!.snubbed = false
+        downloadedPayload += Int64(bytes)
     }
 
     /// A block arrived. Only blocks we asked this peer for are taken.
@@ -109,21 +150,18 @@ extension TorrentMachine {
             if wastedBytes > 64 << 20 { disconnect(key, "sends blocks that were never requested") }
             return
         }
-        if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
-        peers[key]!.download.add(data.readableBytes)
-        peers[key]!.lastBlockAt = now
-        peers[key]!.snubbed = false
-        downloadedPayload += Int64(data.readableBytes)
+        credit(key, bytes: data.readableBytes, now: now)
         guard let index = assemblies[piece]?.blockIndex(of: request) else {
             wastedBytes += Int64(data.readableBytes)
             fillRequests(key, now: now)
             return
         }
         if wasOutstanding { assemblies[piece]!.markRequestDropped(index) }
-        let isNew = assemblies[piece]!.receive(index, data: data, from: key)
+        // A piece being decoded is not written to; the block came too late to matter.
+        let isNew = assemblies[piece]!.phase == .collecting && assemblies[piece]!.receive(index, data: data, from: key)
         if !isNew { wastedBytes += Int64(data.readableBytes) }
         if isNew, assemblies[piece]!.requestCount(index) > 0 { cancelDuplicates(of: request, except: key) }
-        if assemblies[piece]!.isComplete { finishAssembly(piece) }
+        if isNew { checkAssembly(piece) }
         fillRequests(key, now: now, lazily: true)
     }
 
@@ -137,18 +175,22 @@ extension TorrentMachine {
         }
     }
 
-    private mutating func finishAssembly(_ piece: Int) {
-        guard let assembly = assemblies.removeValue(forKey: piece) else { return }
+    /// Hands a piece over for hashing and writing; it is kept, untouched, until the adapter reports.
+    mutating func finishAssembly(_ piece: Int) {
+        guard var assembly = assemblies.removeValue(forKey: piece) else { return }
         assemblyOrder.removeAll { $0 == piece }
         storing.insert(piece)
-        pendingContributors[piece] = assembly.contributors
+        assembly.phase = .storing
+        finishing[piece] = assembly
         actions.append(.store(assembly.buffer))
+        releaseSymbolRequests(forPiece: piece)
     }
 
     /// The adapter hashed (and, on a match, wrote) a piece handed over with `.store`.
     public mutating func pieceStored(_ piece: Int, result: StoreResult, now: Double) {
         guard storing.remove(piece) != nil else { return }
-        let contributors = pendingContributors.removeValue(forKey: piece) ?? []
+        let assembly = finishing.removeValue(forKey: piece)
+        let contributors = Set(assembly.map { Array($0.contributions.keys) } ?? [])
         switch result {
         case .written:
             picker!.markVerified(piece)
@@ -165,6 +207,8 @@ extension TorrentMachine {
             if isComplete { actions.append(.completed) }
         case .hashMismatch:
             hashFailures += 1
+            // With repair symbols from others, the culprit can be singled out (PollutionDetection.swift).
+            if let assembly, resumeToFindCulprit(assembly) { break }
             picker!.markFree(piece)
             blameHashFailure(piece, contributors: contributors)
         case .writeFailed:
@@ -175,7 +219,7 @@ extension TorrentMachine {
     }
 
     /// One sender alone is surely guilty; several share the suspicion.
-    private mutating func blameHashFailure(_ piece: Int, contributors: Set<PeerKey>) {
+    mutating func blameHashFailure(_ piece: Int, contributors: Set<PeerKey>) {
         for key in contributors where peers[key] != nil {
             if contributors.count == 1 {
                 peers[key]!.soleHashFailures += 1
@@ -193,7 +237,7 @@ extension TorrentMachine {
     /// Requests older than `requestTimeout` with nothing delivered meanwhile:
     /// the peer is snubbed and its blocks are offered to others.
     mutating func checkRequestTimeouts(_ key: PeerKey, now: Double) {
-        guard let peer = peers[key], !peer.outstanding.isEmpty,
+        guard let peer = peers[key], peer.requestsInFlight > 0,
               now - peer.lastBlockAt > configuration.requestTimeout else { return }
         peers[key]!.snubbed = true
         dropAllRequests(key)

@@ -26,8 +26,14 @@ public struct TorrentMachine: Sendable {
     /// Pieces under way in the order they started: the oldest are finished first.
     var assemblyOrder: [Int] = []
     var storing: Set<Int> = []
-    /// Who sent the blocks of each piece being stored, to blame if its hash fails.
-    var pendingContributors: [Int: Set<PeerKey>] = [:]
+    /// Pieces being stored, with who sent what, to blame (or to resume with
+    /// repair symbols and find the culprit) if the hash fails.
+    var finishing: [Int: PieceAssembly] = [:]
+    /// bf_fountain is on (it is in our extension handshake).
+    public let fountainEnabled: Bool
+    /// Peers banned in this session, and who recently left (to ban a polluter found after it went).
+    var bannedKeys: Set<PeerKey> = []
+    var departed: [PeerKey: (address: String, peerID: PeerID)] = [:]
     var metadata: MetadataAssembler?
     var random: SplitMix64
     var actions: [TorrentAction] = []
@@ -40,6 +46,14 @@ public struct TorrentMachine: Sendable {
     public internal(set) var hashFailures = 0
     /// Peers that sent us at least one requested block.
     public internal(set) var contributingPeers: Set<PeerID> = []
+    /// When the first requested block or symbol arrived (start-up latency).
+    public internal(set) var firstPayloadAt: Double?
+    /// bf_fountain: repair symbols received and used, pieces rebuilt from them,
+    /// symbols we sent, and wrong symbols found (their senders are banned).
+    public internal(set) var repairSymbolsReceived = 0
+    public internal(set) var piecesDecoded = 0
+    public internal(set) var symbolsUploaded = 0
+    public internal(set) var pollutedSymbols = 0
 
     /// A torrent whose metadata is known; `have` comes from resume data or a recheck.
     public init(info: TorrentInfo, have: Bitfield, configuration: SwarmConfiguration = .init(),
@@ -47,6 +61,7 @@ public struct TorrentMachine: Sendable {
         infoHash = info.infoHash
         self.configuration = configuration
         extensionRegistry = extensions
+        fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         random = SplitMix64(seed: seed)
         adopt(info, have: have)
     }
@@ -57,6 +72,7 @@ public struct TorrentMachine: Sendable {
         self.infoHash = infoHash
         self.configuration = configuration
         extensionRegistry = extensions
+        fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         random = SplitMix64(seed: seed)
     }
 
@@ -80,7 +96,8 @@ public struct TorrentMachine: Sendable {
                       downloaded: peer.download.total, uploaded: peer.upload.total,
                       requestsOutstanding: peer.outstanding.count, requestQueueTarget: peer.targetQueue,
                       amChoking: peer.amChoking, peerChoking: peer.peerChoking, snubbed: peer.snubbed,
-                      isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures)
+                      isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures,
+                      fountain: isFountainPeer(peer), repairSymbols: peer.repairSymbolsReceived)
         }
     }
 
@@ -113,16 +130,23 @@ public struct TorrentMachine: Sendable {
     /// The connection is gone: its requests go back to the pool.
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
+        if departed.count >= 256 { departed.removeAll() }
+        departed[key] = (peer.address, peer.peerID)
         for request in peer.outstanding.keys { dropRequest(request) }
+        for request in peer.outstandingSymbols.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
         if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
         if !peer.amChoking { fillUnchokeSlots(now: lastTick ?? 0) }
     }
 
-    /// Bans a peer for any reason (hash failures, bad symbols in issue 7, protocol abuse).
+    /// Bans a peer for any reason (hash failures, wrong symbols, protocol abuse),
+    /// also one that just left. What it sent for pieces still being put
+    /// together is thrown away and asked of others.
     public mutating func ban(_ key: PeerKey, reason: String) {
-        guard let peer = peers[key] else { return }
-        actions.append(.ban(key, address: peer.address, peerID: peer.peerID, reason: reason))
+        guard bannedKeys.insert(key).inserted else { return }
+        guard let identity = peers[key].map({ ($0.address, $0.peerID) }) ?? departed[key] else { return }
+        actions.append(.ban(key, address: identity.0, peerID: identity.1, reason: reason))
         peerDisconnected(key)
+        for piece in assemblyOrder where assemblies[piece]?.phase == .collecting { assemblies[piece]!.purge(key) }
     }
 
     mutating func disconnect(_ key: PeerKey, _ reason: String) {
@@ -184,6 +208,7 @@ public struct TorrentMachine: Sendable {
             requestMetadataIfNeeded(key, now: now)
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
+        reviewFountainPieces()
         // Fastest peers choose first; snubbed ones get what is left.
         let order = peers.values.sorted { a, b in
             a.snubbed != b.snubbed ? !a.snubbed : a.download.bytesPerSecond > b.download.bytesPerSecond

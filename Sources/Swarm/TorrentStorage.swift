@@ -174,24 +174,11 @@ public final class TorrentStorage: Sendable {
         }
     }
 
-    /// Hashes one piece as it is on disk; false when it is missing or wrong.
-    public func verifyOnDisk(_ piece: Int, scratch: UnsafeMutableRawBufferPointer) -> Bool {
-        let length = layout.length(ofPiece: piece)
-        let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
-        var done = 0
-        for slice in layout.slices(ofPiece: piece) {
-            defer { done += Int(slice.length) }
-            let part = UnsafeMutableRawBufferPointer(rebasing: target[done..<(done + Int(slice.length))])
-            if layout.files[slice.fileIndex].isPadding {
-                part.initializeMemory(as: UInt8.self, repeating: 0)
-                continue
-            }
-            // Uncached, never creating: a recheck must not leave empty files behind.
-            guard let fd = try? tree.open(paths[slice.fileIndex], create: false) else { return false }
-            defer { close(fd) }
-            do { try Self.readFully(fd, into: part, at: off_t(slice.offsetInFile), path: "") } catch { return false }
-        }
-        return Insecure.SHA1.hash(data: UnsafeRawBufferPointer(target)).elementsEqual(pieceHashes[piece])
+    /// Opens file `index` read-only for a recheck: through the same safe path as
+    /// writes (no symlinks), never creating it, so a recheck leaves no empty files
+    /// behind. The caller closes the descriptor.
+    @Sendable public func openForReading(_ index: Int) -> Int32? {
+        try? tree.open(paths[index], create: false)
     }
 }
 

@@ -12,11 +12,16 @@ struct GetCommand: AsyncParsableCommand {
         link's metadata is fetched from peers and checked against the infohash before
         anything is written. Files go to the current directory (or -o DIR); an
         interrupted download resumes where it stopped when run again. Exits 0 only
-        when every piece is verified on disk.
+        when every piece is verified on disk. From BitFountain peers it also takes
+        RaptorQ repair symbols (bf_fountain): any K symbols of a piece, from any mix
+        of peers, rebuild it, so a slow or vanished peer's blocks are replaced
+        rather than waited for, and a peer sending garbage is found and banned.
+        --no-fountain speaks plain BitTorrent only.
 
         Examples:
           bitfountain get 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567'
           bitfountain get talk.mp4.torrent -o ~/Downloads --seed-after
+          bitfountain get talk.mp4.torrent --no-fountain
           bitfountain get 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:6881 --timeout 600 --json
         """
     )
@@ -66,6 +71,7 @@ struct GetCommand: AsyncParsableCommand {
             if seedAfter {
                 if !node.json { FileHandle.standardError.write(Data("seeding; stop with Ctrl-C\n".utf8)) }
                 await StopSignals.shared.wait(after: signalsBefore)
+                if node.json, let final = try? await session.snapshot().get() { JSONOutput.line(SeedStatsEvent(final)) }
             }
             await swarm.shutdown()
         case .failed(let reason):
@@ -100,9 +106,14 @@ struct GetCommand: AsyncParsableCommand {
             JSONOutput.line(CompleteEvent(infohash: snapshot.infoHash.hex, name: snapshot.name ?? "", path: path,
                                           bytes: snapshot.totalBytes, downloaded: snapshot.downloadedPayload,
                                           seconds: seconds, rate: rate, peers: snapshot.peersContributed,
-                                          pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures))
+                                          pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures,
+                                          repairSymbols: snapshot.repairSymbolsReceived, piecesDecoded: snapshot.piecesDecoded,
+                                          pollutedSymbols: snapshot.pollutedSymbols, wasted: snapshot.wastedBytes,
+                                          firstPayload: snapshot.firstPayloadSeconds.map { ($0 * 1000).rounded() / 1000 }))
         } else {
-            print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s), every piece verified")
+            let fountain = snapshot.repairSymbolsReceived > 0
+                ? " (\(snapshot.piecesDecoded) piece(s) rebuilt with \(snapshot.repairSymbolsReceived) repair symbol(s))" : ""
+            print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s)\(fountain), every piece verified")
         }
     }
 }
@@ -119,4 +130,12 @@ private struct CompleteEvent: Encodable {
     let peers: Int
     let pieces: Int
     let hashFailures: Int
+    /// bf_fountain: repair symbols used, pieces rebuilt from symbols, wrong symbols found.
+    let repairSymbols: Int
+    let piecesDecoded: Int
+    let pollutedSymbols: Int
+    /// Payload bytes received but not needed (endgame duplicates, symbols that came too late).
+    let wasted: Int64
+    /// Seconds from adding the torrent to the first payload received.
+    let firstPayload: Double?
 }

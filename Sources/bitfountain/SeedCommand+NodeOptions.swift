@@ -16,14 +16,16 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("bootstrap"), help: "A DHT node HOST:PORT to join through (repeatable; replaces the default list).")
     var bootstrap: [String] = []
 
+    @Flag(name: .customLong("no-dht"), help: "Don't join the DHT: find peers only through --peer, x.pe in magnet links and incoming connections.")
+    var noDHT = false
+
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
 
     @Option(name: .customLong("upload-limit"), help: "Upload limit for all peers together in bytes per second, e.g. 500K or 2M (default: none).")
     var uploadLimit: String?
 
-    @Flag(name: .customLong("no-fountain"), help: "Speak only the plain BitTorrent protocol. (This version always does; the fountain-coded swarm comes later.)")
-    var noFountain = false
+    @OptionGroup var fountain: FountainOptions
 
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
@@ -55,9 +57,18 @@ struct NodeOptions: ParsableArguments {
         options.port = port
         options.stateDirectory = resolvedStateDirectory
         options.uploadLimit = try uploadLimitBytes()
-        let discovery = try await makePeerDiscovery(bootstrap: try bootstrapNodes(), bindHost: bind,
-                                                    stateDirectory: resolvedStateDirectory)
+        try fountain.apply(to: &options)
         let json = self.json
+        let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
+        let discovery: any PeerDiscovery
+        do {
+            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory) { text in
+                NodeEventPrinter.print(.warning(text), json: json)
+            }
+        } catch {
+            throw CLIError("cannot start the DHT node: \(error)")
+        }
+        options.dhtPort = discovery.dhtPort
         let node = SwarmNode(options: options, discovery: discovery) { event in
             NodeEventPrinter.print(event, json: json)
         }
@@ -67,9 +78,14 @@ struct NodeOptions: ParsableArguments {
             throw CLIError("\(error)")
         }
         if json {
-            JSONOutput.line(ListeningEvent(bind: bind, port: listeningPort, peerId: node.peerID.description, command: label))
+            JSONOutput.line(ListeningEvent(bind: bind, port: listeningPort, dhtPort: options.dhtPort,
+                                           peerId: node.peerID.description, command: label))
         } else {
-            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\n".utf8))
+            let dht = options.dhtPort.map { ", DHT on UDP \($0)" } ?? ", no DHT"
+            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\(dht)\n".utf8))
+        }
+        if case .none(let reason) = choice, !noDHT {
+            NodeEventPrinter.print(.warning("not joining the DHT: \(reason)"), json: json)
         }
         return node
     }
@@ -79,6 +95,7 @@ private struct ListeningEvent: Encodable {
     let event = "listening"
     let bind: String
     let port: UInt16
+    let dhtPort: UInt16?
     let peerId: String
     let command: String
 }

@@ -13,10 +13,14 @@ struct SeedCommand: AsyncParsableCommand {
         exists; otherwise the torrent is made in memory, as `create` would make it.
         Several torrents are served by one process. The node announces them on the DHT
         and again every 15 minutes. Stop with Ctrl-C: state is saved and it exits 0.
+        Stock clients get plain blocks; BitFountain peers may also ask for RaptorQ
+        repair symbols (the bf_fountain extension), encoded from the intermediate
+        symbols of hot pieces kept within --symbol-cache.
 
         Examples:
           bitfountain seed talk.mp4
           bitfountain seed photos.torrent music/ --port 6881 --upload-limit 2M
+          bitfountain seed big.iso --symbol-cache 1G
           bitfountain seed sample.bin --bind 127.0.0.1 --port 0 --json
         """
     )
@@ -57,6 +61,11 @@ struct SeedCommand: AsyncParsableCommand {
         }
         await StopSignals.shared.wait(after: signalsBefore)
         reporter.cancel()
+        if node.json {
+            for (session, _) in sessions {
+                if let snapshot = try? await session.snapshot().get() { JSONOutput.line(SeedStatsEvent(snapshot)) }
+            }
+        }
         await swarm.shutdown()
         if node.json { JSONOutput.line(StoppedEvent()) } else { FileHandle.standardError.write(Data("stopped\n".utf8)) }
     }
@@ -78,8 +87,7 @@ struct SeedCommand: AsyncParsableCommand {
 
     private func report(_ snapshot: TorrentSnapshot, plan: SeedPlan) {
         if node.json {
-            JSONOutput.line(SeedStatsEvent(infohash: snapshot.infoHash.hex, peers: snapshot.connectedPeers,
-                                           uploaded: snapshot.uploadedPayload, uploadRate: snapshot.uploadRate))
+            JSONOutput.line(SeedStatsEvent(snapshot))
         } else if isatty(STDERR_FILENO) == 1 {
             FileHandle.standardError.write(Data("\(snapshot.name ?? "?"): \(snapshot.connectedPeers) peers, uploaded \(Format.bytes(snapshot.uploadedPayload)) at \(Format.rate(snapshot.uploadRate))\n".utf8))
         }
@@ -132,12 +140,23 @@ private struct SeedingEvent: Encodable {
     let magnet: String
 }
 
-private struct SeedStatsEvent: Encodable {
+/// A seeding torrent's numbers (every 10 s, and once more when it stops).
+struct SeedStatsEvent: Encodable {
     let event = "stats"
     let infohash: String
     let peers: Int
     let uploaded: Int64
     let uploadRate: Double
+    /// bf_fountain symbols served.
+    let symbolsUploaded: Int
+
+    init(_ snapshot: TorrentSnapshot) {
+        infohash = snapshot.infoHash.hex
+        peers = snapshot.connectedPeers
+        uploaded = snapshot.uploadedPayload
+        uploadRate = snapshot.uploadRate
+        symbolsUploaded = snapshot.symbolsUploaded
+    }
 }
 
 private struct StoppedEvent: Encodable {

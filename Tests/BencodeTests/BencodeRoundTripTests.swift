@@ -1,19 +1,8 @@
 import Testing
+import TestSupport
 @testable import Bencode
 
-/// A small deterministic generator so failures reproduce (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-private func randomValue(depth: Int, using rng: inout SeededGenerator) -> BValue {
+private func randomValue(depth: Int, using rng: inout TestRandom) -> BValue {
     let choice = depth > 4 ? Int.random(in: 0...1, using: &rng) : Int.random(in: 0...3, using: &rng)
     switch choice {
     case 0:
@@ -37,7 +26,7 @@ private func randomValue(depth: Int, using rng: inout SeededGenerator) -> BValue
 struct BencodeRoundTripTests {
     @Test("decode(encode(v)) == v, and the encoding is canonical (strict decoding accepts it)")
     func property() throws {
-        var rng = SeededGenerator(state: 2026)
+        var rng = TestRandom(seed: 2026)
         var strict = BencodeLimits()
         strict.requireSortedKeys = true
         for _ in 0..<2000 {

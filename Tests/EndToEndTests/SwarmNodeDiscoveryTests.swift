@@ -13,20 +13,25 @@ import TestSupport
         let announces = Mutex<[(InfoHash, UInt16)]>([])
         let lookups = Mutex<[InfoHash]>([])
         let peers: [HostPort]
+        /// Lookups and announces before this many come back empty, like a DHT still joining.
+        let emptyAnswers: Int
 
-        init(peers: [HostPort] = []) { self.peers = peers }
+        init(peers: [HostPort] = [], emptyAnswers: Int = 0) {
+            self.peers = peers
+            self.emptyAnswers = emptyAnswers
+        }
 
         func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
-            lookups.withLock { $0.append(infoHash) }
-            let peers = self.peers
+            let count = lookups.withLock { $0.append(infoHash); return $0.count }
+            let peers = count > emptyAnswers ? self.peers : []
             return AsyncStream { continuation in
                 for peer in peers { continuation.yield(peer) }
                 continuation.finish()
             }
         }
 
-        func announce(_ infoHash: InfoHash, port: UInt16) async {
-            announces.withLock { $0.append((infoHash, port)) }
+        func announce(_ infoHash: InfoHash, port: UInt16) async -> Int {
+            announces.withLock { $0.append((infoHash, port)); return $0.count > emptyAnswers ? 1 : 0 }
         }
     }
 
@@ -64,6 +69,36 @@ import TestSupport
         #expect(announced.count >= 3, "announced at start and re-announced every interval: \(announced.count)")
         #expect(announced.allSatisfy { $0.0 == info.infoHash && $0.1 == seedPort })
         #expect(getDiscovery.announces.withLock { $0.contains { $0.1 == getPort } }, "downloads announce too")
+        await getNode.shutdown()
+        await seedNode.shutdown()
+    }
+
+    @Test func emptyAnswersAreRetriedSoonNotAfterTheFullInterval() async throws {
+        let work = try TemporaryDirectory("bf-discovery-retry")
+        let content = try Swarm.writeRandomFile(work.file("late.bin"), size: 300_000)
+        let info = try TorrentBuilder(path: work.file("late.bin"), nodes: [], creationDate: nil).build().torrent.info
+        var slow = Self.options(work.file("seed-state"))
+        slow.announceInterval = 3600
+        slow.lookupInterval = 3600
+
+        let seedDiscovery = RecordingDiscovery(emptyAnswers: 1)
+        let seedNode = SwarmNode(options: slow, discovery: seedDiscovery)
+        let seedPort = try await seedNode.start()
+        _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
+
+        slow.stateDirectory = work.file("get-state")
+        let getDiscovery = RecordingDiscovery(peers: [HostPort(host: "127.0.0.1", port: seedPort)], emptyAnswers: 1)
+        let getNode = SwarmNode(options: slow, discovery: getDiscovery)
+        _ = try await getNode.start()
+        let started = ContinuousClock.now
+        let download = try await getNode.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: info.infoHash)),
+                                                         directory: work.file("out"), seedingExistingContent: false))
+        try await download.completion.get()
+        #expect(ContinuousClock.now - started < .seconds(30), "the empty first lookup was retried after seconds, not an hour")
+        #expect(getDiscovery.lookups.withLock { $0.count } == 2)
+        #expect(FileManager.default.contents(atPath: work.file("out/late.bin")) == content)
+        try await Task.sleep(for: .seconds(1))
+        #expect(seedDiscovery.announces.withLock { $0.count } == 2, "one empty announce, one retry that landed, then quiet")
         await getNode.shutdown()
         await seedNode.shutdown()
     }

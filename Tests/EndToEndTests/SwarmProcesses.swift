@@ -25,9 +25,10 @@ enum Swarm {
         let magnets: [String]
     }
 
-    static func startSeed(_ paths: [String], state: String, extra: [String] = [], bind: String = "127.0.0.1") async throws -> Seed {
+    static func startSeed(_ paths: [String], state: String, extra: [String] = [], bind: String = "127.0.0.1",
+                          environment: [String: String]? = nil) async throws -> Seed {
         let process = try ChildProcess(Paths.binary, ["seed"] + paths + ["--bind", bind, "--port", "0", "--json",
-                                                                         "--state-dir", state] + extra)
+                                                                         "--state-dir", state] + extra, environment: environment)
         let listening = try await process.waitForLine(timeout: 30) { $0.contains("\"listening\"") }
         var magnets: [String] = []
         while magnets.count < paths.count {
@@ -46,8 +47,10 @@ enum Swarm {
             + peers.flatMap { ["--peer", $0] } + extra
     }
 
-    static func get(_ source: String, output: String, state: String, peers: [String] = [], extra: [String] = []) async throws -> ProcessResult {
-        try await ChildProcess.run(Paths.binary, getArguments(source, output: output, state: state, peers: peers, extra: extra), timeout: 90)
+    static func get(_ source: String, output: String, state: String, peers: [String] = [], extra: [String] = [],
+                    environment: [String: String]? = nil) async throws -> ProcessResult {
+        try await ChildProcess.run(Paths.binary, getArguments(source, output: output, state: state, peers: peers, extra: extra),
+                                   timeout: 90, environment: environment)
     }
 
     static func script(_ name: String) -> String {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import RaptorQ
 
 /// The per-block API the swarm uses: encode any ESI, decode from any K (or K+1,

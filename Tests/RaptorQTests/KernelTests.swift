@@ -1,5 +1,6 @@
 import CKernels
 import Testing
+import TestSupport
 @testable import RaptorQ
 
 /// Every SIMD path of CKernels must give the same bytes as the scalar path, and

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import RaptorQ
 
 /// Whole objects (RFC 6330 §4.4): the OTI, partitioning into source blocks and

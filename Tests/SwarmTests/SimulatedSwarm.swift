@@ -9,7 +9,7 @@ import PeerWire
 /// the real codec, time is virtual, storage is a byte array per node. Nodes
 /// can be made hostile (lying about data, never answering).
 final class SimulatedSwarm {
-    enum Behaviour { case honest, corruptsData, neverServes }
+    enum Behaviour { case honest, corruptsData, neverServes, corruptsRepairSymbols }
 
     final class Node {
         let name: String
@@ -40,9 +40,11 @@ final class SimulatedSwarm {
     var nodes: [Node] = []
     var links: [Link] = []
     var now = 0.0
-    private var queue: [(node: Int, key: UInt64, message: PeerMessage)] = []
+    var queue: [(node: Int, key: UInt64, message: PeerMessage)] = []
     private var nextKey: UInt64 = 100
     var configuration = SwarmConfiguration()
+    /// Extensions of the nodes added from now on (bf_fountain is in `.bitFountain`).
+    var extensions = ExtensionRegistry.standard
 
     init(size: Int, pieceLength: Int, seed: UInt64 = 1) {
         var random = SplitMix64(seed: seed)
@@ -63,7 +65,7 @@ final class SimulatedSwarm {
     @discardableResult
     func addSeed(_ name: String, behaviour: Behaviour = .honest) -> Int {
         let machine = TorrentMachine(info: info, have: Bitfield(count: info.pieceCount, allSet: true),
-                                     configuration: configuration, seed: UInt64(nodes.count + 7))
+                                     configuration: configuration, extensions: extensions, seed: UInt64(nodes.count + 7))
         nodes.append(Node(name: name, machine: machine, content: payload, behaviour: behaviour))
         return nodes.count - 1
     }
@@ -71,8 +73,9 @@ final class SimulatedSwarm {
     @discardableResult
     func addLeecher(_ name: String, magnet: Bool = false) -> Int {
         let machine = magnet
-            ? TorrentMachine(infoHash: info.infoHash, configuration: configuration, seed: UInt64(nodes.count + 7))
-            : TorrentMachine(info: info, have: Bitfield(count: info.pieceCount), configuration: configuration, seed: UInt64(nodes.count + 7))
+            ? TorrentMachine(infoHash: info.infoHash, configuration: configuration, extensions: extensions, seed: UInt64(nodes.count + 7))
+            : TorrentMachine(info: info, have: Bitfield(count: info.pieceCount), configuration: configuration,
+                             extensions: extensions, seed: UInt64(nodes.count + 7))
         nodes.append(Node(name: name, machine: machine, content: [UInt8](repeating: 0, count: payload.count), behaviour: .honest))
         return nodes.count - 1
     }
@@ -92,7 +95,7 @@ final class SimulatedSwarm {
     }
 
     /// The other end of the link `key` at `node`.
-    private func peer(of node: Int, key: UInt64) -> (node: Int, key: UInt64)? {
+    func peer(of node: Int, key: UInt64) -> (node: Int, key: UInt64)? {
         for link in links {
             if link.a == node, link.keyAtA == key { return (link.b, link.keyAtB) }
             if link.b == node, link.keyAtB == key { return (link.a, link.keyAtA) }
@@ -153,7 +156,12 @@ final class SimulatedSwarm {
             node.failed = reason
         case .completed:
             node.completedAt = now
-        case .cancelServe, .metadataReceived, .pieceVerified, .dhtPort:
+        case .serveSymbols(let key, let serve):
+            serveSymbols(serve, from: index, to: key)
+        case .decode(let job):
+            job.run()
+            node.machine.symbolsDecoded(job, now: now)
+        case .cancelServe, .cancelSymbols, .metadataReceived, .pieceVerified, .dhtPort:
             break
         }
     }

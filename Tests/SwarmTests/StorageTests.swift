@@ -122,6 +122,39 @@ import Testing
         #expect(PieceChecker.check(storage).setIndices == [0, 1])
     }
 
+    @Test func recheckOfManyPiecesFailsOnlyThoseOfAMissingOrDamagedFile() throws {
+        // 40 pieces over three files: enough for the sixteen-at-once hashing path.
+        let sizes = [200_000, 300_000, 155_361]
+        var random = TestRandom(seed: 40)
+        let contents = sizes.map { random.bytes($0) }
+        let flat = contents.flatMap { $0 }
+        var hashes: [UInt8] = []
+        for start in stride(from: 0, to: flat.count, by: 16384) {
+            hashes += Insecure.SHA1.hash(data: flat[start..<min(flat.count, start + 16384)])
+        }
+        let raw = BValue.dict([
+            "name": "set", "piece length": 16384, "pieces": .bytes(hashes),
+            "files": .list(sizes.indices.map { .dict(["length": .integer(Int64(sizes[$0])), "path": .list([.string("f\($0)")])]) }),
+        ]).encoded
+        let info = try TorrentInfo(rawBytes: raw)
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path + "/set", withIntermediateDirectories: true)
+        for (index, bytes) in contents.enumerated() where index != 1 {
+            try Data(bytes).write(to: URL(fileURLWithPath: directory.path + "/set/f\(index)"))
+        }
+        let storage = TorrentStorage(info: info, base: directory.path, writable: false)
+        let missing = Set(info.layout.pieces(ofFile: 1))
+        #expect(PieceChecker.check(storage).setIndices == Array(Set(0..<info.pieceCount).subtracting(missing)).sorted())
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/set/f1"), "a recheck creates nothing")
+
+        // The file comes back with one byte changed: only that byte's piece fails.
+        var damaged = contents[1]
+        damaged[123_456] ^= 0xFF
+        try Data(damaged).write(to: URL(fileURLWithPath: directory.path + "/set/f1"))
+        let bad = (200_000 + 123_456) / 16384
+        #expect(PieceChecker.check(storage).setIndices == (0..<info.pieceCount).filter { $0 != bad })
+    }
+
     @Test func metadataIsKeptForRestartedMagnetDownloads() throws {
         let state = StateDirectory(path: try TemporaryDirectory().path)
         let (info, _) = Self.paddedTorrent()

@@ -7,6 +7,7 @@ Runs each scenario --runs times and prints the medians:
   (c) libtorrent seed  -> BitFountain get
 Rates are payload bytes / seconds from adding the torrent to every piece verified,
 as each downloader reports it; CPU is the downloader process's user+system time.
+Then magnet -> metadata times: (d) over a direct peer, (e) in a 6-node DHT.
 """
 import argparse
 import json
@@ -73,6 +74,62 @@ def bench_parent(size):
     except OSError:
         pass
     return None
+
+
+def metadata_through_dht(args, work, torrent, content, content_dir, infohash, start):
+    """(e) magnet -> metadata in a 6-node DHT on loopback: five libtorrent nodes and
+    one BitFountain node. A libtorrent seed and a BitFountain seed announce there;
+    each downloader gets only the bare magnet link and the DHT nodes' addresses.
+    Returns {kind: [(ms from process start, ms from adding the magnet)]}."""
+    control = os.path.join(work, "dht-control")
+    open(control, "w").close()
+    dht, dht_log = start([PYTHON, os.path.join(HERE, "lt_dht_swarm.py"), "--nodes", "5", "--control", control,
+                          "--duration", "3600"], "lt-dht")
+    ports = wait_for(dht, dht_log, "ready", timeout=120)["ports"]
+    node, node_log = start([args.bf, "node", "--bind", "127.0.0.1", "--port", "0", "--json",
+                            "--state-dir", os.path.join(work, "dht-node")]
+                           + [arg for port in ports for arg in ("--bootstrap", "127.0.0.1:%d" % port)], "bf-node")
+    node_port = wait_for(node, node_log, "listening")["port"]
+    with open(control, "a") as out:
+        out.write(json.dumps({"cmd": "add_node", "port": node_port}) + "\n")
+    everyone = ports + [node_port]
+    bootstrap = [arg for port in everyone for arg in ("--bootstrap", "127.0.0.1:%d" % port)]
+    dht_nodes = [arg for port in everyone for arg in ("--dht-node", str(port))]
+    bf_seed, bf_log = start([args.bf, "seed", content, "--bind", "127.0.0.1", "--port", "0", "--json",
+                             "--state-dir", os.path.join(work, "dht-bf-seed")] + bootstrap, "dht-bf-seed")
+    lt_seed, lt_log = start([PYTHON, PEER, "seed", "--torrent", torrent, "--save", content_dir, "--timeout", "3600"]
+                            + dht_nodes, "dht-lt-seed")
+    wait_for(bf_seed, bf_log, "seeding", timeout=300)
+    wait_for(lt_seed, lt_log, "seeding", timeout=300)
+    time.sleep(5)  # both announces land (the BitFountain seed retries until one is accepted)
+
+    times = {"bf": [], "lt": []}
+    magnet = "magnet:?xt=urn:btih:%s" % infohash
+    for run in range(args.runs):
+        for kind in ("lt", "bf"):
+            out_dir = os.path.join(work, "out-dht-meta")
+            state = os.path.join(work, "state-dht-meta")
+            shutil.rmtree(out_dir, ignore_errors=True)
+            shutil.rmtree(state, ignore_errors=True)
+            log = os.path.join(work, "dht-meta-%s-%d.log" % (kind, run))
+            if kind == "lt":
+                arguments = [PYTHON, PEER, "get", "--magnet", magnet, "--save", out_dir, "--timeout", "60",
+                             "--metadata-only"] + dht_nodes
+            else:
+                arguments = [args.bf, "get", magnet, "-o", out_dir, "--bind", "127.0.0.1", "--port", "0", "--json",
+                             "--state-dir", state, "--timeout", "60"] + bootstrap
+            began = time.time()
+            process = subprocess.Popen(arguments, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            try:
+                record = wait_for(process, log, "metadata", timeout=60)
+                total = time.time() - began
+            finally:
+                if process.poll() is None:
+                    process.terminate()
+                process.wait(timeout=30)
+            times[kind].append((total * 1000, record["seconds"] * 1000))
+    shutil.rmtree(os.path.join(work, "out-dht-meta"), ignore_errors=True)
+    return times
 
 
 def main():
@@ -163,6 +220,8 @@ def main():
                 metadata[kind].append(record["seconds"] * 1000)
             shutil.rmtree(os.path.join(work, "out-meta"), ignore_errors=True)
 
+        dht_metadata = metadata_through_dht(args, work, torrent, content, content_dir, infohash, start)
+
         names = {"a": "(a) BitFountain -> BitFountain", "b": "(b) libtorrent  -> libtorrent ", "c": "(c) libtorrent  -> BitFountain"}
         reference = statistics.median(r for r, _ in results["b"])
         reference_cpu = statistics.median(c for _, c in results["b"])
@@ -176,8 +235,13 @@ def main():
         bf_ms = statistics.median(metadata["bf"])
         lt_ms = statistics.median(metadata["lt"])
         print()
-        print("magnet -> metadata, direct peer (median of %d): BitFountain %.1f ms, libtorrent %.1f ms (%.2fx)"
+        print("(d) magnet -> metadata, direct peer (median of %d): BitFountain %.1f ms, libtorrent %.1f ms (%.2fx)"
               % (args.runs, bf_ms, lt_ms, lt_ms / bf_ms))
+        for index, label in ((1, "from adding the magnet"), (0, "from process start")):
+            bf_ms = statistics.median(t[index] for t in dht_metadata["bf"])
+            lt_ms = statistics.median(t[index] for t in dht_metadata["lt"])
+            print("(e) magnet -> metadata, 6-node DHT, %-22s BitFountain %7.1f ms, libtorrent %7.1f ms (%.2fx)"
+                  % (label + ":", bf_ms, lt_ms, lt_ms / bf_ms))
     finally:
         for process in seeds:
             process.terminate()

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A libtorrent peer for BitFountain's swarm interop tests and benchmarks.
 
-Runs on loopback only, TCP only (no uTP, DHT, LSD, UPnP or NAT-PMP), and talks
-JSON lines on stdout so the Swift tests can follow it:
+Runs on loopback only, TCP only (no uTP, LSD, UPnP or NAT-PMP; no DHT unless
+--dht-node is given), and talks JSON lines on stdout so the Swift tests can
+follow it:
 
   lt_swarm_peer.py seed --torrent T --save DIR [--port P] [--upload-limit B/S]
       seeds the content DIR/<name>; prints {"event":"listening","port":P}
@@ -14,6 +15,10 @@ JSON lines on stdout so the Swift tests can follow it:
       reports every piece verified (it checks each piece's SHA-1).
   lt_swarm_peer.py make --content PATH --out T [--piece-size N]
       writes a trackerless torrent with libtorrent's own creator.
+
+  seed and get take --dht-node PORT (repeatable): join a DHT on loopback through
+  those nodes (settings from DESIGN §6), so a seed announces itself and a magnet
+  download finds its peers there instead of through --peer.
 """
 import argparse
 import json
@@ -30,10 +35,17 @@ def emit(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def make_session(port):
+def make_session(port, dht_nodes=()):
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % port,
-        "enable_dht": False,
+        "enable_dht": bool(dht_nodes),
+        # Loopback DHT (DESIGN §6): no /24 limits, no rate-limit bans, local nodes only.
+        "dht_restrict_routing_ips": False,
+        "dht_restrict_search_ips": False,
+        "dht_block_ratelimit": 1000000,
+        "dht_block_timeout": 1,
+        "dht_upload_rate_limit": 1 << 30,
+        "dht_bootstrap_nodes": "",
         "enable_lsd": False,
         "enable_upnp": False,
         "enable_natpmp": False,
@@ -44,11 +56,31 @@ def make_session(port):
         | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
         "user_agent": "lt_swarm_peer",
     }
+    if dht_nodes:
+        settings["alert_mask"] |= lt.alert.category_t.dht_notification | lt.alert.category_t.stats_notification
     session = lt.session(settings)
     deadline = time.time() + 10
     while session.listen_port() == 0 and time.time() < deadline:
         time.sleep(0.01)
+    if dht_nodes:
+        join_dht(session, dht_nodes)
     return session
+
+
+def join_dht(session, ports):
+    """Adds the loopback DHT nodes and waits for routing-table entries: a torrent
+    added before that would announce (or look up) into an empty table."""
+    for port in ports:
+        session.add_dht_node(("127.0.0.1", port))
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        session.post_dht_stats()
+        time.sleep(0.1)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.dht_stats_alert) and sum(b["num_nodes"] for b in alert.routing_table) > 0:
+                emit(event="dht_ready")
+                return
+    emit(event="dht_timeout")
 
 
 def parse_peer(text):
@@ -90,7 +122,7 @@ def cmd_make(args):
 
 
 def cmd_seed(args):
-    session = make_session(args.port)
+    session = make_session(args.port, args.dht_node or ())
     info = lt.torrent_info(args.torrent)
     params = lt.add_torrent_params()
     params.ti = info
@@ -121,7 +153,7 @@ def cmd_seed(args):
 
 
 def cmd_get(args):
-    session = make_session(args.port)
+    session = make_session(args.port, args.dht_node or ())
     if args.torrent:
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info(args.torrent)
@@ -184,6 +216,7 @@ def main():
     seed.add_argument("--peer", action="append")
     seed.add_argument("--upload-limit", type=int, default=0, help="bytes per second for this torrent")
     seed.add_argument("--timeout", type=float, default=600)
+    seed.add_argument("--dht-node", type=int, action="append", help="port of a loopback DHT node to join through")
     get = sub.add_parser("get")
     source = get.add_mutually_exclusive_group(required=True)
     source.add_argument("--torrent")
@@ -193,6 +226,7 @@ def main():
     get.add_argument("--peer", action="append")
     get.add_argument("--timeout", type=float, default=120)
     get.add_argument("--metadata-only", action="store_true", help="stop once the metadata is in")
+    get.add_argument("--dht-node", type=int, action="append", help="port of a loopback DHT node to join through")
     args = parser.parse_args()
     return {"make": cmd_make, "seed": cmd_seed, "get": cmd_get}[args.command](args)
 

@@ -1,0 +1,146 @@
+import PeerWire
+
+/// When a piece has enough symbols: decoding off the event loop, and what to
+/// do with the result — store it, ask for a symbol or two more, or hunt down
+/// the peer that sent garbage (DESIGN §5: one contributor is banned at once;
+/// with several, leaving each out in turn finds the one, see
+/// PollutionDetection.swift).
+extension TorrentMachine {
+    /// Hands a piece on once it can go: every block in → hash and store;
+    /// K symbols (or what a suspect search needs) including repair ones → decode.
+    mutating func checkAssembly(_ piece: Int) {
+        guard let assembly = assemblies[piece], assembly.phase == .collecting else { return }
+        if assembly.isReadyToStore {
+            finishAssembly(piece)
+        } else if assembly.isReadyToDecode {
+            assemblies[piece]!.phase = .decoding
+            // The decode will almost surely succeed: blocks still on order are not needed.
+            cancelBlockRequests(forPiece: piece)
+            actions.append(.decode(assemblies[piece]!.makeDecodeJob(expectedHash: info!.pieceHashes[piece])))
+        }
+    }
+
+    /// The adapter ran a job handed over with `.decode`.
+    public mutating func symbolsDecoded(_ job: SymbolDecodeJob, now: Double) {
+        let piece = job.piece
+        guard let assembly = assemblies[piece], assembly.phase == .decoding, assembly.buffer === job.buffer else { return }
+        switch job.outcome {
+        case .verified(let culprits):
+            piecesDecoded += 1
+            finishAssembly(piece)
+            for (key, count) in culprits.sorted(by: { $0.key < $1.key }) {
+                pollutedSymbols += count
+                ban(key, reason: "sent \(count) wrong symbol\(count == 1 ? "" : "s") for piece \(piece) (found by leave-one-out decoding)")
+            }
+        case .pending, .undecodable:
+            retry(piece) { $0.repair.extraNeeded += 1 }
+        case .soleSenderWrong(let key):
+            hashFailures += 1
+            retry(piece) { _ in }
+            ban(key, reason: "sent every symbol of piece \(piece), which failed the hash check")
+        case .corrupt(let tested):
+            hashFailures += 1
+            var suspicion = assembly.repair.suspect ?? RepairSymbols.Suspicion()
+            suspicion.tested.formUnion(tested)
+            suspicion.target = suspectToLeaveOut(assembly, excluding: suspicion.tested)
+            retry(piece) { [suspicion] in $0.repair.suspect = suspicion }
+            if let assembly = assemblies[piece], assembly.repair.suspect?.target == nil {
+                abandon(piece, blaming: assembly)
+            }
+        }
+        for key in Array(peers.keys) { fillRequests(key, now: now) }
+    }
+
+    /// Back to collecting after a failed attempt, within `maxDecodeRounds`.
+    /// What peers banned meanwhile sent is dropped (a ban purges only pieces
+    /// that are collecting, not one being decoded).
+    private mutating func retry(_ piece: Int, _ change: (inout PieceAssembly) -> Void) {
+        assemblies[piece]!.phase = .collecting
+        assemblies[piece]!.repair.failedRounds += 1
+        for key in bannedKeys where assemblies[piece]!.contributions[key] != nil { assemblies[piece]!.purge(key) }
+        change(&assemblies[piece]!)
+        if assemblies[piece]!.repair.failedRounds >= configuration.maxDecodeRounds {
+            abandon(piece, blaming: assemblies[piece]!)
+        }
+    }
+
+    /// The piece cannot be put right from what is at hand: everybody who sent
+    /// part of it shares the blame (as for plain BitTorrent) and it starts over.
+    private mutating func abandon(_ piece: Int, blaming assembly: PieceAssembly) {
+        assemblies.removeValue(forKey: piece)
+        assemblyOrder.removeAll { $0 == piece }
+        cancelBlockRequests(forPiece: piece)
+        releaseSymbolRequests(forPiece: piece)
+        picker!.markFree(piece)
+        blameHashFailure(piece, contributors: Set(assembly.contributions.keys))
+    }
+
+    /// A piece whose blocks failed the hash: with other bf_fountain peers at
+    /// hand, keep it and gather repair symbols until a contributor can be left
+    /// out. False when that cannot work (one contributor, or nobody to ask).
+    mutating func resumeToFindCulprit(_ stored: PieceAssembly) -> Bool {
+        guard fountainEnabled, stored.contributions.count > 1 else { return false }
+        var assembly = stored
+        assembly.phase = .collecting
+        assembly.repair.failedRounds += 1
+        guard let target = suspectToLeaveOut(assembly, excluding: []) else { return false }
+        assembly.repair.suspect = RepairSymbols.Suspicion(tested: [], target: target)
+        assemblies[assembly.piece] = assembly
+        assemblyOrder.append(assembly.piece)
+        return true
+    }
+
+    /// The contributor to leave out next: the one that sent the most, among
+    /// those not yet cleared, for which some other bf_fountain peer can send
+    /// the symbols needed to do without it.
+    func suspectToLeaveOut(_ assembly: PieceAssembly, excluding tested: Set<PeerKey>) -> PeerKey? {
+        let helpers = peers.values.filter { isFountainPeer($0) && $0.pieces?[assembly.piece] == true }.map(\.key)
+        var best: (key: PeerKey, count: Int)?
+        for (key, count) in assembly.contributions where !tested.contains(key) && helpers.contains(where: { $0 != key }) {
+            if let current = best, current.count > count || (current.count == count && current.key < key) { continue }
+            best = (key, count)
+        }
+        return best?.key
+    }
+
+    /// On each tick: a piece that has what it needs goes on (a safety net: it
+    /// normally goes on as its last symbol arrives), and a suspect search that
+    /// nobody can help any more is given up.
+    mutating func reviewFountainPieces() {
+        for piece in assemblyOrder {
+            guard let assembly = assemblies[piece], assembly.phase == .collecting else { continue }
+            if assembly.isReadyToStore || assembly.isReadyToDecode {
+                checkAssembly(piece)
+                continue
+            }
+            guard let target = assembly.repair.suspect?.target else { continue }
+            let helped = peers.values.contains { $0.key != target && isFountainPeer($0) && $0.pieces?[piece] == true }
+            if !helped { abandon(piece, blaming: assembly) }
+        }
+    }
+
+    /// Symbol requests for a piece that is complete or given up stop taking
+    /// room in pipelines. They cannot be cancelled: our `have` tells the peer
+    /// to drop what it still owes, and what it sent before is still accepted.
+    mutating func releaseSymbolRequests(forPiece piece: Int) {
+        for key in Array(peers.keys) where peers[key]!.outstandingSymbols.keys.contains(where: { $0.piece == piece }) {
+            for request in peers[key]!.outstandingSymbols.keys where request.piece == piece {
+                peers[key]!.outstandingSymbols.removeValue(forKey: request)
+                peers[key]!.lateSymbols.insert(request)
+            }
+        }
+    }
+
+    /// Withdraws the block requests out for a piece (it is complete or given up).
+    mutating func cancelBlockRequests(forPiece piece: Int) {
+        for key in Array(peers.keys) {
+            let requests = peers[key]!.outstanding.keys.filter { $0.piece == piece }
+            for request in requests {
+                peers[key]!.outstanding.removeValue(forKey: request)
+                peers[key]!.lateRequests.insert(request)
+                dropRequest(request)
+                actions.append(.send(key, .cancel(request)))
+            }
+        }
+    }
+}
