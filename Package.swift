@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The router's Prometheus /metrics.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -27,6 +30,9 @@ let package = Package(
         .target(name: "Bencode"),
         // Sixteen-lane SHA-1 (AVX-512) for hashing many pieces at once.
         .target(name: "CSHA1"),
+        // recvmmsg/sendmmsg batches and SO_REUSEPORT sockets for the router's
+        // workers and its load generator (Glibc does not export the mmsg calls to Swift).
+        .target(name: "CUDPBatch"),
         .target(name: "Identity", dependencies: [
             "CSodium", "Bencode",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -52,9 +58,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "BitFountain", dependencies: [
-            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ",
+            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ", "CUDPBatch",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "bitfountain", dependencies: [
             "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity",
@@ -63,7 +72,7 @@ let package = Package(
 
         // Benchmark drivers for scripts/bench; not installed, not part of the product.
         .executableTarget(name: "bf-bench", dependencies: [
-            "BitFountain", "DHT", "Identity", "RaptorQ", "Swarm", "Metainfo",
+            "BitFountain", "DHT", "Identity", "RaptorQ", "Swarm", "Metainfo", "CUDPBatch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -89,7 +98,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity",
+            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity", "CUDPBatch",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
