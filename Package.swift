@@ -79,14 +79,14 @@ let package = Package(
         // Helpers shared by the test targets: child processes with time bounds, paths.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode", "Metainfo"]),
         .testTarget(name: "MetainfoTests", dependencies: ["Metainfo", "Bencode"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "RaptorQTests", dependencies: [
-            "RaptorQ", "CKernels", "TestSupport",
+            "RaptorQ", "CKernels", "TestSupport", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode"]),
+        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode", "Metainfo"]),
         .testTarget(name: "PeerWireTests", dependencies: [
             "PeerWire", "Bencode", "Metainfo",
             .product(name: "NIOCore", package: "swift-nio"),

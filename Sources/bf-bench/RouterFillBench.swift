@@ -1,3 +1,4 @@
+import Metainfo
 import ArgumentParser
 import BitFountain
 import DHT

@@ -1,3 +1,4 @@
+import Metainfo
 import ArgumentParser
 import CUDPBatch
 import DHT

@@ -1,8 +1,8 @@
 import Testing
-import TestSupport
+import Metainfo
 @testable import Bencode
 
-private func randomValue(depth: Int, using rng: inout TestRandom) -> BValue {
+private func randomValue(depth: Int, using rng: inout SplitMix64) -> BValue {
     let choice = depth > 4 ? Int.random(in: 0...1, using: &rng) : Int.random(in: 0...3, using: &rng)
     switch choice {
     case 0:
@@ -26,7 +26,7 @@ private func randomValue(depth: Int, using rng: inout TestRandom) -> BValue {
 struct BencodeRoundTripTests {
     @Test("decode(encode(v)) == v, and the encoding is canonical (strict decoding accepts it)")
     func property() throws {
-        var rng = TestRandom(seed: 2026)
+        var rng = SplitMix64(seed: 2026)
         var strict = BencodeLimits()
         strict.requireSortedKeys = true
         for _ in 0..<2000 {

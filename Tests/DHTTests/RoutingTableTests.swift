@@ -1,3 +1,4 @@
+import Metainfo
 import Identity
 import Testing
 @testable import DHT

@@ -1,3 +1,4 @@
+import Metainfo
 import BitFountain
 import DHT
 import Foundation

@@ -1,3 +1,4 @@
+import Metainfo
 import CUDPBatch
 import DHT
 import Foundation

@@ -1,3 +1,4 @@
+import Metainfo
 import Testing
 import TestSupport
 @testable import RaptorQ
@@ -6,7 +7,7 @@ import TestSupport
 /// K+2) symbols in any order, decode from chosen subsets, refuse bad input.
 @Suite struct BlockCodecTests {
     static func source(_ count: Int, seed: UInt64) -> [UInt8] {
-        var random = TestRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         return random.bytes(count)
     }
 
@@ -26,7 +27,7 @@ import TestSupport
             #expect(try encoder.symbol(esi: UInt32(i)) == Array(padded[(i * t)..<((i + 1) * t)]), "source symbol \(i)")
         }
         // Lose a third of the source symbols, make up with repair symbols (plus two).
-        var random = TestRandom(seed: UInt64(k))
+        var random = SplitMix64(seed: UInt64(k))
         let decoder = try BlockDecoder(sourceSymbolCount: k, symbolSize: t)
         var esis = (0..<k).filter { _ in random.next() % 3 != 0 }.map(UInt32.init)
         let lost = k - esis.count
@@ -42,7 +43,7 @@ import TestSupport
     @Test func decodesFromRepairSymbolsAnywhereBelow2To24() throws {
         let k = 64, t = 48
         let (data, encoder, decoder) = try Self.codec(k: k, t: t, seed: 7)
-        var random = TestRandom(seed: 8)
+        var random = SplitMix64(seed: 8)
         while decoder.receivedCount < k + 2 {
             let esi = UInt32(k) + UInt32(random.next() % UInt64((1 << 24) - k))
             try decoder.add(esi: esi, symbol: try encoder.symbol(esi: esi))
@@ -156,7 +157,7 @@ import TestSupport
 
     @Test func decodeSucceedsWithKPlusTwoAlmostAlways() throws {
         // 200 random receptions of K+2 symbols must all decode (RFC: failure ≤ 1e-6).
-        var random = TestRandom(seed: 13)
+        var random = SplitMix64(seed: 13)
         for trial in 0..<200 {
             let k = [10, 26, 55, 100][trial % 4]
             var esis = Set<UInt32>()

@@ -1,3 +1,4 @@
+import Metainfo
 import Foundation
 import Testing
 import TestSupport
@@ -16,7 +17,7 @@ import TestSupport
 
     /// `size` random bytes written to `name` in `directory`.
     static func input(_ size: Int, seed: UInt64, in directory: TemporaryDirectory, name: String = "data") throws -> [UInt8] {
-        var random = TestRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let data = random.bytes(size)
         try write(data, directory.file(name))
         return data
@@ -24,7 +25,7 @@ import TestSupport
 
     @Test func encodeThenDecodeFromAShuffledSubset() async throws {
         let directory = try TemporaryDirectory("bf-fec")
-        var random = TestRandom(seed: 121)
+        var random = SplitMix64(seed: 121)
         let data = try Self.input(3_000_001, seed: 21, in: directory)
         let encoded = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("data.rq"),
                                                           "--repair", "12%", "--json"])

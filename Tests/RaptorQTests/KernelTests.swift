@@ -1,3 +1,4 @@
+import Metainfo
 import CKernels
 import Testing
 import TestSupport
@@ -25,7 +26,7 @@ import TestSupport
     }
 
     @Test func scalarPathMatchesFieldArithmetic() {
-        var random = TestRandom(seed: 1)
+        var random = SplitMix64(seed: 1)
         for c in Self.coefficients {
             let src = random.bytes(300), start = random.bytes(300)
             var dst = start
@@ -45,7 +46,7 @@ import TestSupport
     }
 
     @Test func everyPathGivesIdenticalBytes() {
-        var random = TestRandom(seed: 2)
+        var random = SplitMix64(seed: 2)
         #expect(Self.supportedPaths.contains(Int32(BF_PATH_SCALAR)))
         for path in Self.supportedPaths {
             for n in Self.lengths {
@@ -72,7 +73,7 @@ import TestSupport
     }
 
     @Test func multiSourceSumsMatchOnEveryPath() {
-        var random = TestRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         for path in Self.supportedPaths {
             for n in [0, 1, 33, 64, 200, 513, 1000] {
                 for count in [0, 1, 2, 5, 9] {
@@ -107,7 +108,7 @@ import TestSupport
     }
 
     @Test func bitsAddAsBytesOnEveryPath() {
-        var random = TestRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         for path in Self.supportedPaths {
             for bits in [1, 63, 64, 65, 200, 508, 1024] {
                 let words = (0..<((bits + 63) / 64)).map { _ in random.next() }
@@ -134,7 +135,7 @@ import TestSupport
         builder.assignLinearCombination(2, [(0, 7), (1, 1), (3, 0xEE)])
         builder.zero(1)
         let program = builder.finish()
-        var random = TestRandom(seed: 4)
+        var random = SplitMix64(seed: 4)
         let n = 5000
         let initial = (0..<6).map { _ in random.bytes(n) }
         func run(stripe: Int) -> [[UInt8]] {

@@ -1,3 +1,4 @@
+import Metainfo
 import Testing
 import TestSupport
 @testable import RaptorQ
@@ -69,7 +70,7 @@ import TestSupport
         (1, 8, 1, 1, 8),         // a one-byte object
     ])
     func objectRoundTrips(size: Int, t: Int, z: Int, n: Int, al: Int) throws {
-        var random = TestRandom(seed: UInt64(size))
+        var random = SplitMix64(seed: UInt64(size))
         let data = random.bytes(size)
         let oti = try ObjectTransmissionInformation(transferLength: UInt64(size), symbolSize: t, sourceBlocks: z, subBlocks: n, alignment: al)
         let encoder = ObjectEncoder(oti)

@@ -1,3 +1,4 @@
+import Metainfo
 import Foundation
 import Testing
 import TestSupport
@@ -62,7 +63,7 @@ import TestSupport
     func packetsAreIdenticalAndDecodeBothWays(_ testCase: Case) async throws {
         try await Self.requireRaptorq()
         let directory = try TemporaryDirectory("bf-raptorq")
-        var random = TestRandom(seed: UInt64(testCase.size))
+        var random = SplitMix64(seed: UInt64(testCase.size))
         let data = random.bytes(testCase.size)
         try Data(data).write(to: URL(fileURLWithPath: directory.file("object")))
 

@@ -1,3 +1,4 @@
+import Metainfo
 import NIOCore
 import PeerWire
 import RaptorQ

@@ -125,7 +125,7 @@ import Testing
     @Test func recheckOfManyPiecesFailsOnlyThoseOfAMissingOrDamagedFile() throws {
         // 40 pieces over three files: enough for the sixteen-at-once hashing path.
         let sizes = [200_000, 300_000, 155_361]
-        var random = TestRandom(seed: 40)
+        var random = SplitMix64(seed: 40)
         let contents = sizes.map { random.bytes($0) }
         let flat = contents.flatMap { $0 }
         var hashes: [UInt8] = []

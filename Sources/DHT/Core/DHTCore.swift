@@ -1,3 +1,4 @@
+import Metainfo
 import Identity
 
 /// A datagram the core wants sent.

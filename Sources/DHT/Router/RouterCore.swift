@@ -1,3 +1,4 @@
+import Metainfo
 import Identity
 
 /// The sans-I/O core of `bitfountain router`, after bittorrent/bootstrap-dht:

@@ -1,3 +1,4 @@
+import Metainfo
 import Identity
 
 /// A deterministic simulated network of DHT cores on virtual time: every

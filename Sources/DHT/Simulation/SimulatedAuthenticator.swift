@@ -1,3 +1,4 @@
+import Metainfo
 import Crypto
 import Identity
 
