@@ -4,10 +4,7 @@ import Identity
 /// (when asked to announce) announce_peer to the K preferred closest nodes
 /// that gave us a token.
 struct GetPeersTraversal: LookupTraversal {
-    let operation: DHTOperation
-    let family: IPAddress.Family
-    var lookup: Lookup
-    var counters: TraversalCounters
+    var state: LookupState
     /// nil: lookup only. `.some(nil)`: announce with implied_port.
     let announcePort: UInt16??
     private var seenPeers: Set<NodeAddress> = []
@@ -25,18 +22,15 @@ struct GetPeersTraversal: LookupTraversal {
     init(operation: DHTOperation, family: IPAddress.Family, lookup: Lookup, announcePort: UInt16??,
          knownPeers: [NodeAddress] = [], now: DHTInstant) {
         self.seenPeers = Set(knownPeers)
-        self.operation = operation
-        self.family = family
-        self.lookup = lookup
+        state = LookupState(operation: operation, family: family, lookup: lookup, now: now)
         self.announcePort = announcePort
-        self.counters = TraversalCounters(startedAt: now)
     }
 
     var isFinished: Bool {
         switch phase {
         case .done: return true
         case .announcing(let pending): return pending.isEmpty
-        case .lookup: return lookup.isFinished && announcePort == nil
+        case .lookup: return state.lookup.isFinished && announcePort == nil
         }
     }
 
@@ -48,21 +42,21 @@ struct GetPeersTraversal: LookupTraversal {
     /// announce_peer to each of the K preferred closest nodes that gave a token.
     mutating func nextQueries(ownID: NodeID, want: WantedFamilies) -> [TraversalQuery] {
         guard case .lookup = phase else { return [] }
-        guard lookup.isFinished else { return lookupQueries(ownID: ownID, want: want) }
+        guard state.lookup.isFinished else { return lookupQueries(ownID: ownID, want: want) }
         guard let port = announcePort else { return [] }
-        let targets = lookup.preferredClosest { $0.token != nil }
+        let targets = state.lookup.preferredClosest { $0.token != nil }
         phase = targets.isEmpty ? .done : .announcing(pending: Set(targets.map(\.contact.address)))
-        counters.queriesSent += targets.count
+        state.counters.queriesSent += targets.count
         return targets.map { target in
             TraversalQuery(address: target.contact.address,
-                           query: .announcePeer(id: ownID, infoHash: lookup.target, port: port, token: target.token!))
+                           query: .announcePeer(id: ownID, infoHash: state.lookup.target, port: port, token: target.token!))
         }
     }
 
     mutating func handleResponse(_ response: KRPCResponse, from address: NodeAddress, tier: TrustTier,
                                  ownID: NodeID, events: inout [DHTEvent]) {
         if case .announcing(var pending) = phase {
-            counters.responses += 1
+            state.counters.responses += 1
             if pending.remove(address) != nil { announcedTo += 1 }
             phase = .announcing(pending: pending)
             return
@@ -76,12 +70,12 @@ struct GetPeersTraversal: LookupTraversal {
     }
 
     mutating func handleSlow(_ address: NodeAddress) {
-        if case .lookup = phase { lookup.slow(address) }
+        if case .lookup = phase { state.lookup.slow(address) }
     }
 
     mutating func handleFailure(_ address: NodeAddress) {
         switch phase {
-        case .lookup: lookup.failed(address)
+        case .lookup: state.lookup.failed(address)
         case .announcing(var pending):
             pending.remove(address)
             phase = .announcing(pending: pending)

@@ -3,19 +3,13 @@ import Identity
 /// BEP 51 sample_infohashes toward a target: every node on the way returns a
 /// random sample of the infohashes it stores; new ones are reported as they come.
 struct SampleInfohashesTraversal: LookupTraversal {
-    let operation: DHTOperation
-    let family: IPAddress.Family
-    var lookup: Lookup
-    var counters: TraversalCounters
+    var state: LookupState
     private var seen: Set<NodeID> = []
 
     static let maxSamplesKept = 20_000
 
     init(operation: DHTOperation, family: IPAddress.Family, lookup: Lookup, now: DHTInstant) {
-        self.operation = operation
-        self.family = family
-        self.lookup = lookup
-        self.counters = TraversalCounters(startedAt: now)
+        state = LookupState(operation: operation, family: family, lookup: lookup, now: now)
     }
 
     func query(ownID: NodeID, target: NodeID, want: WantedFamilies) -> KRPCQuery {
