@@ -21,32 +21,6 @@ public enum BValue: Hashable, Sendable {
         return .dictionary(out)
     }
 
-    public var integerValue: Int64? {
-        if case .integer(let value) = self { return value }
-        return nil
-    }
-
-    public var bytesValue: [UInt8]? {
-        if case .bytes(let value) = self { return value }
-        return nil
-    }
-
-    /// The byte string decoded as UTF-8, or nil when it is not valid UTF-8.
-    public var stringValue: String? {
-        guard case .bytes(let value) = self else { return nil }
-        return String(validating: value, as: UTF8.self)
-    }
-
-    public var listValue: [BValue]? {
-        if case .list(let value) = self { return value }
-        return nil
-    }
-
-    public var dictionaryValue: [[UInt8]: BValue]? {
-        if case .dictionary(let value) = self { return value }
-        return nil
-    }
-
     /// Looks up a text key in a dictionary value; nil for other kinds.
     public subscript(key: String) -> BValue? {
         guard case .dictionary(let entries) = self else { return nil }

@@ -40,7 +40,8 @@ public enum ContentScanner {
 
         var found: [(relative: [String], disk: String, length: Int64)] = []
         try walk(directory: rootPath, relative: [], into: &found)
-        found.sort { $0.relative.lexicographicallyPrecedes($1.relative) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }
+        // Bytewise by component, the order BEP 3 tools agree on (not locale collation).
+        found.sort { $0.relative.lexicographicallyPrecedes($1.relative) { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
         guard found.contains(where: { $0.length > 0 }) else { throw .emptyContent(path) }
         return ContentPlan(name: name, isMultiFile: true,
                            relativePaths: found.map(\.relative), diskPaths: found.map(\.disk), lengths: found.map(\.length))

@@ -31,7 +31,7 @@ public final class PieceHasher: Sendable {
     }
 
     /// Bytes hashed so far; safe to read from any thread while `run` works.
-    public var progress: Int64 { hashedBytes.load(ordering: .relaxed) }
+    private var progress: Int64 { hashedBytes.load(ordering: .relaxed) }
 
     /// Hashes all pieces; calls `report` about ten times a second with the bytes done.
     /// Returns the concatenated 20-byte digests.

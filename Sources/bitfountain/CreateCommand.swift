@@ -47,6 +47,8 @@ struct CreateCommand: ParsableCommand {
         let nodeList = try nodes.isEmpty ? DefaultBootstrap.nodes : nodes.map { try HostPort(parsing: $0) }
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         let outputPath = output ?? trimmed + ".torrent"
+        // Checked before hashing so a clash is reported at once, not after minutes of
+        // work; AtomicFile decides again atomically when the file is written.
         if !force, FileManager.default.fileExists(atPath: outputPath) {
             throw CLIError("\(outputPath) already exists (use --force to overwrite)")
         }
