@@ -159,9 +159,11 @@ struct RouterLoadBench: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    private static let nodesKey = Array("5:nodes".utf8)
+
     /// Contacts in a reply: the length of `nodes` / 26 (found by scanning for the key).
     static func nodeCount(_ data: UnsafePointer<UInt8>, _ length: Int) -> Int {
-        let key = Array("5:nodes".utf8)
+        let key = nodesKey
         guard length > key.count + 4 else { return 0 }
         for offset in 0..<(length - key.count - 4) where data[offset] == key[0] {
             var match = true
