@@ -2,6 +2,7 @@ import DHT
 import Foundation
 import Identity
 import Metainfo
+import Swarm
 
 /// The files a DHT node keeps in its state directory:
 /// - `node.key`: the ed25519 key (mode 0600), created on first start;
@@ -15,13 +16,9 @@ public struct DHTStateStore: Sendable {
         self.directory = directory
     }
 
-    /// `${XDG_STATE_HOME:-$HOME/.local/state}/bitfountain`.
-    public static var defaultDirectory: String {
-        let environment = ProcessInfo.processInfo.environment
-        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/bitfountain" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.local/state/bitfountain"
-    }
+    /// `${XDG_STATE_HOME:-$HOME/.local/state}/bitfountain`: the directory `seed`
+    /// and `get` keep their resume data in, where their embedded node keeps its state too.
+    public static var defaultDirectory: String { StateDirectory.defaultPath() }
 
     public var keyPath: String { directory + "/" + NodeKeyFile.fileName }
     public var statePath: String { directory + "/" + DHTStateSnapshot.fileName }

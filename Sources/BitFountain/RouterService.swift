@@ -3,6 +3,7 @@ import DHT
 import Foundation
 import Identity
 import Metainfo
+import Swarm
 import Synchronization
 /// How `bitfountain router` runs: the router's own rules plus sockets, state and threads.
 public struct RouterServiceConfiguration: Sendable {
@@ -17,14 +18,9 @@ public struct RouterServiceConfiguration: Sendable {
 
     public init() {}
 
-    /// `${XDG_STATE_HOME:-$HOME/.local/state}/bitfountain-router`: apart from a
-    /// node's state, so a router and a node can run on one machine.
-    public static var defaultStateDirectory: String {
-        let environment = ProcessInfo.processInfo.environment
-        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/bitfountain-router" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.local/state/bitfountain-router"
-    }
+    /// `${XDG_STATE_HOME:-$HOME/.local/state}/bitfountain-router`: next to a
+    /// node's state but apart from it, so a router and a node can run on one machine.
+    public static var defaultStateDirectory: String { StateDirectory.defaultPath() + "-router" }
 }
 
 /// Totals over all workers, as last published (at most a second old).

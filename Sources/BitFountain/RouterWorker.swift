@@ -33,6 +33,9 @@ final class RouterWorker: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     static let batchSize = 64
+    /// Bytes per receive and send slot (more than `KRPCDecoder.maxPacketSize`; a longer
+    /// datagram arrives truncated and is counted as oversized).
+    static let slotSize = 2_048
     static let publishInterval: UInt64 = 1_000_000_000
     static let exchangeInterval: UInt64 = 200_000_000
     /// Saved entries indexed per loop turn while restoring (a few milliseconds' work).
@@ -74,7 +77,7 @@ final class RouterWorker: @unchecked Sendable {
 
     private func run() {
         var core = makeCore()
-        guard let batch = bf_udp_batch_create(Int32(Self.batchSize), 2_048) else { return }
+        guard let batch = bf_udp_batch_create(Int32(Self.batchSize), Int32(Self.slotSize)) else { return }
         defer { bf_udp_batch_destroy(batch) }
         let descriptors = sockets.map(\.descriptor)
         var lastPublish = DHTInstant.zero
@@ -124,7 +127,7 @@ final class RouterWorker: @unchecked Sendable {
                 guard let source = Self.source(batch, slot) else { continue }
                 let packet = UnsafeRawBufferPointer(start: bf_udp_batch_in_data(batch, slot),
                                                     count: Int(bf_udp_batch_in_length(batch, slot)))
-                let out = UnsafeMutableRawBufferPointer(start: bf_udp_batch_out_data(batch, replies), count: 2_048)
+                let out = UnsafeMutableRawBufferPointer(start: bf_udp_batch_out_data(batch, replies), count: Self.slotSize)
                 let length = core.receive(packet, from: source, now: now, reply: out)
                 if length > 0 {
                     Self.address(batch, replies, length: length, to: source)
@@ -150,7 +153,7 @@ final class RouterWorker: @unchecked Sendable {
             var high = size
             while low < high {
                 let slot = bf_udp_batch_out_data(batch, low)!
-                guard let (address, length) = core.nextDuePing(now: now, into: UnsafeMutableRawBufferPointer(start: slot, count: 2_048))
+                guard let (address, length) = core.nextDuePing(now: now, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.slotSize))
                 else {
                     more = false
                     break

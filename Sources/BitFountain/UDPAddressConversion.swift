@@ -16,9 +16,7 @@ extension NodeAddress {
         case .v4(let v4):
             self.init(ip: .v4(UInt32(bigEndian: v4.address.sin_addr.s_addr)), port: UInt16(bigEndian: v4.address.sin_port))
         case .v6(let v6):
-            var storage = v6.address.sin6_addr
-            let bytes = withUnsafeBytes(of: &storage) { Array($0) }
-            guard var ip = IPAddress(bytes: bytes) else { return nil }
+            guard var ip = withUnsafeBytes(of: v6.address.sin6_addr, { IPAddress(bytes: $0) }) else { return nil }
             // An IPv4-mapped address (::ffff:a.b.c.d) is really IPv4.
             if case .v6(let high, let low) = ip, high == 0, low >> 32 == 0xFFFF { ip = .v4(UInt32(truncatingIfNeeded: low)) }
             self.init(ip: ip, port: UInt16(bigEndian: v6.address.sin6_port))

@@ -67,9 +67,6 @@ void bf_udp_batch_destroy(bf_udp_batch *batch) {
     free(batch);
 }
 
-int bf_udp_batch_capacity(const bf_udp_batch *batch) { return batch->capacity; }
-int bf_udp_batch_buffer_size(const bf_udp_batch *batch) { return batch->buffer_size; }
-
 int bf_udp_batch_receive(bf_udp_batch *batch, int fd) {
     for (int i = 0; i < batch->capacity; i++) {
         struct msghdr *header = &batch->in_headers[i].msg_hdr;

@@ -8,7 +8,7 @@ struct BenchMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bf-bench",
         abstract: "BitFountain benchmark drivers (see scripts/bench).",
-        subcommands: [RaptorQBench.self, DHTSimulationBench.self, DHTLoadBench.self, FountainBench.self,
+        subcommands: [RaptorQBench.self, DHTSimulationBench.self, FountainBench.self,
                       RouterLoadBench.self, RouterFillBench.self]
     )
 }

@@ -29,23 +29,35 @@ struct LoadSockets {
     }
 }
 
-/// Ready-made find_node queries: per source one sender ID, random targets,
-/// distinct transaction IDs. Read-only (BEP 43), as the DHT benchmark's are:
-/// otherwise a libtorrent target would keep pinging sources that never
-/// answer, and measure that instead of its replies.
+/// Ready-made queries: per source one sender ID, random targets, distinct
+/// transaction IDs. Read-only (BEP 43): otherwise a libtorrent target would
+/// keep pinging sources that never answer, and measure that instead of its
+/// replies. Signed queries carry one key's `k`/`sig` and an ID made from it.
 final class QueryPool {
+    enum Kind: String {
+        case findNode = "find_node", getPeers = "get_peers", ping
+    }
+
     private var packets: [[[UInt8]]]
     private var next: [Int]
     static let perSource = 64
 
-    init(sources: Int) {
+    init(sources: Int, kind: Kind = .findNode, signed: Bool = false) {
         var random = SeededRandom(seed: 7)
         var writer = KRPCWriter(version: [UInt8(ascii: "L"), UInt8(ascii: "G"), 0, 1])
+        let signer: (any NodeAuthenticator)? = signed ? Ed25519Authenticator(key: .generate()) : nil
         packets = (0..<sources).map { source in
-            let id = NodeID.random(using: &random)
+            let id = signer.map { SignedNodeID.derive(publicKey: $0.publicKey, externalIP: nil) } ?? NodeID.random(using: &random)
             return (0..<Self.perSource).map { index in
-                writer.writeQuery(.findNode(id: id, target: NodeID.random(using: &random), want: []),
-                                  transactionID: ShortBytes(uint32: UInt32(source << 16 | index)), readOnly: true, signer: nil)
+                let target = NodeID.random(using: &random)
+                let query: KRPCQuery
+                switch kind {
+                case .findNode: query = .findNode(id: id, target: target, want: [])
+                case .getPeers: query = .getPeers(id: id, infoHash: target, want: [])
+                case .ping: query = .ping(id: id)
+                }
+                writer.writeQuery(query, transactionID: ShortBytes(uint32: UInt32(source << 16 | index)), readOnly: true,
+                                  signer: signer)
                 return writer.buffer
             }
         }

@@ -4,36 +4,45 @@ import DHT
 import Foundation
 import Identity
 
-/// `bf-bench router-load`: a closed-loop find_node load against a DHT router
-/// (or any DHT node) from many source addresses in 127.0.0.0/8, so that the
-/// target's per-IP limit is not what is measured. It keeps `--window` queries
-/// in flight for `--seconds`, sends a probe ping every 10 ms from its own
-/// address and times it, and reads the target's CPU time from /proc.
+/// `bf-bench router-load`: a closed-loop KRPC load (find_node by default)
+/// against a DHT router or node from many source addresses in 127.0.0.0/8,
+/// so that the target's per-IP limit is not what is measured. It keeps
+/// `--window` queries in flight for `--seconds`, sends a probe ping every
+/// 10 ms from its own address and times it, and reads the target's CPU time
+/// from /proc. `scripts/bench router` runs it with 256 sources, `scripts/bench
+/// dht` with one (a single querier, optionally signing its queries).
 ///
 /// Batched I/O (recvmmsg/sendmmsg) on one thread: the generator must cost
 /// less than what it measures, on a machine with two cores.
 struct RouterLoadBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "router-load",
-        abstract: "Closed-loop find_node load on a DHT router: replies/s, loss, probe p99, CPU per reply.",
-        discussion: "Example: bf-bench router-load --target 127.0.0.1:6881 --server-pid 1234 --seconds 10 --window 256"
+        abstract: "Closed-loop KRPC load on a DHT router or node: replies/s, loss, probe p99, CPU per reply.",
+        discussion: """
+        Examples:
+          bf-bench router-load --target 127.0.0.1:6881 --server-pid 1234 --seconds 10 --window 256
+          bf-bench router-load --target 127.0.0.1:6881 --sources 1 --window 64 --query get_peers --signed
+        """
     )
 
-    @Option(help: "The router under test, IP:PORT (IPv4).") var target: String
+    @Option(help: "The router or node under test, IP:PORT (IPv4).") var target: String
     @Option(help: "Seconds to measure (after 0.5 s of warm-up).") var seconds = 10.0
     @Option(help: "Queries kept in flight, over all sources.") var window = 256
     @Option(help: "Source addresses (127.1.x.y), one socket each.") var sources = 256
     @Option(help: "The target's process ID: its user CPU time per reply and RSS are reported.") var serverPid: Int32?
     @Option(help: "Label for the JSON line.") var label = "router"
+    @Option(help: "find_node, get_peers or ping.") var query = "find_node"
+    @Flag(help: "Sign the queries (BitFountain k/sig), so a BitFountain node signs its answers.") var signed = false
 
     func run() throws {
         guard let address = NodeAddress(target), case .v4(let targetIP) = address.ip else {
             throw ValidationError("--target: expected IPv4 IP:PORT")
         }
         guard (1...1_000).contains(sources), window >= sources else { throw ValidationError("need 1–1000 sources and window ≥ sources") }
+        guard let kind = QueryPool.Kind(rawValue: query) else { throw ValidationError("--query: find_node, get_peers or ping") }
         let load = try LoadSockets(count: sources)
         defer { load.close() }
-        let queries = QueryPool(sources: sources)
+        let queries = QueryPool(sources: sources, kind: kind, signed: signed)
         let probe = ProbePinger(targetIP: targetIP, port: address.port)
         let probeThread = Thread { probe.run() }
         probeThread.start()
@@ -125,7 +134,8 @@ struct RouterLoadBench: ParsableCommand {
         let replies = answered - windowAnswered
         let queriesSent = sent - windowSent
         var result: [String: Any] = [
-            "label": label, "target": target, "window": window, "sources": sources, "seconds": elapsed,
+            "label": label, "target": target, "query": query, "signed": signed, "window": window, "sources": sources,
+            "seconds": elapsed,
             "replies": replies, "per_second": Int(Double(replies) / elapsed),
             "loss": queriesSent > 0 ? Double(lost - windowLost) / Double(queriesSent) : 0,
             "reply_bytes": answered > 0 ? replyBytes / answered : 0,
@@ -149,9 +159,11 @@ struct RouterLoadBench: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    private static let nodesKey = Array("5:nodes".utf8)
+
     /// Contacts in a reply: the length of `nodes` / 26 (found by scanning for the key).
     static func nodeCount(_ data: UnsafePointer<UInt8>, _ length: Int) -> Int {
-        let key = Array("5:nodes".utf8)
+        let key = nodesKey
         guard length > key.count + 4 else { return 0 }
         for offset in 0..<(length - key.count - 4) where data[offset] == key[0] {
             var match = true

@@ -13,10 +13,7 @@ struct DHTPingCommand: AsyncParsableCommand {
     @OptionGroup var options: DHTRequestOptions
 
     func run() async throws {
-        let address = try await NodeAddressArgument.resolve(node)
-        let options = self.options
-        let reply = try await options.withNode(bootstrap: false) { node in await options.bounded { await node.ping(address) } ?? nil }
-        guard let reply else { throw CLIError("no valid answer from \(address) (no reply, or its signature or ID did not check out)") }
+        let reply = try await options.ask(node) { node, address in await node.ping(address) }
         if options.json {
             JSONOutput.line(PongRecord(address: reply.address.description, id: reply.id.hex, rttMs: reply.roundTrip.milliseconds,
                                        tier: reply.tier.rawValue, version: reply.version.map { describeVersion($0) }))
@@ -37,10 +34,7 @@ struct DHTFindNodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let target = NodeID(hex: id) else { throw CLIError("\(id): expected 40 hex digits") }
-        let options = self.options
-        let outcome = try await options.withNode { node in
-            await options.bounded { await LookupOutcome.collect(node.findNode(target)) }
-        }
+        let outcome = try await options.lookup { $0.findNode(target) }
         guard let outcome, outcome.responses > 0 else { throw CLIError("no DHT node answered within \(options.timeout) s") }
         let nodes = outcome.closest.sorted { ($0.contact.id ^ target) < ($1.contact.id ^ target) }
         if options.json {
@@ -63,14 +57,9 @@ struct DHTGetPeersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try parseInfoHash(infohash)
-        let options = self.options
         let json = options.json
-        let outcome = try await options.withNode { node in
-            await options.bounded {
-                await LookupOutcome.collect(node.getPeers(target)) { peer in
-                    if json { JSONOutput.line(PeerRecord(address: peer.description)) } else { print(peer) }
-                }
-            }
+        let outcome = try await options.lookup({ $0.getPeers(target) }) { peer in
+            if json { JSONOutput.line(PeerRecord(address: peer.description)) } else { print(peer) }
         }
         guard let outcome, outcome.responses > 0 else { throw CLIError("no DHT node answered within \(options.timeout) s") }
         if json {
@@ -98,11 +87,8 @@ struct DHTAnnounceCommand: AsyncParsableCommand {
     func run() async throws {
         let target = try parseInfoHash(infohash)
         guard (1...65_535).contains(port) else { throw CLIError("port \(port): must be 1–65535") }
-        let options = self.options
         let announced = UInt16(port)
-        let outcome = try await options.withNode { node in
-            await options.bounded { await LookupOutcome.collect(node.getPeers(target, announce: .port(announced))) }
-        }
+        let outcome = try await options.lookup { $0.getPeers(target, announce: .port(announced)) }
         guard let outcome, outcome.announcedTo > 0 else {
             throw CLIError("no node accepted the announce within \(options.timeout) s")
         }
@@ -124,10 +110,7 @@ struct DHTSampleCommand: AsyncParsableCommand {
     @OptionGroup var options: DHTRequestOptions
 
     func run() async throws {
-        let address = try await NodeAddressArgument.resolve(node)
-        let options = self.options
-        let reply = try await options.withNode(bootstrap: false) { node in await options.bounded { await node.sampleInfohashes(at: address) } ?? nil }
-        guard let reply else { throw CLIError("no valid answer from \(address) (no reply, or its signature or ID did not check out)") }
+        let reply = try await options.ask(node) { node, address in await node.sampleInfohashes(at: address) }
         if options.json {
             JSONOutput.line(SamplesRecord(from: reply.from.address.description, id: reply.from.id.hex, tier: reply.tier.rawValue,
                                           num: reply.num, interval: reply.interval, samples: reply.samples.map(\.hex)))

@@ -58,6 +58,21 @@ struct DHTRequestOptions: ParsableArguments {
         }
     }
 
+    /// One request to the node at `text` (HOST:PORT), which needs no bootstrap;
+    /// fails when no valid answer comes.
+    func ask<T: Sendable>(_ text: String, _ request: @escaping @Sendable (DHTNode, NodeAddress) async -> T?) async throws -> T {
+        let address = try await NodeAddressArgument.resolve(text)
+        let reply = try await withNode(bootstrap: false) { node in await bounded { await request(node, address) } ?? nil }
+        guard let reply else { throw CLIError("no valid answer from \(address) (no reply, or its signature or ID did not check out)") }
+        return reply
+    }
+
+    /// Runs one lookup (in every address family) until it ends or --timeout passes.
+    func lookup(_ start: @escaping @Sendable (DHTNode) -> AsyncStream<DHTLookupUpdate>,
+                onPeer: @escaping @Sendable (NodeAddress) -> Void = { _ in }) async throws -> LookupOutcome? {
+        try await withNode { node in await bounded { await LookupOutcome.collect(start(node), onPeer: onPeer) } }
+    }
+
     /// Runs `body`, or returns nil once --timeout seconds have passed (the body is cancelled).
     func bounded<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T? {
         let seconds = timeout

@@ -54,7 +54,7 @@ private let otherID = NodeID(bytes: bytes("mnopqrstuvwxyz123456"))!
         #expect(response.requesterAddress == NodeAddress("127.0.0.1:6881"))
     }
 
-    @Test func hostileInputIsRejectedNotCrashing() {
+    @Test func hostileInputIsRejectedNotCrashing() throws {
         let deep = String(repeating: "l", count: 1_000) + String(repeating: "e", count: 1_000)
         let cases: [String] = [
             "", "d", "de", "i1e", "d1:t2:aa1:y1:qe",                               // truncated / empty
@@ -75,12 +75,11 @@ private let otherID = NodeID(bytes: bytes("mnopqrstuvwxyz123456"))!
         }
         #expect(throws: KRPCDecodeError.self) { try KRPCDecoder.decode([UInt8](repeating: UInt8(ascii: "l"), count: 2_000)) }
         // A malformed query still reveals its transaction ID so it can get error 203.
-        do {
-            _ = try KRPCDecoder.decode(bytes("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe"))
-        } catch {
-            #expect(error.transactionID?.bytes == bytes("aa"))
-            #expect(error.isQuery)
+        let error = try #require(throws: KRPCDecodeError.self) {
+            try KRPCDecoder.decode(bytes("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe"))
         }
+        #expect(error.transactionID?.bytes == bytes("aa"))
+        #expect(error.isQuery)
     }
 }
 
@@ -157,13 +156,15 @@ private let otherID = NodeID(bytes: bytes("mnopqrstuvwxyz123456"))!
         #expect(try tier(packet) == .verified)
         // A public address with the key-hash prefix: a valid key binding but not BEP 42.
         #expect(try tier(packet, from: "8.8.8.8") == .plain)
-        // One flipped byte inside r: the signature no longer matches.
+        // One flipped byte inside r (in the listed node's ID, so the packet still
+        // parses): the signature no longer matches.
         var tampered = packet
-        let position = tampered.firstIndex(of: UInt8(ascii: "r"))! + 10
-        tampered[position] ^= 1
-        if let message = try? KRPCDecoder.decode(tampered), case .response(let r) = message.body {
-            #expect(tampered.withUnsafeBytes { verifier.tier(of: message, senderID: r.id, packet: $0, source: IPAddress("127.0.0.1")!, using: signer) } == .invalid)
-        }
+        let nodes = try #require(packet.indices.first { packet[$0...].starts(with: bytes("5:nodes26:")) })
+        tampered[nodes + 10 + 5] ^= 1
+        let message = try KRPCDecoder.decode(tampered)
+        guard case .response(let r) = message.body else { Issue.record("tampered packet is not a response"); return }
+        #expect(r.nodes.first?.id != otherID, "the flip landed inside r")
+        #expect(tampered.withUnsafeBytes { verifier.tier(of: message, senderID: r.id, packet: $0, source: IPAddress("127.0.0.1")!, using: signer) } == .invalid)
         // Signed by this key but claiming another ID: invalid.
         writer.writeResponse(KRPCResponse(id: otherID), transactionID: ShortBytes(uint32: 7), requester: nil, signer: signer)
         #expect(try tier(writer.buffer, id: otherID) == .invalid)

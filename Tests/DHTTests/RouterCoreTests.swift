@@ -212,6 +212,15 @@ import Testing
         for _ in 0..<100 where Self.send(&core, ping, from: flooder, at: Self.start + .seconds(1)) != nil { answered += 1 }
         #expect(answered == 10)
     }
+
+    @Test func eachWorkerGetsItsShareOfTheContactsAndEveryTable() {
+        let whole = RouterConfiguration()
+        let share = whole.share(workers: 4)
+        #expect(share.capacity == whole.capacity / 4)
+        #expect(share.rateLimiterSlots == whole.rateLimiterSlots / 4)
+        #expect(share.requesterSlots == whole.requesterSlots / 4)
+        #expect(share.admissionQueueCapacity == whole.admissionQueueCapacity / 4)
+    }
 }
 
 

@@ -211,7 +211,7 @@ import Testing
         for text in ["8.8.8.8", "1.1.1.1", "100.128.0.1", "2001:4860::8888", "2a00:1450::1"] {
             #expect(!RouterAddressFilter.isBogon(IPAddress(text)!), "\(text)")
         }
-        #expect(RouterAddressFilter.classify(NodeAddress("8.8.8.8:0")!, allowPrivate: true) == .unroutable)
+        #expect(RouterAddressFilter.classify(NodeAddress(ip: IPAddress("8.8.8.8")!, port: 0), allowPrivate: true) == .unroutable)
         #expect(RouterAddressFilter.classify(NodeAddress("224.0.0.1:6881")!, allowPrivate: true) == .unroutable)
         #expect(RouterAddressFilter.classify(NodeAddress("127.0.0.1:6881")!, allowPrivate: true) == .serve)
         #expect(RouterAddressFilter.classify(NodeAddress("127.0.0.1:6881")!, allowPrivate: false) == .bogon)

@@ -3,9 +3,9 @@
 
 Both targets run on 127.0.0.1 in the same run, each with a routing table of a
 few nodes (from a small libtorrent helper swarm), and get the same closed-loop
-load from `bf-bench dht-load` (find_node with random targets, unsigned, as a
-stock client sends them). Rounds alternate between the targets; medians and
-their ratio are printed.
+load from one querier, `bf-bench router-load --sources 1` (find_node with
+random targets, unsigned, as a stock client sends them). Rounds alternate
+between the targets; medians and their ratio are printed.
 """
 import argparse
 import json
@@ -21,7 +21,7 @@ from lt_dht_swarm import make_session
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bf", required=True, help="the bitfountain binary")
-    parser.add_argument("--load", required=True, help="the load command (bf-bench dht-load)")
+    parser.add_argument("--load", required=True, help="the load command (bf-bench router-load --sources 1)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--window", type=int, default=64)

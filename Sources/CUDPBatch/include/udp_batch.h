@@ -20,8 +20,6 @@ typedef struct bf_udp_batch bf_udp_batch;
 /// `buffer_size` bytes. NULL when memory is short.
 bf_udp_batch *bf_udp_batch_create(int capacity, int buffer_size);
 void bf_udp_batch_destroy(bf_udp_batch *batch);
-int bf_udp_batch_capacity(const bf_udp_batch *batch);
-int bf_udp_batch_buffer_size(const bf_udp_batch *batch);
 
 /// Receives up to `capacity` datagrams without blocking (recvmmsg with
 /// MSG_DONTWAIT). Returns how many arrived, 0 when none was waiting, or

@@ -49,7 +49,7 @@ extension DHTCore {
         tables[family] = table
         let operation = makeOperation()
         refreshing[family] = operation
-        start(RefreshTraversal(operation: operation, family: family, lookup: makeLookup(target: target, family: family, now: now),
-                               now: now), now: now)
+        start(FindNodeTraversal(operation: operation, family: family, kind: .refresh,
+                                lookup: makeLookup(target: target, family: family, now: now), now: now), now: now)
     }
 }

@@ -146,7 +146,7 @@ public struct DHTCore: Sendable {
         } catch {
             statistics.droppedMalformed += 1
             if error.isQuery, let t = error.transactionID, allowQuery(from: source, now: now) {
-                sendError(KRPCError(code: KRPCError.protocolError, message: error.reason), transactionID: t, to: source)
+                sendError(KRPCError(code: KRPCError.protocolError, message: error.reason.description), transactionID: t, to: source)
             }
             return
         }

@@ -2,9 +2,10 @@ import Identity
 
 /// Why a packet is not a usable KRPC message. When the packet was a query
 /// whose transaction ID could be read, `transactionID` lets the node answer
-/// with error 203 instead of staying silent.
+/// with error 203 instead of staying silent. The reason is a static string, so
+/// rejecting a malformed packet allocates nothing (routers see floods of them).
 public struct KRPCDecodeError: Error, Sendable, CustomStringConvertible {
-    public let reason: String
+    public let reason: StaticString
     public let transactionID: ShortBytes?
     public let isQuery: Bool
 
@@ -33,7 +34,7 @@ public enum KRPCDecoder {
             guard buffer.count <= maxPacketSize else { throw BencodeScanner.Malformed(reason: "packet too large") }
             try fields.read(&scanner)
         } catch {
-            throw KRPCDecodeError(reason: "\(error.reason)", transactionID: fields.transactionID(buffer),
+            throw KRPCDecodeError(reason: error.reason, transactionID: fields.transactionID(buffer),
                                   isQuery: fields.type == UInt8(ascii: "q"))
         }
         return try fields.message(buffer)
@@ -111,7 +112,7 @@ private struct TopLevel {
 
     func message(_ buffer: UnsafeRawBufferPointer) throws(KRPCDecodeError) -> KRPCMessage {
         let isQuery = type == UInt8(ascii: "q")
-        func fail(_ reason: String) -> KRPCDecodeError {
+        func fail(_ reason: StaticString) -> KRPCDecodeError {
             KRPCDecodeError(reason: reason, transactionID: transactionID(buffer), isQuery: isQuery)
         }
         guard let t else { throw fail("missing t") }
@@ -146,7 +147,7 @@ private struct TopLevel {
     }
 
     private func query(method: Range<Int>, _ buffer: UnsafeRawBufferPointer,
-                       _ fail: (String) -> KRPCDecodeError) throws(KRPCDecodeError) -> KRPCQuery {
+                       _ fail: (StaticString) -> KRPCDecodeError) throws(KRPCDecodeError) -> KRPCQuery {
         let scanner = BencodeScanner(buffer)
         guard let id = args.id else { throw fail("query without a 20-byte id") }
         if args.badLength { throw fail("target or info_hash is not 20 bytes") }

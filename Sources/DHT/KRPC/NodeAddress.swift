@@ -1,4 +1,5 @@
 import Identity
+import Metainfo
 
 /// A UDP endpoint: IP address and port. BEP 5 "compact" form is the address
 /// bytes followed by the port, big-endian: 6 bytes for IPv4, 18 for IPv6.
@@ -11,22 +12,10 @@ public struct NodeAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `1.2.3.4:6881` or `[::1]:6881` (numeric addresses only).
+    /// Parses `1.2.3.4:6881` or `[::1]:6881` (numeric addresses only; `HostPort` does the splitting).
     public init?(_ text: String) {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.first == ":" else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        }
-        guard let ip = IPAddress(String(host)), let port = UInt16(portText) else { return nil }
-        self.init(ip: ip, port: port)
+        guard let hostPort = try? HostPort(parsing: text), let ip = IPAddress(hostPort.host) else { return nil }
+        self.init(ip: ip, port: hostPort.port)
     }
 
     public var family: IPAddress.Family { ip.family }

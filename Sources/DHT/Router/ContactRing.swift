@@ -1,5 +1,11 @@
 import Identity
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A fixed-capacity ring of live contacts of one address family, after
 /// bittorrent/bootstrap-dht's node buffer: new contacts fill it, and once it
 /// is full each one replaces the oldest. One entry per IP (per /64 for IPv6),
@@ -59,8 +65,10 @@ public struct ContactRing: ~Copyable {
         // A load factor of at most 2/3 keeps linear probes short.
         var slots = 8
         while slots < capacity + capacity / 2 { slots <<= 1 }
-        index = UnsafeMutablePointer<UInt32>.allocate(capacity: slots)
-        index.initialize(repeating: 0, count: slots)
+        // calloc, like the heap ring memory: a page of slots costs memory only once
+        // a contact hashes into it. A capacity of 10 M is 64 MB of index per family;
+        // a ring holding a few thousand contacts (IPv6, often) never touches most of it.
+        index = calloc(slots, MemoryLayout<UInt32>.stride)!.assumingMemoryBound(to: UInt32.self)
         indexMask = slots - 1
         hasher = SipHash(key0: hashKey.0, key1: hashKey.1)
         self.savedCount = savedCount
@@ -73,7 +81,7 @@ public struct ContactRing: ~Copyable {
     }
 
     deinit {
-        index.deallocate()
+        free(index)
     }
 
     /// Whether every entry is checked and indexed (admission works only then).

@@ -21,10 +21,11 @@ public struct RouterConfiguration: Sendable {
     /// Per-IP token bucket for every packet (0 turns the limit off).
     public var rateLimitPerSecond: Double = 50
     public var rateLimitBurst: Double = 200
-    /// Slots of the per-IP rate limiter and of the table of recent requesters, per worker.
+    /// Slots of the per-IP rate limiter and of the table of recent requesters, for
+    /// the whole router: each worker gets its share (it sees its share of the sources).
     public var rateLimiterSlots = 1 << 16
     public var requesterSlots = 1 << 18
-    /// Admission pings waiting for their time, per worker.
+    /// Admission pings waiting for their time, for the whole router (split the same way).
     public var admissionQueueCapacity = 1 << 18
     /// SYN-cookie secret lifetime: a cookie is valid for one to two of these.
     public var cookieRotation: DHTDuration = .minutes(2)
@@ -38,6 +39,7 @@ public struct RouterConfiguration: Sendable {
         let workers = max(1, workers)
         var share = self
         share.capacity = (capacity + workers - 1) / workers
+        share.rateLimiterSlots = max(4_096, rateLimiterSlots / workers)
         share.requesterSlots = max(4_096, requesterSlots / workers)
         share.admissionQueueCapacity = max(1_024, admissionQueueCapacity / workers)
         return share

@@ -1,7 +1,9 @@
 import Identity
 
 /// find_node toward a target: joining the DHT (bootstrap: our own ID, seeded
-/// with the bootstrap addresses) and `bitfountain dht find-node`.
+/// with the bootstrap addresses), refreshing a routing-table bucket (a random
+/// ID inside it, BEP 5) and `bitfountain dht find-node`; `kind` tells them apart
+/// in the summary.
 struct FindNodeTraversal: LookupTraversal {
     var state: LookupState
     let kind: TraversalSummary.Kind
@@ -21,31 +23,4 @@ struct FindNodeTraversal: LookupTraversal {
     }
 
     func summary(now: DHTInstant) -> TraversalSummary { baseSummary(kind: kind, now: now) }
-}
-
-/// Refreshes one routing-table bucket: a find_node for a random ID inside it
-/// (BEP 5), which fills the bucket with whoever answers on the way. The same
-/// lookup as find_node, reported as `.refresh` so the core can tell its end apart.
-struct RefreshTraversal: LookupTraversal {
-    private var findNode: FindNodeTraversal
-
-    init(operation: DHTOperation, family: IPAddress.Family, lookup: Lookup, now: DHTInstant) {
-        findNode = FindNodeTraversal(operation: operation, family: family, kind: .refresh, lookup: lookup, now: now)
-    }
-
-    var state: LookupState {
-        get { findNode.state }
-        _modify { yield &findNode.state }
-    }
-
-    func query(ownID: NodeID, target: NodeID, want: WantedFamilies) -> KRPCQuery {
-        findNode.query(ownID: ownID, target: target, want: want)
-    }
-
-    mutating func handleResponse(_ response: KRPCResponse, from address: NodeAddress, tier: TrustTier,
-                                 ownID: NodeID, events: inout [DHTEvent]) {
-        findNode.handleResponse(response, from: address, tier: tier, ownID: ownID, events: &events)
-    }
-
-    func summary(now: DHTInstant) -> TraversalSummary { findNode.summary(now: now) }
 }
