@@ -60,8 +60,7 @@ public final class TorrentSession: @unchecked Sendable {
         let bound = NIOLoopBound(self, eventLoop: loop)
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
         startEndgameRefills()
-        if machine.isComplete, storage != nil, !spec.seedingExistingContent { completionPromise.succeed() }
-        if machine.isComplete, spec.seedingExistingContent { completionPromise.succeed() }
+        if machine.isComplete { completionPromise.succeed() }
     }
 
     // MARK: Public API (any thread)
@@ -92,7 +91,7 @@ public final class TorrentSession: @unchecked Sendable {
 
     // MARK: Connections (event loop)
 
-    func handshakeBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+    func handshakeBytes() -> ByteBuffer {
         node.limiter.charge(Handshake.length)
         return ByteBuffer(bytes: ourHandshake.encoded)
     }
@@ -143,7 +142,6 @@ public final class TorrentSession: @unchecked Sendable {
 
     func protocolError(_ key: UInt64, _ reason: String) {
         SwarmNode.trace("#\(key) protocol error: \(reason)")
-        machine.received(.keepAlive, from: key, now: SwarmNode.now())
         closeConnection(key)
         machine.peerDisconnected(key)
         runActions()
