@@ -144,6 +144,26 @@ import Testing
         #expect(!machine.takeActions().contains { if case .store = $0 { return true }; return false })
         #expect(machine.wastedBytes == 16384)
     }
+
+    @Test func unrequestedBlocksAreCountedAgainstTheirSenderOnly() {
+        let swarm = SimulatedSwarm(size: 100_000, pieceLength: 16384)
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount), seed: 1)
+        for key in UInt64(1)...2 {
+            machine.peerConnected(key, address: "p\(key)", handshake: Handshake(reserved: .bitFountain, infoHash: swarm.info.infoHash, peerID: .generate()), now: 0)
+        }
+        let block = ByteBuffer(bytes: [UInt8](repeating: 0, count: 16384))
+        func disconnected(_ key: UInt64) -> Bool {
+            machine.takeActions().contains { if case .disconnect(key, _) = $0 { return true }; return false }
+        }
+        for _ in 0..<(TorrentMachine.unrequestedBlockLimit / 16384) {
+            machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0)
+        }
+        #expect(!disconnected(1), "up to the limit is tolerated")
+        machine.received(.piece(piece: 0, begin: 0, data: block), from: 2, now: 0)
+        #expect(!disconnected(2), "one stray block: another peer's waste is not held against it")
+        machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0)
+        #expect(disconnected(1), "past the limit")
+    }
 }
 
 @Suite struct ChokingTests {
