@@ -248,6 +248,21 @@ extension TorrentMachine {
         peers[key]!.lastBlockAt = now
     }
 
+    /// Dropped requests are remembered so that their data is still taken if it
+    /// comes; those of pieces verified since can only bring waste. Nothing
+    /// else removes them (a choke without the fast extension, a timeout or a
+    /// cancel means the data may never come), so past a pipeline's worth they
+    /// are forgotten, and a long download does not keep every request it ever dropped.
+    mutating func forgetSettledLateRequests(_ key: PeerKey) {
+        guard let have = picker?.have else { return }
+        if peers[key]!.lateRequests.count > configuration.maxRequestQueue {
+            peers[key]!.lateRequests = peers[key]!.lateRequests.filter { !have[$0.piece] }
+        }
+        if peers[key]!.lateSymbols.count > configuration.maxRequestQueue {
+            peers[key]!.lateSymbols = peers[key]!.lateSymbols.filter { !have[$0.piece] }
+        }
+    }
+
     /// Sizes the pipeline to the measured rate: `requestQueueSeconds` worth of blocks.
     func updateQueueTarget(_ peer: inout PeerRecord) {
         let byRate = Int(peer.download.bytesPerSecond * configuration.requestQueueSeconds) / blockSize

@@ -309,6 +309,23 @@ import Testing
         #expect(Self.sentMessages(machine.takeActions(), to: 2) == [.cancel(BlockRequest(piece: 0, begin: 0, length: 16384))])
     }
 
+    @Test func droppedRequestsOfVerifiedPiecesAreForgottenPastAPipelinesWorth() {
+        let swarm = SimulatedSwarm(size: 4 * 65536, pieceLength: 65536)
+        var configuration = SwarmConfiguration()
+        configuration.maxRequestQueue = 4
+        var have = Bitfield(count: swarm.info.pieceCount)
+        have[0] = true
+        var machine = TorrentMachine(info: swarm.info, have: have, configuration: configuration, seed: 1)
+        machine.peerConnected(1, address: "a", handshake: Self.handshake(swarm.info.infoHash, fast: false), now: 0)
+        let verified = (0..<4).map { BlockRequest(piece: 0, begin: $0 * 16384, length: 16384) }
+        let missing = BlockRequest(piece: 1, begin: 0, length: 16384)
+        machine.peers[1]!.lateRequests = Set(verified + [missing])
+        machine.peers[1]!.lateSymbols = Set((0..<5).map { SymbolRequest(piece: $0 == 4 ? 1 : 0, esi: UInt32(100 + $0)) })
+        machine.tick(now: 1)
+        #expect(machine.peers[1]!.lateRequests == [missing], "a late block of a piece still missing is still welcome")
+        #expect(machine.peers[1]!.lateSymbols == [SymbolRequest(piece: 1, esi: 104)])
+    }
+
     @Test func silentPeerIsSnubbedAndItsBlocksGoElsewhere() {
         let swarm = SimulatedSwarm(size: 65536, pieceLength: 65536)
         var configuration = SwarmConfiguration()
