@@ -20,7 +20,6 @@ public final class TorrentSession: @unchecked Sendable {
     var addressBook = PeerAddressBook()
     var connecting: Set<HostPort> = []
     var bannedIDs: Set<PeerID> = []
-    var bannedAddresses: Set<HostPort> = []
     private var scratch: [TorrentAction] = []
     var dirty: [PeerConnection] = []
     var pumpingServes = false
@@ -107,7 +106,7 @@ public final class TorrentSession: @unchecked Sendable {
     func attach(channel: Channel, handshake: Handshake, address: HostPort, outgoing: Bool) -> UInt64? {
         connecting.remove(address)
         guard !stopped, handshake.peerID != node.peerID, !bannedIDs.contains(handshake.peerID),
-              !bannedAddresses.contains(address), !bannedAddresses.contains(HostPort(host: address.host, port: 0)),
+              !addressBook.isBanned(address),
               connections.count < node.options.maxPeersPerTorrent, node.connectionCount < node.options.maxConnections,
               !machine.peers.values.contains(where: { $0.peerID == handshake.peerID }) else {
             if outgoing { addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true) }
