@@ -61,6 +61,15 @@ def timed_child(arguments, log):
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def write_random(path, size):
+    with open(path, "wb") as out:
+        left = size
+        while left:
+            chunk = os.urandom(min(left, 8 << 20))
+            out.write(chunk)
+            left -= len(chunk)
+
+
 def bench_parent(size):
     """BF_BENCH_DIR, else /dev/shm when it has room: a RAM file system keeps disk
     write-back (which comes and goes with whatever else the machine does) out
@@ -153,12 +162,7 @@ def main():
         os.makedirs(content_dir)
         content = os.path.join(content_dir, "bench.bin")
         print("== preparing %d MiB of random content in %s" % (args.size >> 20, work), flush=True)
-        with open(content, "wb") as out:
-            left = args.size
-            while left:
-                chunk = os.urandom(min(left, 8 << 20))
-                out.write(chunk)
-                left -= len(chunk)
+        write_random(content, args.size)
         os.sync()
         torrent = os.path.join(work, "bench.torrent")
         subprocess.check_call([args.bf, "create", content, "-o", torrent, "--node", "127.0.0.1:9"], stdout=subprocess.DEVNULL)
