@@ -29,7 +29,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         if case .outgoing(let session, _) = role {
-            context.writeAndFlush(NIOAny(session.handshakeBytes(allocator: context.channel.allocator)), promise: nil)
+            context.writeAndFlush(NIOAny(session.handshakeBytes()), promise: nil)
         }
         let channel = context.channel
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -39,8 +39,11 @@ final class PieceReadCache {
         entries[index] = future
         order.append(index)
         if order.count > capacity, let oldest = order.popFirst() { entries.removeValue(forKey: oldest) }
+        // A failed read is not kept (the next request tries again), unless a newer read replaced it.
         future.assumeIsolated().whenFailure { [weak self] _ in
-            self?.entries.removeValue(forKey: index)
+            guard let self, self.entries[index] === future else { return }
+            self.entries.removeValue(forKey: index)
+            self.order.removeAll { $0 == index }
         }
         return future
     }

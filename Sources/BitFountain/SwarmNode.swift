@@ -68,7 +68,7 @@ public final class SwarmNode: @unchecked Sendable {
     private let onEvent: @Sendable (NodeEvent) -> Void
     private var listener: Channel?
     private var sessions: [InfoHash: TorrentSession] = [:]
-    private var discoveryTasks: [Task<Void, Never>] = []
+    private(set) var discoveryTasks: [Task<Void, Never>] = []
     private var nextKey: UInt64 = 0
     var connectionCount = 0
     /// The TCP port peers reach us on (valid after `start`).
@@ -240,7 +240,11 @@ public final class SwarmNode: @unchecked Sendable {
     }
 
     /// Announces every `announceInterval` and, while incomplete, asks for peers.
+    /// Without a discovery (`NoPeerDiscovery`: `--no-dht`, loopback without
+    /// `--bootstrap`) there is nobody to tell or ask: its answers are always
+    /// empty, and the loops would retry them for as long as the node runs.
     private func startDiscovery(for session: TorrentSession) {
+        guard !(discovery is NoPeerDiscovery) else { return }
         let discovery = self.discovery
         let port = self.port
         let infoHash = session.infoHash

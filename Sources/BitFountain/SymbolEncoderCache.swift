@@ -18,15 +18,10 @@ final class SymbolEncoderCache {
     }
 
     private var entries: ByteBudgetCache<Key, EventLoopFuture<BlockEncoder>>
-    private(set) var hits = 0
-    private(set) var misses = 0
 
     init(budgetBytes: Int) {
         entries = ByteBudgetCache(budgetBytes: budgetBytes)
     }
-
-    var count: Int { entries.count }
-    var bytesInUse: Int { entries.usedBytes }
 
     /// Bytes an encoder for a piece of `length` bytes keeps alive.
     static func footprint(ofPieceLength length: Int) -> Int {
@@ -36,11 +31,7 @@ final class SymbolEncoderCache {
 
     /// The cached encoder, or a new one from `build`, kept when it fits the budget.
     func encoder(for key: Key, pieceLength: Int, build: () -> EventLoopFuture<BlockEncoder>) -> EventLoopFuture<BlockEncoder> {
-        if let cached = entries.value(for: key) {
-            hits += 1
-            return cached
-        }
-        misses += 1
+        if let cached = entries.value(for: key) { return cached }
         let future = build()
         if entries.insert(future, bytes: Self.footprint(ofPieceLength: pieceLength), for: key) {
             // A failed build (a read error) is dropped, so the next request tries again.

@@ -33,12 +33,8 @@ extension TorrentSession {
         case .ban(let key, let address, let peerID, let reason):
             bannedIDs.insert(peerID)
             if let connection = connections[key] {
-                bannedAddresses.insert(connection.address)
                 // Off loopback an address is one machine; on loopback, test peers share 127.0.0.1.
-                if !SwarmNode.isLoopback(connection.address.host) {
-                    bannedAddresses.insert(HostPort(host: connection.address.host, port: 0))
-                }
-                if connection.outgoing { addressBook.ban(connection.address) }
+                addressBook.ban(connection.address, wholeHost: !SwarmNode.isLoopback(connection.address.host))
             }
             node.report(.peerBanned(infoHash: infoHash, address: address, reason: reason))
             closeConnection(key)

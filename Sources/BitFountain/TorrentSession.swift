@@ -20,7 +20,6 @@ public final class TorrentSession: @unchecked Sendable {
     var addressBook = PeerAddressBook()
     var connecting: Set<HostPort> = []
     var bannedIDs: Set<PeerID> = []
-    var bannedAddresses: Set<HostPort> = []
     private var scratch: [TorrentAction] = []
     var dirty: [PeerConnection] = []
     var pumpingServes = false
@@ -60,8 +59,7 @@ public final class TorrentSession: @unchecked Sendable {
         let bound = NIOLoopBound(self, eventLoop: loop)
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
         startEndgameRefills()
-        if machine.isComplete, storage != nil, !spec.seedingExistingContent { completionPromise.succeed() }
-        if machine.isComplete, spec.seedingExistingContent { completionPromise.succeed() }
+        if machine.isComplete { completionPromise.succeed() }
     }
 
     // MARK: Public API (any thread)
@@ -92,7 +90,7 @@ public final class TorrentSession: @unchecked Sendable {
 
     // MARK: Connections (event loop)
 
-    func handshakeBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+    func handshakeBytes() -> ByteBuffer {
         node.limiter.charge(Handshake.length)
         return ByteBuffer(bytes: ourHandshake.encoded)
     }
@@ -108,7 +106,7 @@ public final class TorrentSession: @unchecked Sendable {
     func attach(channel: Channel, handshake: Handshake, address: HostPort, outgoing: Bool) -> UInt64? {
         connecting.remove(address)
         guard !stopped, handshake.peerID != node.peerID, !bannedIDs.contains(handshake.peerID),
-              !bannedAddresses.contains(address), !bannedAddresses.contains(HostPort(host: address.host, port: 0)),
+              !addressBook.isBanned(address),
               connections.count < node.options.maxPeersPerTorrent, node.connectionCount < node.options.maxConnections,
               !machine.peers.values.contains(where: { $0.peerID == handshake.peerID }) else {
             if outgoing { addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true) }
@@ -143,7 +141,6 @@ public final class TorrentSession: @unchecked Sendable {
 
     func protocolError(_ key: UInt64, _ reason: String) {
         SwarmNode.trace("#\(key) protocol error: \(reason)")
-        machine.received(.keepAlive, from: key, now: SwarmNode.now())
         closeConnection(key)
         machine.peerDisconnected(key)
         runActions()

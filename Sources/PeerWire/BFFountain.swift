@@ -49,7 +49,8 @@ public enum BFFountain {
                                       "esis": .list(esis.map { .integer(Int64($0)) })]).encoded
             return ByteBuffer(bytes: header)
         case .symbol(let piece, let esi, let payload):
-            var out = ByteBuffer(bytes: symbolHeader(piece: piece, esi: esi))
+            var out = ByteBuffer()
+            writeSymbolHeader(piece: piece, esi: esi, to: &out)
             out.writeImmutableBuffer(payload)
             return out
         case .reject(let piece):
@@ -57,25 +58,33 @@ public enum BFFountain {
         }
     }
 
-    /// The bencoded header of a symbol message.
-    public static func symbolHeader(piece: Int, esi: UInt32) -> [UInt8] {
-        BValue.dict(["msg_type": 1, "piece": .integer(Int64(piece)), "esi": .integer(Int64(esi))]).encoded
+    /// Writes the bencoded header of a symbol message, the canonical encoding of
+    /// `{esi: E, msg_type: 1, piece: P}`, and returns its length. It precedes
+    /// every symbol served, so it is written directly rather than through a
+    /// `BValue` dictionary (the numbers are small strings: no allocation).
+    @discardableResult
+    static func writeSymbolHeader(piece: Int, esi: UInt32, to out: inout ByteBuffer) -> Int {
+        out.writeStaticString("d3:esii") + out.writeString(String(esi))
+            + out.writeStaticString("e8:msg_typei1e5:piecei") + out.writeString(String(piece)) + out.writeStaticString("ee")
     }
 
     /// Everything of a symbol message before its T bytes: length prefix, extended
     /// message ID, the peer's ID for bf_fountain and the header. The hot upload
     /// path writes this, then the symbol as its own buffer (no copy).
     public static func writeSymbolPrefix(extensionID: UInt8, piece: Int, esi: UInt32, to out: inout ByteBuffer) {
-        let header = symbolHeader(piece: piece, esi: esi)
-        out.writeInteger(UInt32(2 + header.count + symbolSize))
+        let lengthAt = out.writerIndex
+        out.writeInteger(UInt32(0))  // set once the header's length is known
         out.writeInteger(PeerMessage.ID.extended.rawValue)
         out.writeInteger(extensionID)
-        out.writeBytes(header)
+        let header = writeSymbolHeader(piece: piece, esi: esi, to: &out)
+        out.setInteger(UInt32(2 + header + symbolSize), at: lengthAt)
     }
 
     /// Bytes a symbol message takes on the wire, length prefix included.
     public static func symbolWireLength(piece: Int, esi: UInt32) -> Int {
-        6 + symbolHeader(piece: piece, esi: esi).count + symbolSize
+        var prefix = ByteBuffer()
+        writeSymbolPrefix(extensionID: 0, piece: piece, esi: esi, to: &prefix)
+        return prefix.readableBytes + symbolSize
     }
 
     // MARK: Decoding

@@ -10,7 +10,7 @@ public struct PeerAddressBook: Sendable {
     }
 
     private var entries: [HostPort: Entry] = [:]
-    /// Addresses never to be tried again (banned peers).
+    /// Addresses of banned peers, never tried nor accepted again; port 0 stands for every port of the host.
     private var banned: Set<HostPort> = []
     public static let maxEntries = 2000
 
@@ -19,11 +19,13 @@ public struct PeerAddressBook: Sendable {
     public var count: Int { entries.count }
 
     public mutating func add(_ address: HostPort) {
-        guard !banned.contains(address), entries[address] == nil, entries.count < Self.maxEntries else { return }
+        guard !isBanned(address), entries[address] == nil, entries.count < Self.maxEntries else { return }
         entries[address] = Entry()
     }
 
-    public func isBanned(_ address: HostPort) -> Bool { banned.contains(address) }
+    public func isBanned(_ address: HostPort) -> Bool {
+        banned.contains(address) || banned.contains(HostPort(host: address.host, port: 0))
+    }
 
     /// Up to `limit` addresses due for a connection attempt; they count as connected until told otherwise.
     public mutating func takeCandidates(now: Double, limit: Int) -> [HostPort] {
@@ -56,8 +58,12 @@ public struct PeerAddressBook: Sendable {
         entries[address] = entry
     }
 
-    public mutating func ban(_ address: HostPort) {
+    /// Bans an address, or with `wholeHost` every port of its host.
+    public mutating func ban(_ address: HostPort, wholeHost: Bool = false) {
         banned.insert(address)
         entries.removeValue(forKey: address)
+        guard wholeHost else { return }
+        banned.insert(HostPort(host: address.host, port: 0))
+        entries = entries.filter { $0.key.host != address.host }
     }
 }

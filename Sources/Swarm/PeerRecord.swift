@@ -40,7 +40,8 @@ public struct PeerRecord: Sendable {
     var lateSymbols: Set<SymbolRequest> = []
     var servingSymbols: [Int: Set<UInt32>] = [:]
     var servingSymbolCount = 0
-    /// Symbols it sent that were never asked for.
+    /// Blocks (bytes) and symbols it sent that were never asked for.
+    var unrequestedBlockBytes = 0
     var unrequestedSymbols = 0
     /// Pieces it refused to send symbols of: not asked again.
     var symbolRejectedPieces: Set<Int> = []

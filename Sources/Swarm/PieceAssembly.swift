@@ -12,7 +12,6 @@ public final class PieceBuffer: @unchecked Sendable {
     public init(piece: Int, length: Int) {
         self.piece = piece
         bytes = .allocate(byteCount: max(length, 1), alignment: 64)
-        if length == 0 { return }
     }
 
     public var count: Int { bytes.count }

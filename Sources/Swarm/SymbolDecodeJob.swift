@@ -102,10 +102,4 @@ public final class SymbolDecodeJob: @unchecked Sendable {
     func matchesHash(_ bytes: UnsafeRawBufferPointer) -> Bool {
         Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: bytes[0..<buffer.count])).elementsEqual(expectedHash)
     }
-
-    /// Who sent the symbol with this ESI.
-    func sender(of esi: UInt32) -> PeerKey? {
-        if esi < UInt32(sourceSymbolCount) { return sourceSenders[Int(esi)] }
-        return repairESIs.firstIndex(of: esi).map { repairSenders[$0] }
-    }
 }

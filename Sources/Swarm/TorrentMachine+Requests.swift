@@ -138,6 +138,9 @@ extension TorrentMachine {
         downloadedPayload += Int64(bytes)
     }
 
+    /// Bytes of blocks a peer may send us unasked before it is dropped.
+    static let unrequestedBlockLimit = 64 << 20
+
     /// A block arrived. Only blocks we asked this peer for are taken.
     mutating func receivedBlock(piece: Int, begin: Int, data: ByteBuffer, from key: PeerKey, now: Double) {
         let request = BlockRequest(piece: piece, begin: begin, length: data.readableBytes)
@@ -146,8 +149,9 @@ extension TorrentMachine {
         let wasLate = !wasOutstanding && peers[key]!.lateRequests.remove(request) != nil
         guard wasOutstanding || wasLate else {
             wastedBytes += Int64(data.readableBytes)
-            // Unrequested data: tolerated in small amounts (cancels cross on the wire).
-            if wastedBytes > 64 << 20 { disconnect(key, "sends blocks that were never requested") }
+            // Unrequested data: tolerated in small amounts (cancels cross on the wire), counted per peer.
+            peers[key]!.unrequestedBlockBytes += data.readableBytes
+            if peers[key]!.unrequestedBlockBytes > Self.unrequestedBlockLimit { disconnect(key, "sends blocks that were never requested") }
             return
         }
         credit(key, bytes: data.readableBytes, now: now)
@@ -242,6 +246,21 @@ extension TorrentMachine {
         peers[key]!.snubbed = true
         dropAllRequests(key)
         peers[key]!.lastBlockAt = now
+    }
+
+    /// Dropped requests are remembered so that their data is still taken if it
+    /// comes; those of pieces verified since can only bring waste. Nothing
+    /// else removes them (a choke without the fast extension, a timeout or a
+    /// cancel means the data may never come), so past a pipeline's worth they
+    /// are forgotten, and a long download does not keep every request it ever dropped.
+    mutating func forgetSettledLateRequests(_ key: PeerKey) {
+        guard let have = picker?.have else { return }
+        if peers[key]!.lateRequests.count > configuration.maxRequestQueue {
+            peers[key]!.lateRequests = peers[key]!.lateRequests.filter { !have[$0.piece] }
+        }
+        if peers[key]!.lateSymbols.count > configuration.maxRequestQueue {
+            peers[key]!.lateSymbols = peers[key]!.lateSymbols.filter { !have[$0.piece] }
+        }
     }
 
     /// Sizes the pipeline to the measured rate: `requestQueueSeconds` worth of blocks.

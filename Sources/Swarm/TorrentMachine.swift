@@ -205,6 +205,7 @@ public struct TorrentMachine: Sendable {
             }
             updateQueueTarget(&peers[key]!)
             checkRequestTimeouts(key, now: now)
+            forgetSettledLateRequests(key)
             requestMetadataIfNeeded(key, now: now)
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }

@@ -135,9 +135,8 @@ public final class TorrentStorage: Sendable {
         if let fd = descriptors.withLock({ $0[index] }) { return try body(fd) }
         let fd = try openFile(index)
         let cached = descriptors.withLock { table -> Bool in
-            if let existing = table[index] {
-                close(fd)
-                _ = existing
+            if table[index] != nil {
+                close(fd)  // another thread opened it meanwhile: share that one
                 return true
             }
             guard table.count < Self.maxCachedDescriptors else { return false }

@@ -1,4 +1,4 @@
-import BitFountain
+@testable import BitFountain
 import Foundation
 import Metainfo
 import Synchronization
@@ -101,5 +101,19 @@ import TestSupport
         #expect(seedDiscovery.announces.withLock { $0.count } == 2, "one empty announce, one retry that landed, then quiet")
         await getNode.shutdown()
         await seedNode.shutdown()
+    }
+
+    @Test func withoutADiscoveryNoAnnounceOrLookupLoopRuns() async throws {
+        let work = try TemporaryDirectory("bf-no-discovery")
+        try Swarm.writeRandomFile(work.file("alone.bin"), size: 100_000)
+        let info = try TorrentBuilder(path: work.file("alone.bin"), nodes: [], creationDate: nil).build().torrent.info
+        let node = SwarmNode(options: Self.options(work.file("state")), discovery: NoPeerDiscovery())
+        _ = try await node.start()
+        _ = try await node.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
+        _ = try await node.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: InfoHash(bytes: [UInt8](repeating: 7, count: 20))!)),
+                                           directory: work.file("out"), seedingExistingContent: false))
+        let tasks = try await node.loop.submit { node.discoveryTasks.count }.get()
+        #expect(tasks == 0, "nobody to announce to or ask: no loop retrying empty answers")
+        await node.shutdown()
     }
 }

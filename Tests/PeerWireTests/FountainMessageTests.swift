@@ -37,6 +37,16 @@ import Testing
         #expect(Array(BFFountain.encode(.reject(piece: 3)).readableBytesView) == Array("d8:msg_typei2e5:piecei3ee".utf8))
     }
 
+    @Test func symbolHeaderIsTheCanonicalBencoding() {
+        for (piece, esi) in [(0, UInt32(0)), (3, 17), (123_456, 9_999_999), (Int(Int32.max), (1 << 24) - 1)] {
+            var written = ByteBuffer()
+            let length = BFFountain.writeSymbolHeader(piece: piece, esi: esi, to: &written)
+            let canonical = BValue.dict(["msg_type": 1, "piece": .integer(Int64(piece)), "esi": .integer(Int64(esi))]).encoded
+            #expect(Array(written.readableBytesView) == canonical)
+            #expect(length == canonical.count)
+        }
+    }
+
     @Test func symbolPrefixAndPayloadMakeTheSameMessage() throws {
         var split = ByteBuffer()
         BFFountain.writeSymbolPrefix(extensionID: 5, piece: 42, esi: 70_000, to: &split)

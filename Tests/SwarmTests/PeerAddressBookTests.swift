@@ -26,4 +26,17 @@ import Testing
         #expect(book.isBanned(peer))
         #expect(book.takeCandidates(now: 1000, limit: 5).isEmpty)
     }
+
+    @Test func aHostBanCoversEveryPortOfIt() {
+        var book = PeerAddressBook()
+        let other = HostPort(host: "192.0.2.2", port: 1)
+        let sibling = HostPort(host: "192.0.2.1", port: 7)
+        book.add(sibling)
+        book.add(other)
+        book.ban(HostPort(host: "192.0.2.1", port: 1), wholeHost: true)
+        #expect(book.isBanned(sibling) && book.isBanned(HostPort(host: "192.0.2.1", port: 9)))
+        #expect(!book.isBanned(other))
+        book.add(HostPort(host: "192.0.2.1", port: 9))
+        #expect(book.takeCandidates(now: 0, limit: 5) == [other], "the host's other ports are dropped and refused")
+    }
 }

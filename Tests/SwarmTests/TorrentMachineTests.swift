@@ -144,6 +144,26 @@ import Testing
         #expect(!machine.takeActions().contains { if case .store = $0 { return true }; return false })
         #expect(machine.wastedBytes == 16384)
     }
+
+    @Test func unrequestedBlocksAreCountedAgainstTheirSenderOnly() {
+        let swarm = SimulatedSwarm(size: 100_000, pieceLength: 16384)
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount), seed: 1)
+        for key in UInt64(1)...2 {
+            machine.peerConnected(key, address: "p\(key)", handshake: Handshake(reserved: .bitFountain, infoHash: swarm.info.infoHash, peerID: .generate()), now: 0)
+        }
+        let block = ByteBuffer(bytes: [UInt8](repeating: 0, count: 16384))
+        func disconnected(_ key: UInt64) -> Bool {
+            machine.takeActions().contains { if case .disconnect(key, _) = $0 { return true }; return false }
+        }
+        for _ in 0..<(TorrentMachine.unrequestedBlockLimit / 16384) {
+            machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0)
+        }
+        #expect(!disconnected(1), "up to the limit is tolerated")
+        machine.received(.piece(piece: 0, begin: 0, data: block), from: 2, now: 0)
+        #expect(!disconnected(2), "one stray block: another peer's waste is not held against it")
+        machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0)
+        #expect(disconnected(1), "past the limit")
+    }
 }
 
 @Suite struct ChokingTests {
@@ -287,6 +307,23 @@ import Testing
         let block = ByteBuffer(bytes: swarm.payload[0..<16384])
         machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0.1)
         #expect(Self.sentMessages(machine.takeActions(), to: 2) == [.cancel(BlockRequest(piece: 0, begin: 0, length: 16384))])
+    }
+
+    @Test func droppedRequestsOfVerifiedPiecesAreForgottenPastAPipelinesWorth() {
+        let swarm = SimulatedSwarm(size: 4 * 65536, pieceLength: 65536)
+        var configuration = SwarmConfiguration()
+        configuration.maxRequestQueue = 4
+        var have = Bitfield(count: swarm.info.pieceCount)
+        have[0] = true
+        var machine = TorrentMachine(info: swarm.info, have: have, configuration: configuration, seed: 1)
+        machine.peerConnected(1, address: "a", handshake: Self.handshake(swarm.info.infoHash, fast: false), now: 0)
+        let verified = (0..<4).map { BlockRequest(piece: 0, begin: $0 * 16384, length: 16384) }
+        let missing = BlockRequest(piece: 1, begin: 0, length: 16384)
+        machine.peers[1]!.lateRequests = Set(verified + [missing])
+        machine.peers[1]!.lateSymbols = Set((0..<5).map { SymbolRequest(piece: $0 == 4 ? 1 : 0, esi: UInt32(100 + $0)) })
+        machine.tick(now: 1)
+        #expect(machine.peers[1]!.lateRequests == [missing], "a late block of a piece still missing is still welcome")
+        #expect(machine.peers[1]!.lateSymbols == [SymbolRequest(piece: 1, esi: 104)])
     }
 
     @Test func silentPeerIsSnubbedAndItsBlocksGoElsewhere() {

@@ -33,8 +33,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, HERE)
-from lt_swarm_bench import bench_parent, first, wait_for  # noqa: E402
+from lt_swarm_bench import bench_parent, first, wait_for, write_random  # noqa: E402
 
 PEER = os.path.join(HERE, "lt_swarm_peer.py")
 PYTHON = sys.executable
@@ -49,15 +50,6 @@ def ideal_seconds(size, caps, stopped, stop_after):
         return size / total
     rest = total - caps[stopped]
     return stop_after + (size - total * stop_after) / rest
-
-
-def write_random(path, size):
-    with open(path, "wb") as out:
-        left = size
-        while left:
-            chunk = os.urandom(min(left, 8 << 20))
-            out.write(chunk)
-            left -= len(chunk)
 
 
 class Seeds:

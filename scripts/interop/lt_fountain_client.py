@@ -24,32 +24,13 @@ import sys
 
 import raptorq
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bencoding import bdecode, bencode  # noqa: E402
+
 PROTOCOL = b"\x13BitTorrent protocol"
 T = 16384
 OUR_FOUNTAIN_ID = 3
-
-
-def bdecode(data, index=0):
-    """Decodes one bencoded value at data[index:]; returns (value, end)."""
-    kind = data[index:index + 1]
-    if kind == b"i":
-        end = data.index(b"e", index)
-        return int(data[index + 1:end]), end + 1
-    if kind == b"l":
-        items, index = [], index + 1
-        while data[index:index + 1] != b"e":
-            item, index = bdecode(data, index)
-            items.append(item)
-        return items, index + 1
-    if kind == b"d":
-        result, index = {}, index + 1
-        while data[index:index + 1] != b"e":
-            key, index = bdecode(data, index)
-            result[key], index = bdecode(data, index)
-        return result, index + 1
-    colon = data.index(b":", index)
-    length = int(data[index:colon])
-    return data[colon + 1:colon + 1 + length], colon + 1 + length
 
 
 def info_dictionary(raw):
@@ -62,22 +43,6 @@ def info_dictionary(raw):
         if key == b"info":
             return value, hashlib.sha1(raw[start:index]).digest()
     raise RuntimeError("no info dictionary")
-
-
-def bencode(value):
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, str):
-        return bencode(value.encode())
-    if isinstance(value, list):
-        return b"l" + b"".join(bencode(item) for item in value) + b"e"
-    if isinstance(value, dict):
-        keys = sorted(k.encode() if isinstance(k, str) else k for k in value)
-        lookup = {(k.encode() if isinstance(k, str) else k): v for k, v in value.items()}
-        return b"d" + b"".join(bencode(k) + bencode(lookup[k]) for k in keys) + b"e"
-    raise TypeError(value)
 
 
 class Peer:

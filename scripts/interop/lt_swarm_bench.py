@@ -61,6 +61,15 @@ def timed_child(arguments, log):
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def write_random(path, size):
+    with open(path, "wb") as out:
+        left = size
+        while left:
+            chunk = os.urandom(min(left, 8 << 20))
+            out.write(chunk)
+            left -= len(chunk)
+
+
 def bench_parent(size):
     """BF_BENCH_DIR, else /dev/shm when it has room: a RAM file system keeps disk
     write-back (which comes and goes with whatever else the machine does) out
@@ -74,6 +83,33 @@ def bench_parent(size):
     except OSError:
         pass
     return None
+
+
+def metadata_times(args, work, label, arguments_for):
+    """Magnet -> metadata, libtorrent then BitFountain, --runs times, each
+    downloader stopped as soon as its metadata is in (only that time is
+    measured). `arguments_for(kind, out_dir, state)` gives its command line.
+    Returns {kind: [(ms from process start, ms from adding the magnet)]}."""
+    times = {"bf": [], "lt": []}
+    out_dir = os.path.join(work, "out-" + label)
+    state = os.path.join(work, "state-" + label)
+    for run in range(args.runs):
+        for kind in ("lt", "bf"):
+            shutil.rmtree(out_dir, ignore_errors=True)
+            shutil.rmtree(state, ignore_errors=True)
+            log = os.path.join(work, "%s-%s-%d.log" % (label, kind, run))
+            began = time.time()
+            process = subprocess.Popen(arguments_for(kind, out_dir, state), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            try:
+                record = wait_for(process, log, "metadata", timeout=60)
+                total = time.time() - began
+            finally:
+                if process.poll() is None:
+                    process.terminate()
+                process.wait(timeout=30)
+            times[kind].append((total * 1000, record["seconds"] * 1000))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return times
 
 
 def metadata_through_dht(args, work, torrent, content, content_dir, infohash, start):
@@ -103,33 +139,14 @@ def metadata_through_dht(args, work, torrent, content, content_dir, infohash, st
     wait_for(lt_seed, lt_log, "seeding", timeout=300)
     time.sleep(5)  # both announces land (the BitFountain seed retries until one is accepted)
 
-    times = {"bf": [], "lt": []}
     magnet = "magnet:?xt=urn:btih:%s" % infohash
-    for run in range(args.runs):
-        for kind in ("lt", "bf"):
-            out_dir = os.path.join(work, "out-dht-meta")
-            state = os.path.join(work, "state-dht-meta")
-            shutil.rmtree(out_dir, ignore_errors=True)
-            shutil.rmtree(state, ignore_errors=True)
-            log = os.path.join(work, "dht-meta-%s-%d.log" % (kind, run))
-            if kind == "lt":
-                arguments = [PYTHON, PEER, "get", "--magnet", magnet, "--save", out_dir, "--timeout", "60",
-                             "--metadata-only"] + dht_nodes
-            else:
-                arguments = [args.bf, "get", magnet, "-o", out_dir, "--bind", "127.0.0.1", "--port", "0", "--json",
-                             "--state-dir", state, "--timeout", "60"] + bootstrap
-            began = time.time()
-            process = subprocess.Popen(arguments, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-            try:
-                record = wait_for(process, log, "metadata", timeout=60)
-                total = time.time() - began
-            finally:
-                if process.poll() is None:
-                    process.terminate()
-                process.wait(timeout=30)
-            times[kind].append((total * 1000, record["seconds"] * 1000))
-    shutil.rmtree(os.path.join(work, "out-dht-meta"), ignore_errors=True)
-    return times
+
+    def arguments_for(kind, out_dir, state):
+        if kind == "lt":
+            return [PYTHON, PEER, "get", "--magnet", magnet, "--save", out_dir, "--timeout", "60", "--metadata-only"] + dht_nodes
+        return [args.bf, "get", magnet, "-o", out_dir, "--bind", "127.0.0.1", "--port", "0", "--json",
+                "--state-dir", state, "--timeout", "60"] + bootstrap
+    return metadata_times(args, work, "dht-meta", arguments_for)
 
 
 def main():
@@ -145,12 +162,7 @@ def main():
         os.makedirs(content_dir)
         content = os.path.join(content_dir, "bench.bin")
         print("== preparing %d MiB of random content in %s" % (args.size >> 20, work), flush=True)
-        with open(content, "wb") as out:
-            left = args.size
-            while left:
-                chunk = os.urandom(min(left, 8 << 20))
-                out.write(chunk)
-                left -= len(chunk)
+        write_random(content, args.size)
         os.sync()
         torrent = os.path.join(work, "bench.torrent")
         subprocess.check_call([args.bf, "create", content, "-o", torrent, "--node", "127.0.0.1:9"], stdout=subprocess.DEVNULL)
@@ -194,31 +206,15 @@ def main():
                 shutil.rmtree(out_dir, ignore_errors=True)
 
         # (d) magnet -> metadata over a direct peer connection (ut_metadata), each from its own kind of seed.
-        metadata = {"bf": [], "lt": []}
-        for run in range(args.runs):
-            for kind in ("lt", "bf"):
-                out_dir = os.path.join(work, "out-meta")
-                state = os.path.join(work, "state-meta")
-                shutil.rmtree(out_dir, ignore_errors=True)
-                shutil.rmtree(state, ignore_errors=True)
-                log = os.path.join(work, "meta-%s-%d.log" % (kind, run))
-                magnet = "magnet:?xt=urn:btih:%s" % infohash
-                if kind == "lt":
-                    arguments = [PYTHON, PEER, "get", "--magnet", magnet, "--save", out_dir,
-                                 "--peer", "127.0.0.1:%d" % lt_port, "--timeout", "60", "--metadata-only"]
-                else:
-                    arguments = [args.bf, "get", magnet, "-o", out_dir, "--peer", "127.0.0.1:%d" % bf_port,
-                                 "--bind", "127.0.0.1", "--port", "0", "--json", "--state-dir", state, "--timeout", "3"]
-                # Stopped as soon as the metadata is in: only that time is measured here.
-                process = subprocess.Popen(arguments, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-                try:
-                    record = wait_for(process, log, "metadata", timeout=60)
-                finally:
-                    if process.poll() is None:
-                        process.terminate()
-                    process.wait(timeout=30)
-                metadata[kind].append(record["seconds"] * 1000)
-            shutil.rmtree(os.path.join(work, "out-meta"), ignore_errors=True)
+        magnet = "magnet:?xt=urn:btih:%s" % infohash
+
+        def direct_arguments(kind, out_dir, state):
+            if kind == "lt":
+                return [PYTHON, PEER, "get", "--magnet", magnet, "--save", out_dir,
+                        "--peer", "127.0.0.1:%d" % lt_port, "--timeout", "60", "--metadata-only"]
+            return [args.bf, "get", magnet, "-o", out_dir, "--peer", "127.0.0.1:%d" % bf_port,
+                    "--bind", "127.0.0.1", "--port", "0", "--json", "--state-dir", state, "--timeout", "3"]
+        metadata = metadata_times(args, work, "meta", direct_arguments)
 
         dht_metadata = metadata_through_dht(args, work, torrent, content, content_dir, infohash, start)
 
@@ -232,8 +228,8 @@ def main():
             cpu = statistics.median(c for _, c in results[key])
             print("%-32s %10.1f %14.2f %9.2fx %9.2fx" % (names[key], rate, cpu, rate / reference, cpu / reference_cpu))
         print("target: (a) >= 1.0x (b), goal 1.5x")
-        bf_ms = statistics.median(metadata["bf"])
-        lt_ms = statistics.median(metadata["lt"])
+        bf_ms = statistics.median(t[1] for t in metadata["bf"])
+        lt_ms = statistics.median(t[1] for t in metadata["lt"])
         print()
         print("(d) magnet -> metadata, direct peer (median of %d): BitFountain %.1f ms, libtorrent %.1f ms (%.2fx)"
               % (args.runs, bf_ms, lt_ms, lt_ms / bf_ms))

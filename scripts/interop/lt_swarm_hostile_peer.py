@@ -24,23 +24,11 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bencoding import bencode  # noqa: E402
+
 PROTOCOL = b"\x13BitTorrent protocol"
-
-
-def bencode(value):
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, str):
-        value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, dict):
-        out = b"d"
-        for key in sorted(k.encode() if isinstance(k, str) else k for k in value):
-            original = key.decode() if key.decode() in value else key
-            out += bencode(key) + bencode(value[original])
-        return out + b"e"
-    raise TypeError(value)
 
 
 def read_exactly(sock, count):
