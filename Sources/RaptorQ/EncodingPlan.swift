@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The program that turns a block's K source symbols into its L intermediate
 /// symbols (§5.3.3.4). It depends on K alone, so it is planned once per K and
 /// shared: the swarm encodes many pieces of the same size.
@@ -43,38 +45,40 @@ struct EncodingPlan: Sendable {
         }
     }
 
-    private static let lock = Lock()
-    nonisolated(unsafe) private static var cache: [Int: EncodingPlan] = [:]
-    nonisolated(unsafe) private static var order: [Int] = []
-    nonisolated(unsafe) private static var cachedBytes = 0
+    /// Plans by K, oldest first, within `cacheByteLimit` bytes of programs.
+    private struct Cache {
+        var plans: [Int: EncodingPlan] = [:]
+        var order: [Int] = []
+        var bytes = 0
+    }
+
+    private static let cache = Mutex(Cache())
     /// Plans for pieces are tens of kilobytes; for the largest blocks (K'max) about ten megabytes.
     private static let cacheByteLimit = 32 << 20
 
     /// Empties the shared cache.
     static func discardCached() {
-        lock.withLock {
-            cache.removeAll()
-            order.removeAll()
-            cachedBytes = 0
-        }
+        cache.withLock { $0 = Cache() }
     }
 
     /// The plan for blocks of `parameters.sourceSymbols` symbols, from a small
-    /// shared cache (least recently planned first out).
+    /// shared cache (the oldest plan leaves first). Planning happens outside
+    /// the lock; two threads planning the same K at once keep the first plan.
     static func shared(for parameters: CodeParameters) -> EncodingPlan {
         let k = parameters.sourceSymbols
-        if let plan = lock.withLock({ cache[k] }) { return plan }
+        if let plan = cache.withLock({ $0.plans[k] }) { return plan }
         let plan = EncodingPlan(parameters: parameters)
-        lock.withLock {
-            guard cache[k] == nil, plan.program.byteSize <= cacheByteLimit else { return }
-            cache[k] = plan
-            order.append(k)
-            cachedBytes += plan.program.byteSize
-            while cachedBytes > cacheByteLimit, let oldest = order.first {
-                order.removeFirst()
-                cachedBytes -= cache.removeValue(forKey: oldest)?.program.byteSize ?? 0
+        guard plan.program.byteSize <= cacheByteLimit else { return plan }
+        return cache.withLock { cache in
+            if let existing = cache.plans[k] { return existing }
+            cache.plans[k] = plan
+            cache.order.append(k)
+            cache.bytes += plan.program.byteSize
+            while cache.bytes > cacheByteLimit, let oldest = cache.order.first {
+                cache.order.removeFirst()
+                cache.bytes -= cache.plans.removeValue(forKey: oldest)?.program.byteSize ?? 0
             }
+            return plan
         }
-        return plan
     }
 }
