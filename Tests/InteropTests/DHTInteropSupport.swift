@@ -12,7 +12,7 @@ struct LibtorrentDHTSwarm {
     var bootstrapArguments: [String] { ports.flatMap { ["--bootstrap", "127.0.0.1:\($0)"] } }
 
     static func start(nodes: Int = 5, duration: Int = 120) async throws -> LibtorrentDHTSwarm {
-        try requireLibtorrent()
+        try await requireLibtorrent()
         let directory = try TemporaryDirectory("bf-lt-dht")
         let control = directory.file("control")
         _ = FileManager.default.createFile(atPath: control, contents: nil)
@@ -46,19 +46,8 @@ struct LibtorrentDHTSwarm {
         try? send(["cmd": "quit"])
     }
 
-    /// Interop tests must run against the real thing: fail loudly when it is missing.
-    static func requireLibtorrent() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: Paths.systemPython)
-        probe.arguments = ["-c", "import libtorrent, cryptography"]
-        try probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
-            throw MissingPythonModules(description: "\(Paths.systemPython) lacks libtorrent or cryptography: run scripts/setup")
-        }
+    /// The swarm script also needs `cryptography` (for signed node IDs).
+    static func requireLibtorrent() async throws {
+        try await Libtorrent.require(["libtorrent", "cryptography"])
     }
-}
-
-struct MissingPythonModules: Error, CustomStringConvertible {
-    let description: String
 }

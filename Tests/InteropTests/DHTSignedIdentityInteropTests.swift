@@ -11,7 +11,7 @@ import TestSupport
     }
 
     func startForger(_ mode: String) async throws -> Forger {
-        try LibtorrentDHTSwarm.requireLibtorrent()
+        try await LibtorrentDHTSwarm.requireLibtorrent()
         let script = Paths.repoRoot.appendingPathComponent("scripts/interop/lt_dht_forger.py").path
         let child = try ChildProcess(Paths.systemPython, [script, "--mode", mode, "--duration", "60"])
         let line = try await child.waitForLine(timeout: 20) { $0.contains("\"listening\"") }

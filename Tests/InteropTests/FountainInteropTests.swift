@@ -29,7 +29,7 @@ import TestSupport
     }
 
     @Test func piecesMixBlocksFromLibtorrentWithRepairSymbolsFromBitFountain() async throws {
-        try await Interop.requireLibtorrent()
+        try await Libtorrent.require()
         let work = try TemporaryDirectory("bf-fountain-interop")
         let seeds = try await Interop.mixedSeeds(work, name: "mixed.bin", size: 4_000_000, pieceSize: 262144, uploadLimit: 2_000_000)
         defer { seeds.kill() }
@@ -48,7 +48,7 @@ import TestSupport
     }
 
     @Test func libtorrentDownloadsFromFountainSeedsAsFromAnyOther() async throws {
-        try await Interop.requireLibtorrent()
+        try await Libtorrent.require()
         let work = try TemporaryDirectory("bf-fountain-interop")
         let content = try Interop.randomFile(work.file("plain.bin"), size: 3_000_000)
         let first = try await Interop.bitFountainSeed(work.file("plain.bin"), state: work.file("s1"), extra: ["--upload-limit", "2M"])

@@ -17,8 +17,21 @@ enum Libtorrent {
         return result
     }
 
+    /// Interop tests run against the real thing: a missing module fails the
+    /// test that needs it, it never skips it.
+    static func require(_ modules: [String] = ["libtorrent"]) async throws {
+        let check = try await ChildProcess.run(Paths.systemPython, ["-c", "import " + modules.joined(separator: ", ")], timeout: 30)
+        guard check.succeeded else {
+            throw MissingPythonModules(description: "\(Paths.systemPython) lacks \(modules.joined(separator: " or ")): run scripts/setup (\(check.stderr))")
+        }
+    }
+
     static func json(_ result: ProcessResult) throws -> [String: Any] {
         try #require(result.succeeded, "libtorrent helper failed: \(result.stderr)")
         return try JSONLines.last(result.stdout)
     }
+}
+
+struct MissingPythonModules: Error, CustomStringConvertible {
+    let description: String
 }

@@ -6,7 +6,7 @@ import TestSupport
 /// their `dht_bootstrap_nodes` router.
 @Suite(.serialized) struct RouterLibtorrentInteropTests {
     @Test func libtorrentNodesFillTheirTablesFromTheRouter() async throws {
-        try LibtorrentDHTSwarm.requireLibtorrent()
+        try await LibtorrentDHTSwarm.requireLibtorrent()
         let state = try TemporaryDirectory("bf-router-lt")
         let router = try ChildProcess(Paths.binary, ["router", "--bind", "127.0.0.1", "--port", "0", "--allow-private",
                                                      "--admit-delay", "1", "--json", "--log-interval", "1",

@@ -8,18 +8,6 @@ import TestSupport
 enum SwarmInterop {
     static let helper = Libtorrent.script("lt_swarm_peer.py")
 
-    static func requireLibtorrent() async throws {
-        let check = try await ChildProcess.run(Paths.systemPython, ["-c", "import libtorrent"], timeout: 30)
-        guard check.succeeded else {
-            throw MissingLibtorrent(details: check.stderr)
-        }
-    }
-
-    struct MissingLibtorrent: Error, CustomStringConvertible {
-        let details: String
-        var description: String { "python3-libtorrent is missing for \(Paths.systemPython): run scripts/setup (\(details))" }
-    }
-
     static func field(_ event: String, _ key: String, in text: String) -> Any? {
         JSONLines.event(event, in: text)?[key]
     }

@@ -8,7 +8,7 @@ import TestSupport
     typealias Interop = SwarmInterop
 
     @Test func bitFountainGetsFromLibtorrentByMagnetThroughUTMetadata() async throws {
-        try await Interop.requireLibtorrent()
+        try await Libtorrent.require()
         let work = try TemporaryDirectory("bf-interop")
         let content = try Interop.randomFile(work.file("lt/movie.bin"), size: 5_000_000)
         let infoHash = try await Interop.makeTorrent(content: work.file("lt/movie.bin"), out: work.file("movie.torrent"))
@@ -26,7 +26,7 @@ import TestSupport
     }
 
     @Test func libtorrentGetsFromBitFountainByMagnet() async throws {
-        try await Interop.requireLibtorrent()
+        try await Libtorrent.require()
         let work = try TemporaryDirectory("bf-interop")
         let content = try Interop.randomFile(work.file("bf/talk.bin"), size: 5_000_000)
         let seed = try await Interop.bitFountainSeed(work.file("bf/talk.bin"), state: work.file("state"))
@@ -41,7 +41,7 @@ import TestSupport
     }
 
     @Test func mixedSwarmFeedsABitFountainDownloaderFromBothSeeds() async throws {
-        try await Interop.requireLibtorrent()
+        try await Libtorrent.require()
         let work = try TemporaryDirectory("bf-interop")
         // Our seed serves libtorrent's torrent from its own copy of the content.
         let seeds = try await Interop.mixedSeeds(work, name: "mixed.bin", size: 8_000_000, pieceSize: 65536, uploadLimit: 3_000_000)
