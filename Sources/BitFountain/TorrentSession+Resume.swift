@@ -4,16 +4,33 @@ import PeerWire
 import Swarm
 
 extension TorrentSession {
-    /// Writes the verified pieces and file states to the state directory (off the loop).
+    /// Writes the verified pieces and file states to the state directory (off
+    /// the loop), after the pieces' bytes are on the disk: resume data that got
+    /// there first would, after a power cut, vouch for data that is not.
+    /// Saves run one after another: a second save started while the first is
+    /// still syncing would find nothing left to sync and could land first.
     @discardableResult
     func saveResume() -> EventLoopFuture<Void> {
-        guard let storage, let have = machine.have else { return loop.makeSucceededVoidFuture() }
+        guard storage != nil, machine.have != nil else { return loop.makeSucceededVoidFuture() }
         resumeDirty = false
         lastResumeSave = SwarmNode.now()
+        let previous = resumeSaving ?? loop.makeSucceededVoidFuture()
+        let save = previous.flatMap { self.writeResume() }
+        resumeSaving = save
+        save.whenComplete { _ in
+            if self.resumeSaving === save { self.resumeSaving = nil }
+        }
+        return save
+    }
+
+    /// One save: the pieces verified by now, synced, then recorded.
+    private func writeResume() -> EventLoopFuture<Void> {
+        guard let storage, let have = machine.have else { return loop.makeSucceededVoidFuture() }
         let state = node.stateDirectory
         let infoHash = self.infoHash
         let node = self.node
         return node.pool.runIfActive(eventLoop: loop) {
+            try storage.syncWrittenFiles()
             let resume = ResumeData(infoHash: infoHash, have: have, files: storage.fileStatuses(), base: storage.tree.base)
             try state.save(resume)
         }.recover { error in

@@ -27,6 +27,8 @@ public final class TorrentSession: @unchecked Sendable {
     var stopped = false
     var resumeDirty = false
     var lastResumeSave: Double = 0
+    /// The newest resume save, which the next one waits for (see `saveResume`).
+    var resumeSaving: EventLoopFuture<Void>?
     private var tickTask: RepeatedTask?
     var refillTask: RepeatedTask?
     let completionPromise: EventLoopPromise<Void>

@@ -20,6 +20,8 @@ public final class TorrentStorage: Sendable {
     private let descriptors = Mutex<[Int: Int32]>([:])
     /// Open files kept around; beyond this, files are opened per operation.
     private static let maxCachedDescriptors = 256
+    /// Files written since the last `syncWrittenFiles()`.
+    private let unsynced = Mutex<Set<Int>>([])
 
     /// - Parameters:
     ///   - base: the directory the torrent's top item lives in (`-o DIR`, or the parent of seeded content).
@@ -98,7 +100,34 @@ public final class TorrentStorage: Sendable {
                     written += count
                 }
             }
+            unsynced.withLock { _ = $0.insert(slice.fileIndex) }
         }
+    }
+
+    /// Flushes every file written since the last call to the disk (`fdatasync`)
+    /// and returns their indices. Resume data is saved only after this, so it
+    /// never names a piece that a power cut could still take back from the
+    /// page cache (`kill -9` cannot: the kernel holds the bytes by then).
+    @discardableResult
+    public func syncWrittenFiles() throws(StorageError) -> [Int] {
+        let files = unsynced.withLock { pending in
+            defer { pending.removeAll() }
+            return pending.sorted()
+        }
+        for (position, index) in files.enumerated() {
+            do {
+                try withDescriptor(index) { (fd: Int32) throws(StorageError) in
+                    while fdatasync(fd) != 0 {
+                        if errno != EINTR { throw StorageError(path: displayPath(ofFile: index), code: errno) }
+                    }
+                }
+            } catch {
+                // Still in doubt: the next call tries them again.
+                unsynced.withLock { $0.formUnion(files[position...]) }
+                throw error
+            }
+        }
+        return files
     }
 
     /// Reads bytes at a torrent offset; pad-file ranges read as zeros.

@@ -55,6 +55,21 @@ import Testing
         #expect(readBack == flat, "pad ranges read as zeros")
     }
 
+    @Test func syncFlushesExactlyTheFilesWrittenSinceTheLastSync() throws {
+        let directory = try TemporaryDirectory()
+        let (info, flat) = Self.paddedTorrent()
+        let storage = TorrentStorage(info: info, base: directory.path, writable: true)
+        try storage.prepare()
+        #expect(try storage.syncWrittenFiles() == [], "nothing written, nothing to flush")
+        // Piece 1 lies in a.bin and the pad file; piece 2 in b.bin alone.
+        #expect(storage.store(Self.buffer(flat[16384..<32768], piece: 1)) == .written)
+        #expect(storage.store(Self.buffer(flat[32768...], piece: 2)) == .written)
+        #expect(try storage.syncWrittenFiles() == [0, 2], "both real files, never the pad file")
+        #expect(try storage.syncWrittenFiles() == [], "already on the disk")
+        #expect(storage.store(Self.buffer(flat[0..<16384], piece: 0)) == .written)
+        #expect(try storage.syncWrittenFiles() == [0])
+    }
+
     @Test func wrongDataIsNeitherWrittenNorCounted() throws {
         let directory = try TemporaryDirectory()
         let (info, flat) = Self.paddedTorrent()
