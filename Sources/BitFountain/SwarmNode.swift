@@ -10,6 +10,8 @@ public enum NodeEvent: Sendable {
     /// The info dictionary arrived from peers and verified, `seconds` after the torrent was added.
     case metadata(infoHash: InfoHash, name: String, size: Int64, seconds: Double)
     case peerBanned(infoHash: InfoHash, address: String, reason: String)
+    /// An announce landed: `nodes` DHT nodes now list us as a peer of the torrent.
+    case announced(infoHash: InfoHash, nodes: Int)
     case warning(String)
 }
 
@@ -256,6 +258,7 @@ public final class SwarmNode: @unchecked Sendable {
             var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
                 let accepted = await discovery.announce(infoHash, port: port)
+                if accepted > 0 { self.report(.announced(infoHash: infoHash, nodes: accepted)) }
                 try? await Task.sleep(for: .seconds(accepted > 0 ? announceEvery : retry))
                 retry = min(retry * 2, announceEvery)
             }

@@ -100,7 +100,7 @@ private struct ListeningEvent: Encodable {
     let command: String
 }
 
-/// Prints node events (metadata arrived, bans, warnings) on stderr, or as JSON lines.
+/// Prints node events (metadata arrived, bans, announces, warnings) on stderr, or as JSON lines.
 enum NodeEventPrinter {
     static func print(_ event: NodeEvent, json: Bool) {
         switch event {
@@ -110,6 +110,9 @@ enum NodeEventPrinter {
         case .peerBanned(let infoHash, let address, let reason):
             if json { JSONOutput.line(BanEvent(infohash: infoHash.hex, peer: address, reason: reason)) }
             else { FileHandle.standardError.write(Data("banned peer \(address): \(reason)\n".utf8)) }
+        case .announced(let infoHash, let nodes):
+            if json { JSONOutput.line(AnnouncedEvent(infohash: infoHash.hex, nodes: nodes)) }
+            else { FileHandle.standardError.write(Data("announced \(infoHash.hex) to \(nodes) DHT node(s)\n".utf8)) }
         case .warning(let text):
             if json { JSONOutput.line(WarningEvent(message: text)) }
             else { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
@@ -129,6 +132,12 @@ enum NodeEventPrinter {
         let infohash: String
         let peer: String
         let reason: String
+    }
+
+    private struct AnnouncedEvent: Encodable {
+        let event = "announced"
+        let infohash: String
+        let nodes: Int
     }
 
     private struct WarningEvent: Encodable {

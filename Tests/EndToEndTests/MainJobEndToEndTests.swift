@@ -35,6 +35,12 @@ import TestSupport
         defer { seedA.process.signal(SIGKILL) }
         let seedB = try await Swarm.startSeed([work.file("b/sample.bin")], state: work.file("state-b"), extra: bootstrap + ["--upload-limit", "4M"])
         defer { seedB.process.signal(SIGKILL) }
+        // A lookup only finds the seeds whose announce has landed; the downloader
+        // would look again only minutes later, after the file is long done.
+        for seed in [seedA, seedB] {
+            let announced = try await seed.process.waitForLine(timeout: 30) { $0.contains("\"announced\"") }
+            #expect(JSONLines.event("announced", in: announced)?["nodes"] as? Int ?? 0 > 0)
+        }
 
         // No x.pe, no --peer: only the DHT can say where the seeds are.
         let result = try await Swarm.get(infoHash, output: work.file("out"), state: work.file("state-get"), extra: bootstrap)
