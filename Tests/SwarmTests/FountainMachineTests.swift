@@ -203,6 +203,36 @@ import Testing
         #expect(machine.repairSymbolsReceived == 5)
     }
 
+    @Test func onePeerIsAskedForAtMost2KPlus4RepairSymbolsOfAPieceThenOthersAre() throws {
+        let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
+        let encoder = try BlockEncoder(source: swarm.payload, symbolSize: BFFountain.symbolSize)
+        var machine = Self.downloader(swarm, repairOnly: true)
+        Self.connectSeed(&machine, 1, swarm.info.infoHash)
+        var asked = Self.requestedESIs(machine.takeActions(), to: 1, piece: 0)
+        #expect(asked.count == 4)
+        // Say every attempt so far was unsolvable: the piece wants far more than one peer may give.
+        machine.assemblies[0]!.repair.extraNeeded = 100
+        var delivered = 0
+        while delivered < asked.count {
+            let esi = asked[delivered]
+            delivered += 1
+            machine.received(Self.fountainMessage(.symbol(piece: 0, esi: esi, payload: ByteBuffer(bytes: try encoder.symbol(esi: esi)))),
+                             from: 1, now: 0)
+            asked += Self.requestedESIs(machine.takeActions(), to: 1, piece: 0)
+        }
+        machine.refill(now: 0)
+        asked += Self.requestedESIs(machine.takeActions(), to: 1, piece: 0)
+        #expect(asked.count == 2 * 4 + 4, "capped at 2K + 4, although 104 are wanted")
+        #expect(Set(asked).count == asked.count && asked.allSatisfy { $0 >= 4 && $0 < BFFountain.esiLimit })
+
+        // The piece still needs symbols: another fountain peer is asked, never for an ESI already used.
+        Self.connectSeed(&machine, 2, swarm.info.infoHash)
+        let fromOther = Self.requestedESIs(machine.takeActions(), to: 2, piece: 0)
+        #expect(!fromOther.isEmpty)
+        #expect(Set(fromOther).isDisjoint(with: asked))
+        #expect(fromOther.count <= 2 * 4 + 4)
+    }
+
     @Test func aPieceWhoseSenderIsBannedDuringItsDecodeIsAskedOfOthers() throws {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
         var machine = Self.downloader(swarm, repairOnly: true)
