@@ -233,6 +233,50 @@ import Testing
         #expect(fromOther.count <= 2 * 4 + 4)
     }
 
+    /// Delivers a true symbol of the piece; the decode job it starts, if any.
+    static func deliver(_ esi: UInt32, of encoder: BlockEncoder, to machine: inout TorrentMachine, from key: UInt64) throws -> SymbolDecodeJob? {
+        machine.received(fountainMessage(.symbol(piece: 0, esi: esi, payload: ByteBuffer(bytes: try encoder.symbol(esi: esi)))), from: key, now: 0)
+        return machine.takeActions().compactMap { if case .decode(let job) = $0 { return job }; return nil }.first
+    }
+
+    @Test func kSymbolsThatCannotBeSolvedAskForOneMoreAndDecodeAtKPlusOne() throws {
+        let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
+        let encoder = try BlockEncoder(source: swarm.payload, symbolSize: BFFountain.symbolSize)
+        var configuration = SwarmConfiguration()
+        configuration.repairSymbolsOnly = true
+        // A machine whose first K random ESIs RFC 6330 cannot solve (about one set in a hundred).
+        var found: (machine: TorrentMachine, esis: [UInt32])?
+        for seed in UInt64(1)...5000 {
+            var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount),
+                                         configuration: configuration, extensions: .bitFountain, seed: seed)
+            Self.connectSeed(&machine, 1, swarm.info.infoHash)
+            let esis = Self.requestedESIs(machine.takeActions(), to: 1, piece: 0)
+            if esis.count == 4, try !BlockDecoder.isDecodable(sourceSymbolCount: 4, esis: esis) {
+                found = (machine, esis)
+                break
+            }
+        }
+        var (machine, esis) = try #require(found)
+        for esi in esis.dropLast() { #expect(try Self.deliver(esi, of: encoder, to: &machine, from: 1) == nil) }
+        let first = try #require(try Self.deliver(esis.last!, of: encoder, to: &machine, from: 1), "decoded at K")
+        first.run()
+        #expect(first.outcome == .undecodable)
+        machine.symbolsDecoded(first, now: 0)
+        let more = Self.requestedESIs(machine.takeActions(), to: 1, piece: 0)
+        #expect(more.count == 1, "one symbol more, not K again")
+        let extra = try #require(more.first)
+        #expect(!esis.contains(extra))
+        let second = try #require(try Self.deliver(extra, of: encoder, to: &machine, from: 1), "decoded again at K + 1")
+        #expect(second.repairESIs.count == 5)
+        second.run()
+        #expect(second.outcome == .verified(culprits: [:]))
+        machine.symbolsDecoded(second, now: 0)
+        let stored = try #require(machine.takeActions().compactMap { if case .store(let buffer) = $0 { return buffer }; return nil }.first)
+        let right = Array(UnsafeRawBufferPointer(rebasing: stored.bytes[0..<swarm.payload.count])) == swarm.payload
+        #expect(right)
+        #expect(machine.hashFailures == 0 && machine.bannedKeys.isEmpty, "an unsolvable set is nobody's fault")
+    }
+
     @Test func aPieceWhoseSenderIsBannedDuringItsDecodeIsAskedOfOthers() throws {
         let swarm = SimulatedSwarm(size: 4 * 16384, pieceLength: 4 * 16384)
         var machine = Self.downloader(swarm, repairOnly: true)
