@@ -34,6 +34,8 @@ extension TorrentSession {
                     self.runActions()
                 case .failure(let error):
                     self.node.report(.warning("cannot encode symbols of piece \(batch.piece): \(error)"))
+                    self.machine.symbolsUnavailable(piece: batch.piece, to: key)
+                    self.runActions()
                 }
                 if !self.pumpingServes {
                     self.pumpServes(connection)

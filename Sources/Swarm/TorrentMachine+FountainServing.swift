@@ -41,6 +41,15 @@ extension TorrentMachine {
         actions.append(.cancelSymbols(key, piece: piece))
     }
 
+    /// The adapter could not encode symbols of a piece it owes (the piece could
+    /// not be read): the peer is told to ask elsewhere, and the symbols stop
+    /// holding room in its queue (else they would be owed forever, and a
+    /// repeat of the request filtered out as already owed).
+    public mutating func symbolsUnavailable(piece: Int, to key: PeerKey) {
+        guard peers[key]?.servingSymbols[piece] != nil else { return }
+        rejectSymbols(piece, to: key)
+    }
+
     /// The adapter wrote a symbol to the socket.
     public mutating func uploadedSymbol(piece: Int, esi: UInt32, to key: PeerKey) {
         guard peers[key]?.servingSymbols[piece]?.remove(esi) != nil else { return }

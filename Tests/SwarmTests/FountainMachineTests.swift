@@ -129,6 +129,30 @@ import Testing
         #expect(Self.fountainSent(actions, to: 1) == [.reject(piece: 4)], "choked: the rest is rejected")
     }
 
+    @Test func symbolsThatCannotBeEncodedAreRejectedAndFreeTheQueue() {
+        let swarm = SimulatedSwarm(size: 200_000, pieceLength: 32768)
+        var configuration = SwarmConfiguration()
+        configuration.servedRequestQueue = 4
+        var machine = Self.seedMachine(swarm, configuration: configuration)
+        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
+        machine.received(.interested, from: 1, now: 0)
+        machine.received(Self.fountainMessage(.request(piece: 1, esis: [2, 3, 4])), from: 1, now: 0)
+        _ = machine.takeActions()
+
+        // Reading piece 1 failed: the peer hears it will not get those symbols.
+        machine.symbolsUnavailable(piece: 1, to: 1)
+        let actions = machine.takeActions()
+        #expect(Self.fountainSent(actions, to: 1) == [.reject(piece: 1)])
+        #expect(actions.contains { if case .cancelSymbols(1, 1) = $0 { return true }; return false })
+        #expect(machine.peers[1]?.isServingSymbol(piece: 1, esi: 2) == false)
+        machine.symbolsUnavailable(piece: 1, to: 1)
+        #expect(machine.takeActions().isEmpty, "nothing owed any more: no second reject")
+
+        // Its queue is free again: a full request of another piece is served.
+        machine.received(Self.fountainMessage(.request(piece: 2, esis: [5, 6, 7, 8])), from: 1, now: 0)
+        #expect(Self.serves(machine.takeActions()).map(\.esis) == [[5, 6, 7, 8]])
+    }
+
     @Test func aFullQueueIsRejected() {
         let swarm = SimulatedSwarm(size: 200_000, pieceLength: 32768)
         var configuration = SwarmConfiguration()
