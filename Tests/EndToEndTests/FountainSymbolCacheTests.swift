@@ -1,3 +1,8 @@
+import Metainfo
+import NIOCore
+import NIOPosix
+import PeerWire
+import RaptorQ
 import Testing
 @testable import BitFountain
 
@@ -41,6 +46,37 @@ import Testing
         #expect(still == "a2", "only a matching value is removed")
         cache.remove(1) { $0 == "a2" }
         #expect(cache.count == 0 && cache.usedBytes == 0)
+    }
+
+    @Test func theDefaultBudgetIs256MiB() {
+        #expect(SwarmNode.Options().symbolCacheBytes == 256 << 20)
+    }
+
+    /// Which pieces' encoders `SymbolEncoderCache` had to build, for a sequence of lookups.
+    @Test func theEncoderCacheKeepsWhatItsBudgetHoldsLeastRecentlyUsedFirst() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        let pieceLength = 64 << 10
+        let encoder = try BlockEncoder(source: [UInt8](repeating: 1, count: pieceLength), symbolSize: BFFountain.symbolSize)
+        let infoHash = try #require(InfoHash(bytes: [UInt8](repeating: 7, count: 20)))
+        let built = try loop.submit { () -> [Int] in
+            // Room for two encoders of this piece size.
+            let cache = SymbolEncoderCache(budgetBytes: 2 * SymbolEncoderCache.footprint(ofPieceLength: pieceLength))
+            var built: [Int] = []
+            func lookUp(_ piece: Int, failing: Bool = false) {
+                _ = cache.encoder(for: .init(infoHash: infoHash, piece: piece), pieceLength: pieceLength) {
+                    built.append(piece)
+                    return failing ? loop.makeFailedFuture(CancellationError()) : loop.makeSucceededFuture(encoder)
+                }
+            }
+            lookUp(0); lookUp(1); lookUp(0)  // 0 is now the most recently used
+            lookUp(2)                          // evicts 1
+            lookUp(0); lookUp(2); lookUp(1)   // 1 is built again and evicts 0
+            lookUp(3, failing: true); lookUp(3)  // a failed build is not kept
+            return built
+        }.wait()
+        #expect(built == [0, 1, 2, 1, 3, 3])
     }
 
     @Test func encoderFootprintFollowsThePieceSize() {
