@@ -129,13 +129,19 @@ import Testing
         #expect(Self.fountainSent(actions, to: 1) == [.reject(piece: 4)], "choked: the rest is rejected")
     }
 
-    @Test func symbolsThatCannotBeEncodedAreRejectedAndFreeTheQueue() {
+    /// A seed that unchokes its one peer (key 1) and queues at most `queue` blocks or symbols for it.
+    static func seedServingOnePeer(queue: Int) -> TorrentMachine {
         let swarm = SimulatedSwarm(size: 200_000, pieceLength: 32768)
         var configuration = SwarmConfiguration()
-        configuration.servedRequestQueue = 4
-        var machine = Self.seedMachine(swarm, configuration: configuration)
-        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
+        configuration.servedRequestQueue = queue
+        var machine = seedMachine(swarm, configuration: configuration)
+        connectFountainPeer(&machine, 1, swarm.info.infoHash)
         machine.received(.interested, from: 1, now: 0)
+        return machine
+    }
+
+    @Test func symbolsThatCannotBeEncodedAreRejectedAndFreeTheQueue() {
+        var machine = Self.seedServingOnePeer(queue: 4)
         machine.received(Self.fountainMessage(.request(piece: 1, esis: [2, 3, 4])), from: 1, now: 0)
         _ = machine.takeActions()
 
@@ -154,12 +160,7 @@ import Testing
     }
 
     @Test func aFullQueueIsRejected() {
-        let swarm = SimulatedSwarm(size: 200_000, pieceLength: 32768)
-        var configuration = SwarmConfiguration()
-        configuration.servedRequestQueue = 4
-        var machine = Self.seedMachine(swarm, configuration: configuration)
-        Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
-        machine.received(.interested, from: 1, now: 0)
+        var machine = Self.seedServingOnePeer(queue: 4)
         _ = machine.takeActions()
         machine.received(Self.fountainMessage(.request(piece: 1, esis: [2, 3, 4, 5, 6])), from: 1, now: 0)
         #expect(Self.fountainSent(machine.takeActions(), to: 1) == [.reject(piece: 1)])
