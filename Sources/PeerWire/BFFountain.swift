@@ -80,13 +80,6 @@ public enum BFFountain {
         out.setInteger(UInt32(2 + header + symbolSize), at: lengthAt)
     }
 
-    /// Bytes a symbol message takes on the wire, length prefix included.
-    public static func symbolWireLength(piece: Int, esi: UInt32) -> Int {
-        var prefix = ByteBuffer()
-        writeSymbolPrefix(extensionID: 0, piece: piece, esi: esi, to: &prefix)
-        return prefix.readableBytes + symbolSize
-    }
-
     // MARK: Decoding
 
     /// Decodes the payload of an extended message sent under our bf_fountain ID.
