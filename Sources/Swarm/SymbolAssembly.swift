@@ -111,21 +111,15 @@ extension PieceAssembly {
     mutating func purge(_ peer: PeerKey) {
         for index in 0..<blockCount where senders[index] == peer { unreceive(index) }
         guard repair.senders.contains(peer) else { return }
-        var kept = RepairSymbols()
-        kept.pending = repair.pending
-        kept.pendingBy = repair.pendingBy
-        kept.used = repair.used
-        kept.askedOf = repair.askedOf
-        kept.extraNeeded = repair.extraNeeded
-        kept.failedRounds = repair.failedRounds
-        kept.suspect = repair.suspect
+        // Only the received symbols change; the rest of the bookkeeping stays as it is.
         let size = BFFountain.symbolSize
+        var esis: [UInt32] = [], keptSenders: [PeerKey] = [], bytes: [UInt8] = []
         for (offset, sender) in repair.senders.enumerated() where sender != peer {
-            kept.esis.append(repair.esis[offset])
-            kept.senders.append(sender)
-            kept.bytes.append(contentsOf: repair.bytes[(offset * size)..<((offset + 1) * size)])
+            esis.append(repair.esis[offset])
+            keptSenders.append(sender)
+            bytes.append(contentsOf: repair.bytes[(offset * size)..<((offset + 1) * size)])
         }
-        repair = kept
+        (repair.esis, repair.senders, repair.bytes) = (esis, keptSenders, bytes)
     }
 
     /// The decode job for the symbols in hand; the buffer belongs to the job until it reports.
