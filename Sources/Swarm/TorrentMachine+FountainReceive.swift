@@ -51,6 +51,9 @@ extension TorrentMachine {
             assemblies[piece]?.dropRepairRequest(request.esi)
         }
         if peers[key]!.symbolRejectedPieces.count < 4096 { peers[key]!.symbolRejectedPieces.insert(piece) }
+        // Nothing withdrawn, nothing to hand out: rejects cost a peer ~25 bytes
+        // each, and must not buy a pass over every peer's pipeline.
+        guard !dropped.isEmpty else { return }
         for other in Array(peers.keys) { fillRequests(other, now: now) }
     }
 }

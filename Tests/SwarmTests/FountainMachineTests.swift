@@ -373,6 +373,27 @@ import Testing
         #expect(machine.peers[1]!.symbolRejectedPieces.isEmpty, "once it unchokes us again, it may be asked again")
     }
 
+    @Test func aRejectThatWithdrawsNothingChangesNothing() {
+        let swarm = SimulatedSwarm(size: 2_000_000, pieceLength: 65536)
+        var machine = Self.downloader(swarm)
+        Self.connectSeed(&machine, 1, swarm.info.infoHash)
+        let requests = machine.takeActions().compactMap { action -> BlockRequest? in
+            if case .send(1, .request(let request)) = action { return request }
+            return nil
+        }
+        let block = try! #require(requests.first)
+        let start = block.piece * swarm.info.pieceLength + block.begin
+        // One block in: the pipeline is topped up only once a quarter of it has drained.
+        machine.received(.piece(piece: block.piece, begin: block.begin, data: ByteBuffer(bytes: swarm.payload[start..<(start + block.length)])), from: 1, now: 0)
+        Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
+        machine.received(.haveNone, from: 2, now: 0)
+        _ = machine.takeActions()
+        for piece in 0..<swarm.info.pieceCount {
+            machine.received(Self.fountainMessage(.reject(piece: piece)), from: 2, now: 0)
+        }
+        #expect(machine.takeActions().isEmpty, "no pass over the pipelines for rejects of symbols never asked for")
+    }
+
     @Test func inTheEndgameAFountainPeerIsNeverAskedForDuplicateBlocks() {
         let swarm = SimulatedSwarm(size: 32768, pieceLength: 32768)
         var machine = Self.downloader(swarm)
