@@ -40,9 +40,8 @@ public struct PeerRecord: Sendable {
     var lateSymbols: Set<SymbolRequest> = []
     var servingSymbols: [Int: Set<UInt32>] = [:]
     var servingSymbolCount = 0
-    /// Blocks (bytes) and symbols it sent that were never asked for.
+    /// Bytes of blocks and symbols it sent that were never asked for.
     var unrequestedBlockBytes = 0
-    var unrequestedSymbols = 0
     /// Pieces it refused to send symbols of: not asked again.
     var symbolRejectedPieces: Set<Int> = []
     public internal(set) var targetQueue: Int

@@ -4,9 +4,6 @@ import PeerWire
 /// bf_fountain messages from a peer: its requests (served in
 /// TorrentMachine+FountainServing.swift), the symbols it sends us, its rejects.
 extension TorrentMachine {
-    /// Symbols a peer may send us unasked (none should come: ours are never reissued).
-    static let unrequestedSymbolLimit = 64
-
     mutating func receivedFountainMessage(_ payload: ByteBuffer, from key: PeerKey, now: Double) {
         let message: BFFountain.Message
         do { message = try BFFountain.decode(payload) } catch { return disconnect(key, "\(error)") }
@@ -27,8 +24,10 @@ extension TorrentMachine {
         let wasLate = !wasOutstanding && peers[key]!.lateSymbols.remove(request) != nil
         guard wasOutstanding || wasLate else {
             wastedBytes += Int64(data.readableBytes)
-            peers[key]!.unrequestedSymbols += 1
-            if peers[key]!.unrequestedSymbols > Self.unrequestedSymbolLimit { disconnect(key, "sends symbols that were never requested") }
+            // The same allowance as for blocks: an honest peer's symbols may cross
+            // a request we forgot (late requests of verified pieces are pruned).
+            peers[key]!.unrequestedBlockBytes += data.readableBytes
+            if peers[key]!.unrequestedBlockBytes > Self.unrequestedBlockLimit { disconnect(key, "sends symbols that were never requested") }
             return
         }
         credit(key, bytes: data.readableBytes, now: now)
