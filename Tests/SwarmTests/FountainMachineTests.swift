@@ -166,6 +166,18 @@ import Testing
         #expect(Self.fountainSent(machine.takeActions(), to: 1) == [.reject(piece: 1)])
     }
 
+    /// Takes the actions, and delivers the true data of the first block asked of `key` (nil: none was).
+    static func deliverFirstBlockAsked(of key: UInt64, _ swarm: SimulatedSwarm, to machine: inout TorrentMachine) -> BlockRequest? {
+        let requests = machine.takeActions().compactMap { action -> BlockRequest? in
+            if case .send(key, .request(let request)) = action { return request }
+            return nil
+        }
+        guard let block = requests.first else { return nil }
+        let start = block.piece * swarm.info.pieceLength + block.begin
+        machine.received(.piece(piece: block.piece, begin: block.begin, data: ByteBuffer(bytes: swarm.payload[start..<(start + block.length)])), from: key, now: 0)
+        return block
+    }
+
     @Test func aPartialSeederNeverEncodesAPieceItHasNotVerified() {
         let swarm = SimulatedSwarm(size: 200_000, pieceLength: 32768)
         var have = Bitfield(count: swarm.info.pieceCount)
@@ -173,13 +185,7 @@ import Testing
         var machine = Self.seedMachine(swarm, have: have)
         // A seed sends us most of piece 1; until it is verified, it is not ours to serve.
         Self.connectSeed(&machine, 2, swarm.info.infoHash)
-        let requests = machine.takeActions().compactMap { action -> BlockRequest? in
-            if case .send(2, .request(let request)) = action { return request }
-            return nil
-        }
-        let block = try! #require(requests.first)
-        let start = block.piece * swarm.info.pieceLength + block.begin
-        machine.received(.piece(piece: block.piece, begin: block.begin, data: ByteBuffer(bytes: swarm.payload[start..<(start + block.length)])), from: 2, now: 0)
+        let block = try! #require(Self.deliverFirstBlockAsked(of: 2, swarm, to: &machine))
         Self.connectFountainPeer(&machine, 1, swarm.info.infoHash)
         machine.received(.interested, from: 1, now: 0)
         _ = machine.takeActions()
@@ -391,14 +397,8 @@ import Testing
         let swarm = SimulatedSwarm(size: 2_000_000, pieceLength: 65536)
         var machine = Self.downloader(swarm)
         Self.connectSeed(&machine, 1, swarm.info.infoHash)
-        let requests = machine.takeActions().compactMap { action -> BlockRequest? in
-            if case .send(1, .request(let request)) = action { return request }
-            return nil
-        }
-        let block = try! #require(requests.first)
-        let start = block.piece * swarm.info.pieceLength + block.begin
         // One block in: the pipeline is topped up only once a quarter of it has drained.
-        machine.received(.piece(piece: block.piece, begin: block.begin, data: ByteBuffer(bytes: swarm.payload[start..<(start + block.length)])), from: 1, now: 0)
+        _ = try! #require(Self.deliverFirstBlockAsked(of: 1, swarm, to: &machine))
         Self.connectFountainPeer(&machine, 2, swarm.info.infoHash)
         machine.received(.haveNone, from: 2, now: 0)
         _ = machine.takeActions()
