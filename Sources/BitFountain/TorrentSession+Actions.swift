@@ -26,7 +26,9 @@ extension TorrentSession {
         case .decode(let job):
             decode(job)
         case .store(let buffer):
-            store(buffer)
+            store(buffer, hashChecked: false)
+        case .write(let buffer):
+            store(buffer, hashChecked: true)
         case .disconnect(let key, let reason):
             SwarmNode.trace("disconnecting #\(key): \(reason)")
             closeConnection(key)
@@ -56,13 +58,15 @@ extension TorrentSession {
         }
     }
 
-    /// Verifies and writes a finished piece on the I/O pool, then tells the machine.
-    private func store(_ buffer: PieceBuffer) {
+    /// Verifies (unless the decode job already did) and writes a finished
+    /// piece on the I/O pool, then tells the machine.
+    private func store(_ buffer: PieceBuffer, hashChecked: Bool) {
         guard let storage else { return }
         let piece = buffer.piece
         // Hash on the pool (both cores), write on the single writer thread.
         let writer = node.writer
-        node.pool.runIfActive(eventLoop: loop) { storage.verify(buffer) }
+        let verified = hashChecked ? loop.makeSucceededFuture(true) : node.pool.runIfActive(eventLoop: loop) { storage.verify(buffer) }
+        verified
             .flatMap { matches -> EventLoopFuture<StoreResult> in
                 guard matches else { return self.loop.makeSucceededFuture(.hashMismatch) }
                 return writer.runIfActive(eventLoop: self.loop) { storage.writeVerified(buffer) }

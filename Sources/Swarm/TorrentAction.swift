@@ -11,6 +11,9 @@ public enum TorrentAction: Sendable {
     case cancelServe(PeerRecord.Key, BlockRequest)
     /// All blocks are in: hash the piece, write it if it matches, report with `pieceStored`.
     case store(PieceBuffer)
+    /// A piece decoded from symbols, whose hash the decode job has already
+    /// checked: write it (no second hash), report with `pieceStored`.
+    case write(PieceBuffer)
     /// bf_fountain: encode these symbols of a verified piece and send them to
     /// the peer under its extension ID; report each with `uploadedSymbol`.
     case serveSymbols(PeerRecord.Key, SymbolServe)

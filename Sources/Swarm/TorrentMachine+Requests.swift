@@ -180,13 +180,13 @@ extension TorrentMachine {
     }
 
     /// Hands a piece over for hashing and writing; it is kept, untouched, until the adapter reports.
-    mutating func finishAssembly(_ piece: Int) {
+    mutating func finishAssembly(_ piece: Int, hashChecked: Bool = false) {
         guard var assembly = assemblies.removeValue(forKey: piece) else { return }
         assemblyOrder.removeAll { $0 == piece }
         storing.insert(piece)
         assembly.phase = .storing
         finishing[piece] = assembly
-        actions.append(.store(assembly.buffer))
+        actions.append(hashChecked ? .write(assembly.buffer) : .store(assembly.buffer))
         releaseSymbolRequests(forPiece: piece)
     }
 

@@ -27,7 +27,9 @@ extension TorrentMachine {
         switch job.outcome {
         case .verified(let culprits):
             piecesDecoded += 1
-            finishAssembly(piece)
+            // The job hashed the buffer it decoded into, and nothing writes to
+            // a piece once it leaves the collecting phase.
+            finishAssembly(piece, hashChecked: true)
             for (key, count) in culprits.sorted(by: { $0.key < $1.key }) {
                 pollutedSymbols += count
                 ban(key, reason: "sent \(count) wrong symbol\(count == 1 ? "" : "s") for piece \(piece) (found by leave-one-out decoding)")

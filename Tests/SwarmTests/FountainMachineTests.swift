@@ -222,7 +222,10 @@ import Testing
             if let job = jobs.first {
                 job.run()
                 machine.symbolsDecoded(job, now: 0)
-                let stores = machine.takeActions().compactMap { if case .store(let buffer) = $0 { return buffer }; return nil }
+                // Decoded and hashed by the job: handed over to be written, not hashed again.
+                let actions = machine.takeActions()
+                #expect(!actions.contains { if case .store = $0 { return true }; return false })
+                let stores = actions.compactMap { if case .write(let buffer) = $0 { return buffer }; return nil }
                 let buffer = try #require(stores.first)
                 let ok = Array(UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<swarm.payload.count])) == swarm.payload
                 #expect(ok)
@@ -302,7 +305,7 @@ import Testing
         second.run()
         #expect(second.outcome == .verified(culprits: [:]))
         machine.symbolsDecoded(second, now: 0)
-        let stored = try #require(machine.takeActions().compactMap { if case .store(let buffer) = $0 { return buffer }; return nil }.first)
+        let stored = try #require(machine.takeActions().compactMap { if case .write(let buffer) = $0 { return buffer }; return nil }.first)
         let right = Array(UnsafeRawBufferPointer(rebasing: stored.bytes[0..<swarm.payload.count])) == swarm.payload
         #expect(right)
         #expect(machine.hashFailures == 0 && machine.bannedKeys.isEmpty, "an unsolvable set is nobody's fault")

@@ -3,6 +3,7 @@ import Crypto
 import Metainfo
 import NIOCore
 import PeerWire
+import Testing
 @testable import Swarm
 
 /// A deterministic in-memory swarm of `TorrentMachine`s: messages go through
@@ -138,7 +139,13 @@ final class SimulatedSwarm {
             if node.behaviour == .corruptsData { data[0] ^= 0xFF }
             queue.append((other.node, other.key, .piece(piece: request.piece, begin: request.begin, data: ByteBuffer(bytes: data))))
             node.machine.uploaded(request, to: key)
-        case .store(let buffer):
+        case .store(let buffer), .write(let buffer):
+            // A `.write` claims the hash was checked: verify that claim all the same.
+            if case .write = action {
+                let length = info.layout.length(ofPiece: buffer.piece)
+                #expect(Insecure.SHA1.hash(data: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<length])).elementsEqual(info.pieceHashes[buffer.piece]),
+                        "a decoded piece handed over as checked does not match its hash")
+            }
             let length = info.layout.length(ofPiece: buffer.piece)
             let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<length]))
             let ok = Insecure.SHA1.hash(data: bytes).elementsEqual(info.pieceHashes[buffer.piece])
