@@ -119,6 +119,8 @@ extension TorrentSession {
                     self.runActions()
                 case .failure(let error):
                     self.node.report(.warning("cannot read piece \(request.piece) to serve it: \(error)"))
+                    self.machine.blockUnavailable(request, to: key)
+                    self.runActions()
                 }
                 // A disk read that finished later, outside any batch: send it now and read on.
                 if !self.pumpingServes {

@@ -26,6 +26,14 @@ extension TorrentMachine {
         if peers[key]?.supportsFast == true { actions.append(.send(key, .rejectRequest(request))) }
     }
 
+    /// The adapter could not read a block it was to serve (the file went away
+    /// or the disk failed): it is rejected, so the peer asks elsewhere and the
+    /// request stops holding a place in its queue with us.
+    public mutating func blockUnavailable(_ request: BlockRequest, to key: PeerKey) {
+        guard peers[key]?.serving.remove(request) != nil else { return }
+        reject(request, key)
+    }
+
     /// The adapter wrote a served block to the socket.
     public mutating func uploaded(_ request: BlockRequest, to key: PeerKey) {
         guard peers[key]?.serving.remove(request) != nil else { return }

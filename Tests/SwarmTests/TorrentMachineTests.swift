@@ -279,6 +279,23 @@ import Testing
         #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.rejectRequest(missing)], "a piece we lack")
     }
 
+    @Test func aBlockThatCannotBeReadIsRejectedAndFreesItsPlace() {
+        let swarm = SimulatedSwarm(size: 100_000, pieceLength: 16384)
+        var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount, allSet: true), seed: 1)
+        machine.peerConnected(1, address: "a", handshake: Self.handshake(swarm.info.infoHash), now: 0)
+        machine.received(.interested, from: 1, now: 0)
+        _ = machine.takeActions()
+        let block = BlockRequest(piece: 2, begin: 0, length: 16384)
+        machine.received(.request(block), from: 1, now: 0)
+        #expect(machine.takeActions().contains { if case .serve(1, block) = $0 { return true }; return false })
+        machine.blockUnavailable(block, to: 1)
+        #expect(Self.sentMessages(machine.takeActions(), to: 1) == [.rejectRequest(block)], "the peer asks elsewhere")
+        #expect(machine.peers[1]?.isServing(block) == false)
+        machine.received(.request(block), from: 1, now: 0)
+        #expect(machine.takeActions().contains { if case .serve(1, block) = $0 { return true }; return false },
+                "asked again, it is tried again rather than filtered out as already owed")
+    }
+
     @Test func allowedFastPiecesAreOfferedAndServedWhileChoked() {
         let swarm = SimulatedSwarm(size: 40 * 16384, pieceLength: 16384)
         var machine = TorrentMachine(info: swarm.info, have: Bitfield(count: swarm.info.pieceCount, allSet: true), seed: 1)
