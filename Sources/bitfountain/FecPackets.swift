@@ -8,6 +8,7 @@ import RaptorQ
 struct FecRepairAmount {
     enum Amount { case percent(Double), total(Int) }
     let amount: Amount
+    static let maxTotal = 255 << 24
 
     init(parsing text: String) throws {
         if text.hasSuffix("%") {
@@ -18,6 +19,11 @@ struct FecRepairAmount {
         } else {
             guard let value = Int(text), value >= 0 else {
                 throw CLIError("--repair: '\(text)' is neither a count (500) nor a percentage (20%)")
+            }
+            // No object has room for more (255 blocks of 2^24 symbols); the bound
+            // also keeps the spreading over blocks (total × K) from overflowing.
+            guard value <= Self.maxTotal else {
+                throw CLIError("--repair: \(value) repair packets exceed RaptorQ's \(Self.maxTotal) (255 blocks of 2^24 symbols)")
             }
             amount = .total(value)
         }

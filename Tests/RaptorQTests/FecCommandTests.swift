@@ -106,6 +106,11 @@ import TestSupport
         let badRepair = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("x.rq"),
                                                             "--repair", "lots"])
         #expect(!badRepair.succeeded && badRepair.stderr.contains("--repair"))
+        // A count so large that spreading it over the blocks would overflow: an error, not a crash.
+        let hugeRepair = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("x.rq"),
+                                                             "--repair", "\(Int.max)"])
+        #expect(hugeRepair.status == 1 && hugeRepair.stderr.contains("--repair"), "\(hugeRepair.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("x.rq")))
         let missing = try await ChildProcess.bitfountain(["fec", "encode", directory.file("nothing-here"), "-o", directory.file("x.rq")])
         #expect(!missing.succeeded && missing.stderr.contains("cannot open"))
     }
