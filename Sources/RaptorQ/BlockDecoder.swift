@@ -43,7 +43,7 @@ public final class BlockDecoder {
         }
         parameters = try CodeParameters(sourceSymbols: sourceSymbolCount)
         self.symbolSize = symbolSize
-        let limit = capacity ?? 2 * sourceSymbolCount + 16
+        let limit = capacity ?? Self.defaultCapacity(sourceSymbolCount: sourceSymbolCount)
         guard limit >= sourceSymbolCount else {
             throw .invalidParameters("a decoder must be able to hold K = \(sourceSymbolCount) symbols")
         }
@@ -57,6 +57,10 @@ public final class BlockDecoder {
         stored = SymbolArena(symbolSize: symbolSize, capacity: min(limit, sourceSymbolCount + 2))
         work = SymbolArena(symbolSize: symbolSize, capacity: 1)
     }
+
+    /// 2K + 16: more symbols than a block can need (a decode with K + 2 of them
+    /// fails about once in a million), so a bound on what a block stores.
+    public static func defaultCapacity(sourceSymbolCount k: Int) -> Int { 2 * k + 16 }
 
     deinit {
         stored.deallocate()

@@ -46,11 +46,14 @@ struct FecRepairAmount {
 }
 
 /// The packets of an .rq file, by source block, read in place from the mapping.
+/// A block keeps its first 2K + 16 distinct packets: more cannot be needed, and
+/// the index stays bounded however many packets a hostile file repeats or adds.
 struct FecPacketIndex {
     let oti: ObjectTransmissionInformation
     private(set) var packetCount = 0
     private(set) var ignoredPackets = 0
     let trailingBytes: Int
+    /// Per block: distinct packets in file order.
     private var blocks: [[ReceivedSymbol]]
 
     init(file: MappedInput) throws {
@@ -67,6 +70,8 @@ struct FecPacketIndex {
         let body = file.bytes.count - header
         trailingBytes = body % packetSize
         blocks = Array(repeating: [], count: oti.sourceBlocks)
+        let layout = ObjectLayout(oti)
+        var seen = Array(repeating: Set<UInt32>(), count: oti.sourceBlocks)
         guard let base = file.bytes.baseAddress else { return }
         for n in 0..<(body / packetSize) {
             let packet = base + header + n * packetSize
@@ -78,18 +83,19 @@ struct FecPacketIndex {
             let esi = UInt32(packet.load(fromByteOffset: 1, as: UInt8.self)) << 16
                 | UInt32(packet.load(fromByteOffset: 2, as: UInt8.self)) << 8
                 | UInt32(packet.load(fromByteOffset: 3, as: UInt8.self))
-            blocks[block].append(ReceivedSymbol(esi: esi, data: packet + PayloadID.encodedSize))
             packetCount += 1
+            let capacity = BlockDecoder.defaultCapacity(sourceSymbolCount: layout.sourceSymbols(inBlock: block))
+            guard blocks[block].count < capacity, seen[block].insert(esi).inserted else { continue }
+            blocks[block].append(ReceivedSymbol(esi: esi, data: packet + PayloadID.encodedSize))
         }
     }
 
-    func distinctCount(ofBlock z: Int) -> Int { Set(blocks[z].map(\.esi)).count }
+    func distinctCount(ofBlock z: Int) -> Int { blocks[z].count }
 
     /// The symbols to decode block z with: every source packet, then repair
-    /// packets up to K + 2; and every packet of the block, as a fallback.
+    /// packets up to K + 2; and every kept packet of the block, as a fallback.
     func symbols(ofBlock z: Int, sourceSymbols k: Int) -> (preferred: [ReceivedSymbol], all: [ReceivedSymbol]) {
-        var seen = Set<UInt32>()
-        let distinct = blocks[z].filter { seen.insert($0.esi).inserted }
+        let distinct = blocks[z]
         let source = distinct.filter { $0.esi < UInt32(k) }
         let repair = distinct.filter { $0.esi >= UInt32(k) }
         let preferred = source.count == k ? source : source + repair.prefix(k + 2 - source.count)

@@ -115,6 +115,34 @@ import TestSupport
         #expect(!missing.succeeded && missing.stderr.contains("cannot open"))
     }
 
+    /// A hostile .rq file: a 10-byte object (T = 1, one block of K = 10) followed by
+    /// 8 million distinct repair packets. The decoder needs a dozen of them; it must
+    /// not index them all (16 bytes of memory per 5-byte packet, and more to dedupe).
+    @Test func surplusPacketsDoNotGrowMemory() async throws {
+        let directory = try TemporaryDirectory("bf-fec")
+        let count = 8_000_000
+        let header: [UInt8] = [0, 0, 0, 0, 10, 0, 0, 1, 1, 0, 1, 1] // F = 10, T = 1, Z = 1, N = 1, Al = 1
+        let body = [UInt8](unsafeUninitializedCapacity: count * 5) { buffer, initialized in
+            for n in 0..<count {
+                let esi = 10 + n
+                buffer[n * 5] = 0
+                buffer[n * 5 + 1] = UInt8(truncatingIfNeeded: esi >> 16)
+                buffer[n * 5 + 2] = UInt8(truncatingIfNeeded: esi >> 8)
+                buffer[n * 5 + 3] = UInt8(truncatingIfNeeded: esi)
+                buffer[n * 5 + 4] = 7
+            }
+            initialized = count * 5
+        }
+        try Self.write(header + body, directory.file("hostile.rq"))
+        // 200 MB of heap: several times what decoding needs, well below what indexing every packet took.
+        let command = "ulimit -d 200000 && exec \"$0\" fec decode \"$1\" -o \"$2\""
+        let result = try await ChildProcess.run("/bin/sh", ["-c", command, Paths.binary, directory.file("hostile.rq"),
+                                                             directory.file("out")], timeout: 60)
+        #expect(result.succeeded, "status \(result.status): \(result.stderr.prefix(500))")
+        #expect(result.stdout.contains("packets  \(count) read"), "\(result.stdout)")
+        #expect(try Self.read(directory.file("out")).count == 10)
+    }
+
     @Test func emptyFilesRoundTrip() async throws {
         let directory = try TemporaryDirectory("bf-fec")
         try Self.write([], directory.file("empty"))
