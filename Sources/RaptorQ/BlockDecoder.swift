@@ -76,8 +76,6 @@ public final class BlockDecoder {
     /// True once K distinct symbols are in: a decode will very likely succeed.
     public var hasEnoughSymbols: Bool { esis.count >= parameters.sourceSymbols }
 
-    public func contains(esi: UInt32) -> Bool { indexOfESI[esi] != nil }
-
     /// Whether source symbol i fits the in-place buffer whole (the last one may be cut short).
     private func fitsBlock(_ i: Int) -> Bool {
         guard let block else { return false }
@@ -146,14 +144,6 @@ public final class BlockDecoder {
         record(esi, at: fitsBlock(i) ? -1 - Int32(i)
                                      : storeAside(UnsafeRawPointer(block.baseAddress! + start), count: block.count - start))
         return true
-    }
-
-    /// Forgets every stored symbol (the memory is kept for reuse).
-    public func reset() {
-        esis.removeAll(keepingCapacity: true)
-        location.removeAll(keepingCapacity: true)
-        indexOfESI.removeAll(keepingCapacity: true)
-        storedCount = 0
     }
 
     private func pointer(ofStored index: Int) -> UnsafeMutablePointer<UInt8> {
