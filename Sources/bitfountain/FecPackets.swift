@@ -75,18 +75,16 @@ struct FecPacketIndex {
         guard let base = file.bytes.baseAddress else { return }
         for n in 0..<(body / packetSize) {
             let packet = base + header + n * packetSize
-            let block = Int(packet.load(as: UInt8.self))
+            let id = try PayloadID(encoded: UnsafeRawBufferPointer(start: packet, count: PayloadID.encodedSize))
+            let block = Int(id.sourceBlock)
             guard block < blocks.count else {
                 ignoredPackets += 1
                 continue
             }
-            let esi = UInt32(packet.load(fromByteOffset: 1, as: UInt8.self)) << 16
-                | UInt32(packet.load(fromByteOffset: 2, as: UInt8.self)) << 8
-                | UInt32(packet.load(fromByteOffset: 3, as: UInt8.self))
             packetCount += 1
             let capacity = BlockDecoder.defaultCapacity(sourceSymbolCount: layout.sourceSymbols(inBlock: block))
-            guard blocks[block].count < capacity, seen[block].insert(esi).inserted else { continue }
-            blocks[block].append(ReceivedSymbol(esi: esi, data: packet + PayloadID.encodedSize))
+            guard blocks[block].count < capacity, seen[block].insert(id.esi).inserted else { continue }
+            blocks[block].append(ReceivedSymbol(esi: id.esi, data: packet + PayloadID.encodedSize))
         }
     }
 
