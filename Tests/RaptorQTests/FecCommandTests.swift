@@ -1,5 +1,6 @@
 import Metainfo
 import Foundation
+import RaptorQ
 import Testing
 import TestSupport
 
@@ -99,6 +100,19 @@ import TestSupport
         var bigger = rq
         bigger[2] = 0x04 // F grows by a third: its block now lacks packets
         try await decodeFails(bigger, saying: "packets are missing")
+
+        // Enough packets by count that still do not determine the block: the decode
+        // fails after the output was opened. Nothing is left behind, and an existing
+        // file that --force would have replaced stays as it was.
+        let dependent = try #require(try (UInt32(1)..<10_000).first { try !BlockDecoder.isDecodable(sourceSymbolCount: 1, esis: [$0]) })
+        let oneRepairPacket: [UInt8] = [0, 0, 0, 0, 100, 0, 0, 128, 1, 0, 1, 8] // F = 100, T = 128: one block of K = 1
+            + [0, UInt8(dependent >> 16), UInt8(dependent >> 8 & 0xFF), UInt8(dependent & 0xFF)] + [UInt8](repeating: 0x5A, count: 128)
+        try await decodeFails(oneRepairPacket, saying: "cannot decode")
+        try Self.write([1, 2, 3], directory.file("kept.out"))
+        let forced = try await ChildProcess.bitfountain(["fec", "decode", directory.file("bad.rq"), "-o", directory.file("kept.out"), "--force"])
+        #expect(forced.status == 1 && forced.stderr.contains("cannot decode"), "\(forced.stderr)")
+        #expect(try Self.read(directory.file("kept.out")) == [1, 2, 3])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".kept.out") }.isEmpty)
 
         let badSize = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("x.rq"),
                                                           "--symbol-size", "100"])
