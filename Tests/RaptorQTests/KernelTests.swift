@@ -214,14 +214,16 @@ import TestSupport
         #expect(Array(UnsafeBufferPointer(start: buffers[inputs + 2], count: n)) == expectedAdded)
     }
 
+    /// Copies of `arrays` at odd addresses (source i starts i + 1 bytes past an
+    /// aligned allocation), so the kernels' unaligned loads are exercised too.
     private func withPointers(_ arrays: [[UInt8]], _ body: (UnsafePointer<UnsafeRawPointer?>) -> Void) {
-        let copies = arrays.map { array -> UnsafeMutableRawPointer in
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(array.count, 1), alignment: 1)
-            array.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: array.count) }
+        let copies = arrays.enumerated().map { i, array -> UnsafeMutableRawPointer in
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(array.count, 1) + i + 1, alignment: 64)
+            array.withUnsafeBytes { (p + i + 1).copyMemory(from: $0.baseAddress!, byteCount: array.count) }
             return p
         }
         defer { copies.forEach { $0.deallocate() } }
-        let pointers: [UnsafeRawPointer?] = copies.map { UnsafeRawPointer($0) } + [nil]
+        let pointers: [UnsafeRawPointer?] = copies.enumerated().map { UnsafeRawPointer($1 + $0 + 1) } + [nil]
         pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
