@@ -132,15 +132,10 @@ static void scale_xor_with(const bf_kernel_set *k, void *dst, const void *src, u
     k->mul_sum(dst, sources, coefficients, 2, n, 0);
 }
 
-void bf_xor(void *dst, const void *src, size_t n) { xor_with(active_kernels(), dst, src, n); }
-void bf_xor3(void *dst, const void *a, const void *b, size_t n) { xor3_with(active_kernels(), dst, a, b, n); }
 void bf_gf256_muladd(void *dst, const void *src, uint8_t c, size_t n) {
     muladd_with(active_kernels(), dst, src, c, n);
 }
 void bf_gf256_scale(void *dst, uint8_t c, size_t n) { scale_with(active_kernels(), dst, c, n); }
-void bf_gf256_scale_xor(void *dst, const void *src, uint8_t c, size_t n) {
-    scale_xor_with(active_kernels(), dst, src, c, n);
-}
 
 void bf_xor_on(int path, void *dst, const void *src, size_t n) { xor_with(kernels_for(path), dst, src, n); }
 void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n) { xor3_with(kernels_for(path), dst, a, b, n); }

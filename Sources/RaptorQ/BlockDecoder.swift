@@ -43,7 +43,7 @@ public final class BlockDecoder {
         }
         parameters = try CodeParameters(sourceSymbols: sourceSymbolCount)
         self.symbolSize = symbolSize
-        let limit = capacity ?? 2 * sourceSymbolCount + 16
+        let limit = capacity ?? Self.defaultCapacity(sourceSymbolCount: sourceSymbolCount)
         guard limit >= sourceSymbolCount else {
             throw .invalidParameters("a decoder must be able to hold K = \(sourceSymbolCount) symbols")
         }
@@ -58,6 +58,10 @@ public final class BlockDecoder {
         work = SymbolArena(symbolSize: symbolSize, capacity: 1)
     }
 
+    /// 2K + 16: more symbols than a block can need (a decode with K + 2 of them
+    /// fails about once in a million), so a bound on what a block stores.
+    public static func defaultCapacity(sourceSymbolCount k: Int) -> Int { 2 * k + 16 }
+
     deinit {
         stored.deallocate()
         work.deallocate()
@@ -71,8 +75,6 @@ public final class BlockDecoder {
     public var receivedESIs: [UInt32] { esis }
     /// True once K distinct symbols are in: a decode will very likely succeed.
     public var hasEnoughSymbols: Bool { esis.count >= parameters.sourceSymbols }
-
-    public func contains(esi: UInt32) -> Bool { indexOfESI[esi] != nil }
 
     /// Whether source symbol i fits the in-place buffer whole (the last one may be cut short).
     private func fitsBlock(_ i: Int) -> Bool {
@@ -142,14 +144,6 @@ public final class BlockDecoder {
         record(esi, at: fitsBlock(i) ? -1 - Int32(i)
                                      : storeAside(UnsafeRawPointer(block.baseAddress! + start), count: block.count - start))
         return true
-    }
-
-    /// Forgets every stored symbol (the memory is kept for reuse).
-    public func reset() {
-        esis.removeAll(keepingCapacity: true)
-        location.removeAll(keepingCapacity: true)
-        indexOfESI.removeAll(keepingCapacity: true)
-        storedCount = 0
     }
 
     private func pointer(ofStored index: Int) -> UnsafeMutablePointer<UInt8> {

@@ -86,7 +86,4 @@ struct ConstraintGraph {
 
     @inline(__always)
     func rowRange(_ r: Int) -> Range<Int> { Int(rowStart[r])..<Int(rowStart[r + 1]) }
-
-    @inline(__always)
-    func columnRange(_ c: Int) -> Range<Int> { Int(columnStart[c])..<Int(columnStart[c + 1]) }
 }

@@ -54,8 +54,13 @@ struct DecodingPlan {
         program = builder.finish().removingDeadOperations(live: outputBase..<(outputBase + missing.count))
         // Bytes read: the program, sourceCount symbols; direct sums, missing × E
         // symbols after running the program once on E-byte coefficient vectors.
+        // Those vectors take slots × E bytes, which grows with K²: past the
+        // decoder working memory objects are partitioned for, keep the program.
         let e = receivedCount, reads = program.sourceCount
-        if reads * e + missing.count * e * symbolSize < reads * symbolSize { makeDirect() }
+        if reads * e + missing.count * e * symbolSize < reads * symbolSize,
+           program.slotCount * e <= ObjectTransmissionInformation.defaultWorkingMemory {
+            makeDirect()
+        }
     }
 
     /// Replaces the program by one GF(256) sum of received symbols per missing symbol.

@@ -39,7 +39,7 @@ public final class ObjectPacketDecoder {
         }
         if decoded[z] || seen[z].contains(id.esi) { return isComplete ? object : nil }
         let k = decoder.layout.sourceSymbols(inBlock: z)
-        guard esis[z].count < 2 * k + 16 else {
+        guard esis[z].count < BlockDecoder.defaultCapacity(sourceSymbolCount: k) else {
             throw .capacityExceeded("source block \(z) already holds \(esis[z].count) packets and still does not decode")
         }
         seen[z].insert(id.esi)

@@ -135,8 +135,6 @@ public struct PayloadID: Hashable, Sendable {
         esi = UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3])
     }
 
-    public var encoded: [UInt8] { [sourceBlock, UInt8(esi >> 16 & 0xFF), UInt8(esi >> 8 & 0xFF), UInt8(esi & 0xFF)] }
-
     /// Writes the four bytes at `pointer`.
     public func write(to pointer: UnsafeMutableRawPointer) {
         pointer.storeBytes(of: sourceBlock, toByteOffset: 0, as: UInt8.self)

@@ -22,7 +22,6 @@ struct SymbolProgram: Sendable {
         self.slotCount = slotCount
     }
 
-    var operationCount: Int { ops.count }
     /// Symbols read over all operations: the program's memory traffic, in symbols.
     var sourceCount: Int { sources.count }
     /// Bytes the program itself takes.
@@ -108,8 +107,6 @@ struct SymbolProgramBuilder {
     private(set) var slotCount: Int
 
     init(fixedSlots: Int) { slotCount = fixedSlots }
-
-    var sourceCount: Int { sources.count }
 
     /// A new temporary slot.
     mutating func newSlot() -> Int32 {

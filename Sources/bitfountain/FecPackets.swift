@@ -8,6 +8,7 @@ import RaptorQ
 struct FecRepairAmount {
     enum Amount { case percent(Double), total(Int) }
     let amount: Amount
+    static let maxTotal = 255 << 24
 
     init(parsing text: String) throws {
         if text.hasSuffix("%") {
@@ -18,6 +19,11 @@ struct FecRepairAmount {
         } else {
             guard let value = Int(text), value >= 0 else {
                 throw CLIError("--repair: '\(text)' is neither a count (500) nor a percentage (20%)")
+            }
+            // No object has room for more (255 blocks of 2^24 symbols); the bound
+            // also keeps the spreading over blocks (total × K) from overflowing.
+            guard value <= Self.maxTotal else {
+                throw CLIError("--repair: \(value) repair packets exceed RaptorQ's \(Self.maxTotal) (255 blocks of 2^24 symbols)")
             }
             amount = .total(value)
         }
@@ -40,11 +46,14 @@ struct FecRepairAmount {
 }
 
 /// The packets of an .rq file, by source block, read in place from the mapping.
+/// A block keeps its first 2K + 16 distinct packets: more cannot be needed, and
+/// the index stays bounded however many packets a hostile file repeats or adds.
 struct FecPacketIndex {
     let oti: ObjectTransmissionInformation
     private(set) var packetCount = 0
     private(set) var ignoredPackets = 0
     let trailingBytes: Int
+    /// Per block: distinct packets in file order.
     private var blocks: [[ReceivedSymbol]]
 
     init(file: MappedInput) throws {
@@ -61,29 +70,30 @@ struct FecPacketIndex {
         let body = file.bytes.count - header
         trailingBytes = body % packetSize
         blocks = Array(repeating: [], count: oti.sourceBlocks)
+        let layout = ObjectLayout(oti)
+        var seen = Array(repeating: Set<UInt32>(), count: oti.sourceBlocks)
         guard let base = file.bytes.baseAddress else { return }
         for n in 0..<(body / packetSize) {
             let packet = base + header + n * packetSize
-            let block = Int(packet.load(as: UInt8.self))
+            let id = try PayloadID(encoded: UnsafeRawBufferPointer(start: packet, count: PayloadID.encodedSize))
+            let block = Int(id.sourceBlock)
             guard block < blocks.count else {
                 ignoredPackets += 1
                 continue
             }
-            let esi = UInt32(packet.load(fromByteOffset: 1, as: UInt8.self)) << 16
-                | UInt32(packet.load(fromByteOffset: 2, as: UInt8.self)) << 8
-                | UInt32(packet.load(fromByteOffset: 3, as: UInt8.self))
-            blocks[block].append(ReceivedSymbol(esi: esi, data: packet + PayloadID.encodedSize))
             packetCount += 1
+            let capacity = BlockDecoder.defaultCapacity(sourceSymbolCount: layout.sourceSymbols(inBlock: block))
+            guard blocks[block].count < capacity, seen[block].insert(id.esi).inserted else { continue }
+            blocks[block].append(ReceivedSymbol(esi: id.esi, data: packet + PayloadID.encodedSize))
         }
     }
 
-    func distinctCount(ofBlock z: Int) -> Int { Set(blocks[z].map(\.esi)).count }
+    func distinctCount(ofBlock z: Int) -> Int { blocks[z].count }
 
     /// The symbols to decode block z with: every source packet, then repair
-    /// packets up to K + 2; and every packet of the block, as a fallback.
+    /// packets up to K + 2; and every kept packet of the block, as a fallback.
     func symbols(ofBlock z: Int, sourceSymbols k: Int) -> (preferred: [ReceivedSymbol], all: [ReceivedSymbol]) {
-        var seen = Set<UInt32>()
-        let distinct = blocks[z].filter { seen.insert($0.esi).inserted }
+        let distinct = blocks[z]
         let source = distinct.filter { $0.esi < UInt32(k) }
         let repair = distinct.filter { $0.esi >= UInt32(k) }
         let preferred = source.count == k ? source : source + repair.prefix(k + 2 - source.count)

@@ -81,6 +81,17 @@ import TestSupport
         }
     }
 
+    /// The direct route plans on coefficient vectors of E bytes per slot; for a
+    /// large block that is slots × E bytes (gigabytes near K'max), far beyond the
+    /// working memory of the full program. Large blocks take the full program.
+    @Test func largeBlocksDoNotPlanDirectSums() throws {
+        let k = 3000
+        let parameters = try CodeParameters(sourceSymbols: k)
+        let esis = (0..<UInt32(k)).filter { $0 != 7 } + [UInt32(k), UInt32(k + 1)]
+        let plan = try #require(DecodingPlan(parameters: parameters, receivedESIs: esis, missing: [7], symbolSize: 65536))
+        #expect(!plan.isDirect, "direct sums over \(plan.program.slotCount) slots × \(esis.count) bytes")
+    }
+
     @Test func decodesAgainLeavingOnePeersSymbolsOut() throws {
         // Two honest peers and one that sends garbage: decoding with everything
         // gives wrong bytes; leaving the bad peer out gives the block.

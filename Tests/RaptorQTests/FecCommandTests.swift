@@ -1,5 +1,6 @@
 import Metainfo
 import Foundation
+import RaptorQ
 import Testing
 import TestSupport
 
@@ -100,14 +101,60 @@ import TestSupport
         bigger[2] = 0x04 // F grows by a third: its block now lacks packets
         try await decodeFails(bigger, saying: "packets are missing")
 
+        // Enough packets by count that still do not determine the block: the decode
+        // fails after the output was opened. Nothing is left behind, and an existing
+        // file that --force would have replaced stays as it was.
+        let dependent = try #require(try (UInt32(1)..<10_000).first { try !BlockDecoder.isDecodable(sourceSymbolCount: 1, esis: [$0]) })
+        let oneRepairPacket: [UInt8] = [0, 0, 0, 0, 100, 0, 0, 128, 1, 0, 1, 8] // F = 100, T = 128: one block of K = 1
+            + [0, UInt8(dependent >> 16), UInt8(dependent >> 8 & 0xFF), UInt8(dependent & 0xFF)] + [UInt8](repeating: 0x5A, count: 128)
+        try await decodeFails(oneRepairPacket, saying: "cannot decode")
+        try Self.write([1, 2, 3], directory.file("kept.out"))
+        let forced = try await ChildProcess.bitfountain(["fec", "decode", directory.file("bad.rq"), "-o", directory.file("kept.out"), "--force"])
+        #expect(forced.status == 1 && forced.stderr.contains("cannot decode"), "\(forced.stderr)")
+        #expect(try Self.read(directory.file("kept.out")) == [1, 2, 3])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".kept.out") }.isEmpty)
+
         let badSize = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("x.rq"),
                                                           "--symbol-size", "100"])
         #expect(!badSize.succeeded && badSize.stderr.contains("--symbol-size"))
         let badRepair = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("x.rq"),
                                                             "--repair", "lots"])
         #expect(!badRepair.succeeded && badRepair.stderr.contains("--repair"))
+        // A count so large that spreading it over the blocks would overflow: an error, not a crash.
+        let hugeRepair = try await ChildProcess.bitfountain(["fec", "encode", directory.file("data"), "-o", directory.file("x.rq"),
+                                                             "--repair", "\(Int.max)"])
+        #expect(hugeRepair.status == 1 && hugeRepair.stderr.contains("--repair"), "\(hugeRepair.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("x.rq")))
         let missing = try await ChildProcess.bitfountain(["fec", "encode", directory.file("nothing-here"), "-o", directory.file("x.rq")])
         #expect(!missing.succeeded && missing.stderr.contains("cannot open"))
+    }
+
+    /// A hostile .rq file: a 10-byte object (T = 1, one block of K = 10) followed by
+    /// 8 million distinct repair packets. The decoder needs a dozen of them; it must
+    /// not index them all (16 bytes of memory per 5-byte packet, and more to dedupe).
+    @Test func surplusPacketsDoNotGrowMemory() async throws {
+        let directory = try TemporaryDirectory("bf-fec")
+        let count = 8_000_000
+        let header: [UInt8] = [0, 0, 0, 0, 10, 0, 0, 1, 1, 0, 1, 1] // F = 10, T = 1, Z = 1, N = 1, Al = 1
+        let body = [UInt8](unsafeUninitializedCapacity: count * 5) { buffer, initialized in
+            for n in 0..<count {
+                let esi = 10 + n
+                buffer[n * 5] = 0
+                buffer[n * 5 + 1] = UInt8(truncatingIfNeeded: esi >> 16)
+                buffer[n * 5 + 2] = UInt8(truncatingIfNeeded: esi >> 8)
+                buffer[n * 5 + 3] = UInt8(truncatingIfNeeded: esi)
+                buffer[n * 5 + 4] = 7
+            }
+            initialized = count * 5
+        }
+        try Self.write(header + body, directory.file("hostile.rq"))
+        // 200 MB of heap: several times what decoding needs, well below what indexing every packet took.
+        let command = "ulimit -d 200000 && exec \"$0\" fec decode \"$1\" -o \"$2\""
+        let result = try await ChildProcess.run("/bin/sh", ["-c", command, Paths.binary, directory.file("hostile.rq"),
+                                                             directory.file("out")], timeout: 60)
+        #expect(result.succeeded, "status \(result.status): \(result.stderr.prefix(500))")
+        #expect(result.stdout.contains("packets  \(count) read"), "\(result.stdout)")
+        #expect(try Self.read(directory.file("out")).count == 10)
     }
 
     @Test func emptyFilesRoundTrip() async throws {

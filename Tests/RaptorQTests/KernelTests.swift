@@ -1,5 +1,6 @@
 import Metainfo
 import CKernels
+import Foundation
 import Testing
 import TestSupport
 @testable import RaptorQ
@@ -23,6 +24,28 @@ import TestSupport
             if x & 0x100 != 0 { x ^= 0x11D }
         }
         return UInt8(product)
+    }
+
+    /// The dispatcher offers every path this CPU has and runs the fastest; else
+    /// the tests below would compare the scalar path with itself and pass.
+    @Test func everyPathTheCPUHasIsOfferedAndTheFastestRuns() throws {
+        #if os(Linux) && arch(x86_64)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flagLine = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let flags = Set(flagLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+        #expect(flags.contains("sse2"), "no CPU flags in /proc/cpuinfo")
+        let ssse3 = flags.contains("ssse3")
+        let avx2 = ssse3 && flags.contains("avx2")
+        let avx512 = avx2 && flags.contains("avx512f") && flags.contains("avx512bw")
+        let gfni = avx512 && flags.contains("gfni")
+        let expected: [(Int32, Bool)] = [(Int32(BF_PATH_SCALAR), true), (Int32(BF_PATH_SSSE3), ssse3), (Int32(BF_PATH_AVX2), avx2),
+                                         (Int32(BF_PATH_AVX512), avx512), (Int32(BF_PATH_AVX512_GFNI), gfni)]
+        for (path, present) in expected {
+            #expect((bf_kernel_path_supported(path) != 0) == present, "\(String(cString: bf_kernel_path_name(path)))")
+        }
+        #expect(bf_kernel_active_path() == expected.last { $0.1 }!.0)
+        #endif
+        #expect(bf_kernel_active_path() == Self.supportedPaths.max())
     }
 
     @Test func scalarPathMatchesFieldArithmetic() {
@@ -156,14 +179,51 @@ import TestSupport
         #expect(whole[3] == expected3)
     }
 
+    /// Operations with more sources than the runner gathers at once (64) go in
+    /// batches; every batch after the first must add to the result, not replace it.
+    @Test func operationsWithManySourcesSumThemAll() {
+        var random = SplitMix64(seed: 6)
+        let n = 777, inputs = 150
+        var builder = SymbolProgramBuilder(fixedSlots: inputs + 3)
+        let sum = Int32(inputs), combination = Int32(inputs + 1), added = Int32(inputs + 2)
+        let coefficients = (0..<inputs).map { _ in UInt8(1 + random.next() % 255) }
+        builder.assignSum(sum, (0..<Int32(inputs)).map { $0 })
+        builder.assignLinearCombination(combination, (0..<inputs).map { (Int32($0), coefficients[$0]) })
+        for i in 0..<Int32(inputs) { builder.xor(added, i) }
+        let program = builder.finish()
+        #expect(program.ops.count == 3)
+        let symbols = (0..<(inputs + 3)).map { _ in random.bytes(n) }
+        var expectedSum = [UInt8](repeating: 0, count: n), expectedCombination = expectedSum, expectedAdded = symbols[inputs + 2]
+        for (i, symbol) in symbols.prefix(inputs).enumerated() {
+            for b in 0..<n {
+                expectedSum[b] ^= symbol[b]
+                expectedCombination[b] ^= Self.slowMultiply(coefficients[i], symbol[b])
+                expectedAdded[b] ^= symbol[b]
+            }
+        }
+        let buffers = symbols.map { symbol -> UnsafeMutablePointer<UInt8> in
+            let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+            buffer.initialize(from: symbol, count: n)
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        let slots: [UnsafeMutablePointer<UInt8>?] = buffers
+        slots.withUnsafeBufferPointer { program.run(slots: $0.baseAddress!, offset: 0, length: n, stripe: 0) }
+        #expect(Array(UnsafeBufferPointer(start: buffers[inputs], count: n)) == expectedSum)
+        #expect(Array(UnsafeBufferPointer(start: buffers[inputs + 1], count: n)) == expectedCombination)
+        #expect(Array(UnsafeBufferPointer(start: buffers[inputs + 2], count: n)) == expectedAdded)
+    }
+
+    /// Copies of `arrays` at odd addresses (source i starts i + 1 bytes past an
+    /// aligned allocation), so the kernels' unaligned loads are exercised too.
     private func withPointers(_ arrays: [[UInt8]], _ body: (UnsafePointer<UnsafeRawPointer?>) -> Void) {
-        let copies = arrays.map { array -> UnsafeMutableRawPointer in
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(array.count, 1), alignment: 1)
-            array.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: array.count) }
+        let copies = arrays.enumerated().map { i, array -> UnsafeMutableRawPointer in
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(array.count, 1) + i + 1, alignment: 64)
+            array.withUnsafeBytes { (p + i + 1).copyMemory(from: $0.baseAddress!, byteCount: array.count) }
             return p
         }
         defer { copies.forEach { $0.deallocate() } }
-        let pointers: [UnsafeRawPointer?] = copies.map { UnsafeRawPointer($0) } + [nil]
+        let pointers: [UnsafeRawPointer?] = copies.enumerated().map { UnsafeRawPointer($1 + $0 + 1) } + [nil]
         pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

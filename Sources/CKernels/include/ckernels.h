@@ -37,18 +37,14 @@ int bf_kernel_active_path(void);
 /* "scalar", "ssse3", "avx2", "avx512bw", "avx512bw+gfni"; "?" for an unknown path. */
 const char *bf_kernel_path_name(int path);
 
-/* dst ^= src */
-void bf_xor(void *dst, const void *src, size_t n);
-/* dst = a ^ b (dst may equal a or b) */
-void bf_xor3(void *dst, const void *a, const void *b, size_t n);
 /* dst ^= c * src in GF(256) */
 void bf_gf256_muladd(void *dst, const void *src, uint8_t c, size_t n);
 /* dst = c * dst in GF(256) */
 void bf_gf256_scale(void *dst, uint8_t c, size_t n);
-/* dst = c * dst ^ src in GF(256) */
-void bf_gf256_scale_xor(void *dst, const void *src, uint8_t c, size_t n);
 
-/* The same kernels on one given path; a path the CPU lacks falls back to scalar. */
+/* Single operations on one given path, for tests; a path the CPU lacks falls back
+ * to scalar. dst ^= src; dst = a ^ b (dst may equal a or b); the two above; and
+ * dst = c * dst ^ src in GF(256). */
 void bf_xor_on(int path, void *dst, const void *src, size_t n);
 void bf_xor3_on(int path, void *dst, const void *a, const void *b, size_t n);
 void bf_gf256_muladd_on(int path, void *dst, const void *src, uint8_t c, size_t n);
