@@ -106,17 +106,25 @@ enum NodeEventPrinter {
         switch event {
         case .metadata(let infoHash, let name, let size, let seconds):
             if json { JSONOutput.line(MetadataEvent(infohash: infoHash.hex, name: name, bytes: size, seconds: seconds)) }
-            else { FileHandle.standardError.write(Data("metadata: \(name) (\(Format.bytes(size))) in \(String(format: "%.3f", seconds)) s\n".utf8)) }
+            else { line("metadata: \(name) (\(Format.bytes(size))) in \(String(format: "%.3f", seconds)) s") }
         case .peerBanned(let infoHash, let address, let reason):
             if json { JSONOutput.line(BanEvent(infohash: infoHash.hex, peer: address, reason: reason)) }
-            else { FileHandle.standardError.write(Data("banned peer \(address): \(reason)\n".utf8)) }
+            else { line("banned peer \(address): \(reason)") }
         case .announced(let infoHash, let nodes):
             if json { JSONOutput.line(AnnouncedEvent(infohash: infoHash.hex, nodes: nodes)) }
-            else { FileHandle.standardError.write(Data("announced \(infoHash.hex) to \(nodes) DHT node(s)\n".utf8)) }
+            else { line("announced \(infoHash.hex) to \(nodes) DHT node(s)") }
         case .warning(let text):
             if json { JSONOutput.line(WarningEvent(message: text)) }
-            else { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
+            else { line("warning: \(text)") }
         }
+    }
+
+    /// One line on standard error. On a terminal it first erases the line, so
+    /// an event that comes while `get` draws its progress bar replaces the bar
+    /// (redrawn below it) instead of running on after it.
+    private static func line(_ text: String) {
+        let erase = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : ""
+        FileHandle.standardError.write(Data((erase + text + "\n").utf8))
     }
 
     private struct MetadataEvent: Encodable {
