@@ -1,5 +1,5 @@
 """Bencode for the python peers of the interop tests (lt_fountain_client.py,
-lt_swarm_hostile_peer.py), which speak the wire protocol by hand."""
+lt_swarm_hostile_peer.py, lt_dht_forger.py), which speak the wire protocol by hand."""
 
 
 def bdecode(data, index=0):
