@@ -2,8 +2,10 @@
 lt_swarm_hostile_peer.py, lt_dht_forger.py), which speak the wire protocol by hand."""
 
 
-def bdecode(data, index=0):
-    """Decodes one bencoded value at data[index:]; returns (value, end)."""
+def bdecode(data, index=0, spans=False):
+    """Decodes one bencoded value at data[index:]; returns (value, end). With
+    spans, every dict also maps b"__spans__" to {key: (start, end)}, the raw
+    byte range of each value (what a signature over raw bytes needs)."""
     kind = data[index:index + 1]
     if kind == b"i":
         end = data.index(b"e", index)
@@ -11,14 +13,17 @@ def bdecode(data, index=0):
     if kind == b"l":
         items, index = [], index + 1
         while data[index:index + 1] != b"e":
-            item, index = bdecode(data, index)
+            item, index = bdecode(data, index, spans)
             items.append(item)
         return items, index + 1
     if kind == b"d":
         result, index = {}, index + 1
         while data[index:index + 1] != b"e":
-            key, index = bdecode(data, index)
-            result[key], index = bdecode(data, index)
+            key, index = bdecode(data, index, spans)
+            start = index
+            result[key], index = bdecode(data, index, spans)
+            if spans:
+                result.setdefault(b"__spans__", {})[key] = (start, index)
         return result, index + 1
     colon = data.index(b":", index)
     length = int(data[index:colon])

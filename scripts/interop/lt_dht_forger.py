@@ -28,40 +28,12 @@ from cryptography.hazmat.primitives import serialization
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bencoding import bencode  # noqa: E402
+from bencoding import bdecode, bencode  # noqa: E402
 
 
 def emit(**fields):
     sys.stdout.write(json.dumps(fields) + "\n")
     sys.stdout.flush()
-
-
-def bdecode(data, position=0):
-    """Returns (value, end, spans) where spans maps top-level keys to raw byte ranges."""
-    kind = data[position:position + 1]
-    if kind == b"i":
-        end = data.index(b"e", position)
-        return int(data[position + 1:end]), end + 1
-    if kind == b"l":
-        position += 1
-        items = []
-        while data[position:position + 1] != b"e":
-            item, position = bdecode(data, position)
-            items.append(item)
-        return items, position + 1
-    if kind == b"d":
-        position += 1
-        items = {}
-        while data[position:position + 1] != b"e":
-            key, position = bdecode(data, position)
-            start = position
-            value, position = bdecode(data, position)
-            items[key] = value
-            items.setdefault(b"__spans__", {})[key] = (start, position)
-        return items, position + 1
-    colon = data.index(b":", position)
-    length = int(data[position:colon])
-    return data[colon + 1:colon + 1 + length], colon + 1 + length
 
 
 def signing_payload(t, y, q, body):
@@ -105,7 +77,7 @@ def main():
         except socket.timeout:
             continue
         try:
-            message, _ = bdecode(packet)
+            message, _ = bdecode(packet, spans=True)
         except Exception:
             continue
         if message.get(b"y") != b"q":
