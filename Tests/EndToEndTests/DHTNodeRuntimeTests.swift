@@ -9,6 +9,10 @@ import TestSupport
 
 /// The in-process node runtime as the swarm engine uses it: through `PeerDiscovery`.
 @Suite(.serialized) struct DHTNodeRuntimeTests {
+    /// Joining takes milliseconds here, but on a loaded machine a first query
+    /// can time out (4 s) and the bootstrap then waits 5 s before it retries.
+    static let joinTimeout: Duration = .seconds(30)
+
     func configuration(stateDirectory: String?, bootstrap: [NodeAddress], group: MultiThreadedEventLoopGroup?) -> DHTNodeConfiguration {
         var configuration = DHTNodeConfiguration()
         configuration.bindAddress = "127.0.0.1"
@@ -27,7 +31,7 @@ import TestSupport
         for _ in 0..<4 {
             nodes.append(try await DHTNode.start(configuration(stateDirectory: nil, bootstrap: [hubAddress], group: group)))
         }
-        #expect(await hub.waitForNodes(4, timeout: .seconds(20)))
+        #expect(await hub.waitForNodes(4, timeout: Self.joinTimeout))
 
         let infoHash = InfoHash(string: "0123456789abcdef0123456789abcdef01234567")!
         let seeder: any PeerDiscovery = nodes[0]
@@ -41,7 +45,7 @@ import TestSupport
         let loner = try await DHTNode.start(configuration(stateDirectory: nil, bootstrap: [], group: group))
         let lonerAddress = loner.listeningAddresses[0]
         await (nodes[1] as any PeerDiscovery).learnedDHTNode(HostPort(host: lonerAddress.ip.description, port: lonerAddress.port))
-        #expect(await loner.waitForNodes(1, timeout: .seconds(10)))
+        #expect(await loner.waitForNodes(1, timeout: Self.joinTimeout))
 
         let reply = await nodes[2].ping(hubAddress)
         #expect(reply?.tier == .verified)
@@ -60,7 +64,7 @@ import TestSupport
         let other = try await DHTNode.start(configuration(stateDirectory: nil, bootstrap: [], group: nil))
         let first = try await DHTNode.start(configuration(stateDirectory: directory.path, bootstrap: [other.listeningAddresses[0]],
                                                           group: nil))
-        #expect(await first.waitForNodes(1, timeout: .seconds(10)))
+        #expect(await first.waitForNodes(1, timeout: Self.joinTimeout))
         let id = await first.nodeID(for: .v4)
         await first.shutdown()
         await first.shutdown()  // twice is harmless
@@ -72,7 +76,7 @@ import TestSupport
 
         let again = try await DHTNode.start(configuration(stateDirectory: directory.path, bootstrap: [], group: nil))
         #expect(await again.nodeID(for: .v4) == id)
-        #expect(await again.waitForNodes(1, timeout: .seconds(10)), "saved nodes are pinged and come back")
+        #expect(await again.waitForNodes(1, timeout: Self.joinTimeout), "saved nodes are pinged and come back")
         await again.shutdown()
         await other.shutdown()
     }
@@ -118,7 +122,7 @@ import TestSupport
         second.bindAddress = "::1"
         let b = try await DHTNode.start(second)
         #expect(a.listeningAddresses.first?.family == .v6)
-        #expect(await a.waitForNodes(1, timeout: .seconds(10)))
+        #expect(await a.waitForNodes(1, timeout: Self.joinTimeout))
         let infoHash = InfoHash(string: "00000000000000000000000000000000000000aa")!
         await a.announce(infoHash, port: 6_000)
         var found: [HostPort] = []
