@@ -19,6 +19,8 @@ let package = Package(
         // The router's Prometheus /metrics.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The 768-bit Diffie-Hellman exchange of MSE/PE (PeerWire/MSE).
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +53,7 @@ let package = Package(
             "Bencode", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "BigInt", package: "BigInt"),
         ]),
         .target(name: "Swarm", dependencies: [
             "PeerWire", "Metainfo", "RaptorQ", "Bencode",

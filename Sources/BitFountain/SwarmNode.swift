@@ -51,6 +51,8 @@ public final class SwarmNode: @unchecked Sendable {
         /// Test only (`BITFOUNTAIN_TEST_MODE=corrupt-repair-symbols`): serve random
         /// bytes instead of repair symbols, to play the polluter in tests.
         public var testCorruptRepairSymbols = false
+        /// MSE/PE for incoming and outgoing connections (`--encryption`, see `EncryptionPolicy`).
+        public var encryption = EncryptionPolicy.prefer
 
         public init() {}
     }
@@ -155,6 +157,7 @@ public final class SwarmNode: @unchecked Sendable {
             .childChannelOption(.writeBufferWaterMark, value: SwarmNode.waterMark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(self.incomingEncryptionHandler())
                     try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(role: .incoming(self)))
                 }
             }
@@ -169,7 +172,12 @@ public final class SwarmNode: @unchecked Sendable {
         sessions[infoHash]
     }
 
-    func connect(to address: HostPort, for session: TorrentSession) {
+    /// The torrents an incoming MSE handshake may name (event loop).
+    var servedInfoHashes: Dictionary<InfoHash, TorrentSession>.Keys { sessions.keys }
+
+    /// `plaintext`: the retry of a `prefer` dial whose MSE handshake failed.
+    func connect(to address: HostPort, for session: TorrentSession, plaintext: Bool = false) {
+        let encryption = plaintext ? nil : outgoingEncryptionHandler(to: address, for: session)
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -177,6 +185,7 @@ public final class SwarmNode: @unchecked Sendable {
             .channelOption(.writeBufferWaterMark, value: SwarmNode.waterMark)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let encryption { try channel.pipeline.syncOperations.addHandler(encryption()) }
                     try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(role: .outgoing(session, address)))
                 }
             }

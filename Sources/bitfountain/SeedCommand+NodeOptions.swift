@@ -25,6 +25,9 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("upload-limit"), help: "Upload limit for all peers together in bytes per second, e.g. 500K or 2M (default: none).")
     var uploadLimit: String?
 
+    @Option(help: "MSE/PE encryption: prefer (default: try it out, accept both in), require (RC4 only, both ways) or disable (plaintext only, both ways). See docs/encryption.md.")
+    var encryption: EncryptionPolicy = .prefer
+
     @OptionGroup var fountain: FountainOptions
 
     @Flag(help: "Print one JSON object per line instead of text.")
@@ -57,6 +60,7 @@ struct NodeOptions: ParsableArguments {
         options.port = port
         options.stateDirectory = resolvedStateDirectory
         options.uploadLimit = try uploadLimitBytes()
+        options.encryption = encryption
         try fountain.apply(to: &options)
         let json = self.json
         let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
@@ -90,6 +94,8 @@ struct NodeOptions: ParsableArguments {
         return node
     }
 }
+
+extension EncryptionPolicy: ExpressibleByArgument {}
 
 private struct ListeningEvent: Encodable {
     let event = "listening"

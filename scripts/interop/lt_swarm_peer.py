@@ -16,6 +16,10 @@ follow it:
   lt_swarm_peer.py make --content PATH --out T [--piece-size N]
       writes a trackerless torrent with libtorrent's own creator.
 
+  seed and get take --encryption forced|enabled|disabled (libtorrent's
+  out_enc_policy and in_enc_policy; default: libtorrent's, enabled) and
+  --enc-level rc4|plaintext|both (allowed_enc_level; default both).
+
   seed and get take --dht-node PORT (repeatable): join a DHT on loopback through
   those nodes (settings from DESIGN §6), so a seed announces itself and a magnet
   download finds its peers there instead of through --peer.
@@ -35,7 +39,12 @@ def emit(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def make_session(port, dht_nodes=()):
+ENCRYPTION = {"forced": lt.enc_policy.pe_forced, "enabled": lt.enc_policy.pe_enabled,
+              "disabled": lt.enc_policy.pe_disabled}
+ENC_LEVEL = {"rc4": lt.enc_level.pe_rc4, "plaintext": lt.enc_level.pe_plaintext, "both": lt.enc_level.pe_both}
+
+
+def make_session(port, dht_nodes=(), encryption=None, enc_level=None):
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": bool(dht_nodes),
@@ -56,6 +65,11 @@ def make_session(port, dht_nodes=()):
         | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
         "user_agent": "lt_swarm_peer",
     }
+    if encryption:
+        settings["out_enc_policy"] = int(ENCRYPTION[encryption])
+        settings["in_enc_policy"] = int(ENCRYPTION[encryption])
+    if enc_level:
+        settings["allowed_enc_level"] = int(ENC_LEVEL[enc_level])
     if dht_nodes:
         settings["alert_mask"] |= lt.alert.category_t.dht_notification | lt.alert.category_t.stats_notification
     session = lt.session(settings)
@@ -122,7 +136,7 @@ def cmd_make(args):
 
 
 def cmd_seed(args):
-    session = make_session(args.port, args.dht_node or ())
+    session = make_session(args.port, args.dht_node or (), args.encryption, args.enc_level)
     info = lt.torrent_info(args.torrent)
     params = lt.add_torrent_params()
     params.ti = info
@@ -136,7 +150,11 @@ def cmd_seed(args):
     ready_by = time.time() + 30
     while not handle.status().is_seeding and time.time() < ready_by:
         time.sleep(0.02)
-    while not answers_handshake(session.listen_port(), info.info_hashes().v1.to_bytes()) and time.time() < ready_by:
+    if args.encryption == "forced":
+        # It refuses the plaintext probe: give it the moment the probe would have waited.
+        time.sleep(1)
+    while args.encryption != "forced" and not answers_handshake(session.listen_port(), info.info_hashes().v1.to_bytes()) \
+            and time.time() < ready_by:
         time.sleep(0.1)
     emit(event="listening", port=session.listen_port())
     emit(event="seeding", infohash=str(info.info_hashes().v1), magnet=lt.make_magnet_uri(info))
@@ -153,7 +171,7 @@ def cmd_seed(args):
 
 
 def cmd_get(args):
-    session = make_session(args.port, args.dht_node or ())
+    session = make_session(args.port, args.dht_node or (), args.encryption, args.enc_level)
     if args.torrent:
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info(args.torrent)
@@ -185,7 +203,8 @@ def cmd_get(args):
             total = status.total_wanted
             emit(event="complete", seconds=round(seconds, 3), bytes=total,
                  rate=total / seconds, cpu_seconds=round(cpu_seconds() - cpu_start, 3),
-                 peers=status.num_peers, payload_downloaded=status.total_payload_download)
+                 peers=status.num_peers, payload_downloaded=status.total_payload_download,
+                 rc4_peers=sum(1 for peer in handle.get_peer_info() if peer.flags & lt.peer_info.rc4_encrypted))
             return 0
         if time.time() - last_connect > 2:
             # Reconnect to peers that dropped us (a seed that was still starting up).
@@ -227,6 +246,9 @@ def main():
     get.add_argument("--timeout", type=float, default=120)
     get.add_argument("--metadata-only", action="store_true", help="stop once the metadata is in")
     get.add_argument("--dht-node", type=int, action="append", help="port of a loopback DHT node to join through")
+    for command in (seed, get):
+        command.add_argument("--encryption", choices=sorted(ENCRYPTION), help="out_enc_policy and in_enc_policy")
+        command.add_argument("--enc-level", choices=sorted(ENC_LEVEL), help="allowed_enc_level")
     args = parser.parse_args()
     return {"make": cmd_make, "seed": cmd_seed, "get": cmd_get}[args.command](args)
 

@@ -1,0 +1,27 @@
+import Metainfo
+import NIOCore
+import PeerWire
+
+/// Where the node's encryption policy meets its connections: the MSE handler
+/// each new channel gets, and the plaintext retry of a `prefer` dial.
+extension SwarmNode {
+    /// Every incoming connection gets one: it tells plaintext from MSE and applies the policy.
+    func incomingEncryptionHandler() -> MSEChannelHandler {
+        MSEChannelHandler(role: .incoming(options.encryption, lookup: { [unowned self] req2 in
+            // SKEY is the infohash: find the torrent whose HASH('req2', infohash) matches.
+            self.servedInfoHashes.first { MSEHashes.req2(infoHash: $0) == req2 }
+        }))
+    }
+
+    /// A factory for the handler of an outgoing connection (called on the channel's loop),
+    /// or nil when the policy dials in plaintext.
+    func outgoingEncryptionHandler(to address: HostPort, for session: TorrentSession) -> (@Sendable () -> MSEChannelHandler)? {
+        guard let offer = options.encryption.outgoingOffer else { return nil }
+        let retries = options.encryption.retriesInPlaintext
+        return { [self] in
+            // Runs on the loop, as does the retry (from the handler's channelInactive).
+            let retry: (() -> Void)? = retries ? { self.connect(to: address, for: session, plaintext: true) } : nil
+            return MSEChannelHandler(role: .outgoing(session.infoHash, offer: offer, plaintextRetry: retry))
+        }
+    }
+}
