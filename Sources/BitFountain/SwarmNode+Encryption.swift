@@ -20,7 +20,11 @@ extension SwarmNode {
         let retries = options.encryption.retriesInPlaintext
         return { [self] in
             // Runs on the loop, as does the retry (from the handler's channelInactive).
-            let retry: (() -> Void)? = retries ? { self.connect(to: address, for: session, plaintext: true) } : nil
+            let retry: (() -> Void)? = retries ? {
+                // A torrent being stopped closes its dials: let those end as failures.
+                guard !session.stopped else { return session.connectionFailed(address) }
+                self.connect(to: address, for: session, plaintext: true)
+            } : nil
             return MSEChannelHandler(role: .outgoing(session.infoHash, offer: offer, plaintextRetry: retry))
         }
     }

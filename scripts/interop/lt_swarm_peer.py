@@ -190,6 +190,9 @@ def cmd_get(args):
         handle.connect_peer(peer)
     metadata_at = None
     last_connect = time.time()
+    # The most peers seen at once on RC4-encrypted connections (a seed may hang
+    # up the moment we complete, so the count at the end can be 0).
+    rc4_peers = 0
     deadline = start + args.timeout
     while time.time() < deadline:
         status = handle.status()
@@ -198,13 +201,15 @@ def cmd_get(args):
             emit(event="metadata", seconds=round(metadata_at - start, 4))
             if args.metadata_only:
                 return 0
+        if metadata_at is not None:
+            rc4_peers = max(rc4_peers, sum(1 for peer in handle.get_peer_info() if peer.flags & lt.peer_info.rc4_encrypted))
         if status.is_seeding:
             seconds = time.time() - start
             total = status.total_wanted
             emit(event="complete", seconds=round(seconds, 3), bytes=total,
                  rate=total / seconds, cpu_seconds=round(cpu_seconds() - cpu_start, 3),
                  peers=status.num_peers, payload_downloaded=status.total_payload_download,
-                 rc4_peers=sum(1 for peer in handle.get_peer_info() if peer.flags & lt.peer_info.rc4_encrypted))
+                 rc4_peers=rc4_peers)
             return 0
         if time.time() - last_connect > 2:
             # Reconnect to peers that dropped us (a seed that was still starting up).
