@@ -2,7 +2,7 @@ import PeerWire
 
 /// How a node uses MSE/PE (message stream encryption), `--encryption`.
 /// Modelled on libtorrent's `pe_enabled` / `pe_forced` / `pe_disabled` and
-/// Transmission's preferred / required / tolerated (see docs/encryption.md).
+/// Transmission's preferred / required / tolerated (see docs/ENCRYPTION.md).
 ///
 /// | policy | outgoing | incoming |
 /// |---|---|---|

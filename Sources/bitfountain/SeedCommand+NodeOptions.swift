@@ -25,7 +25,7 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("upload-limit"), help: "Upload limit for all peers together in bytes per second, e.g. 500K or 2M (default: none).")
     var uploadLimit: String?
 
-    @Option(help: "MSE/PE encryption: prefer (default: try it out, accept both in), require (RC4 only, both ways) or disable (plaintext only, both ways). See docs/encryption.md.")
+    @Option(help: "MSE/PE encryption: prefer (default: try it out, accept both in), require (RC4 only, both ways) or disable (plaintext only, both ways). See docs/ENCRYPTION.md.")
     var encryption: EncryptionPolicy = .prefer
 
     @OptionGroup var fountain: FountainOptions
