@@ -10,6 +10,10 @@ reads stock clients' routing tables with it).
       nodes it calls good (they answered it recently), libtorrent with the nodes
       of its live buckets, aria2 with the nodes of its buckets.
 Exits 1 with {"error": …} if no answer comes within --timeout (default 3 s).
+
+--id HEX and --port P fix the prober's node ID and UDP port. A node may add
+whoever queries it to its table (aria2 does): a prober that asks again and
+again with fresh IDs and ports would fill the very table it is reading.
 """
 import json
 import os
@@ -19,10 +23,12 @@ import sys
 from bencoding import bdecode, bencode
 
 
-def query(host, port, method, arguments, timeout):
+def query(host, port, method, arguments, timeout, own_id, own_port):
     transaction = os.urandom(2)
-    message = {"t": transaction, "y": "q", "q": method, "a": {"id": os.urandom(20), **arguments}}
+    message = {"t": transaction, "y": "q", "q": method, "a": {"id": own_id, **arguments}}
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        udp.bind(("0.0.0.0", own_port))
         udp.settimeout(timeout)
         udp.sendto(bencode(message), (host, port))
         while True:
@@ -37,21 +43,28 @@ def compact_nodes(blob):
             for i in range(0, len(blob) - 25, 26)]
 
 
+def option(argv, name, default):
+    if name not in argv:
+        return default
+    index = argv.index(name)
+    value = argv[index + 1]
+    del argv[index:index + 2]
+    return value
+
+
 def main(argv):
-    timeout = 3.0
-    if "--timeout" in argv:
-        index = argv.index("--timeout")
-        timeout = float(argv[index + 1])
-        del argv[index:index + 2]
+    timeout = float(option(argv, "--timeout", 3.0))
+    own_id = bytes.fromhex(option(argv, "--id", os.urandom(20).hex()))
+    own_port = int(option(argv, "--port", 0))
     if len(argv) < 4 or argv[1] not in ("ping", "find-node"):
         print(__doc__, file=sys.stderr)
         return 2
     host, port = argv[2], int(argv[3])
     try:
         if argv[1] == "ping":
-            reply = query(host, port, "ping", {}, timeout)
+            reply = query(host, port, "ping", {}, timeout, own_id, own_port)
         else:
-            reply = query(host, port, "find_node", {"target": bytes.fromhex(argv[4])}, timeout)
+            reply = query(host, port, "find_node", {"target": bytes.fromhex(argv[4])}, timeout, own_id, own_port)
     except (OSError, ValueError) as error:
         print(json.dumps({"error": str(error)}))
         return 1

@@ -338,7 +338,10 @@ class Transmission:
             raise CellFailure(f"transmission-remote -a failed: {added.stdout} {added.stderr}")
 
     def start_dht(self, cell, enforce):
+        # Looking for one torrent nobody has, as a user's client is: jech/dht
+        # confirms nodes (makes them "good") mostly when they answer its lookups.
         self.start(cell, cell.log("downloads"))
+        self.remote(cell, "-a", "magnet:?xt=urn:btih:" + os.urandom(20).hex())
 
     def table(self, cell, ours_id):
         return find_node_table(cell, cell.lab.addr(cell.client_host), 51413, ours_id)
@@ -384,10 +387,19 @@ class Aria2:
         return find_node_table(cell, cell.lab.addr(cell.client_host), DHT_PORT, ours_id)
 
 
+PROBE_PORTS = {"libtorrent": 6991, "transmission": 6992, "aria2": 6993}  # one per client: cells run at once
+PING_PORT = 6990
+PING_ID = hashlib.sha1(b"bitfountain interop matrix probe").hexdigest()
+
+
 def find_node_table(cell, host, port, target):
-    """The nodes a client returns for find_node(target), asked from the probe host."""
-    asked = cell.lab.run("probe", [PYTHON, os.path.join(HERE, "krpc_probe.py"), "find-node", host, str(port), target],
-                         timeout=15)
+    """The nodes a client returns for find_node(target), asked from the probe
+    host under one fixed identity: the ID farthest from the target (its
+    complement), so that the prober, if the client adds it to its table, never
+    displaces a node close to the target."""
+    farthest = bytes(b ^ 0xFF for b in bytes.fromhex(target)).hex()
+    asked = cell.lab.run("probe", [PYTHON, os.path.join(HERE, "krpc_probe.py"), "find-node", host, str(port), target,
+                                   "--id", farthest, "--port", str(PROBE_PORTS[cell.client])], timeout=15)
     try:
         return json.loads(asked.stdout.strip().splitlines()[-1]).get("nodes", [])
     except (ValueError, IndexError):
@@ -465,7 +477,10 @@ def cell_dht(cell):
         if not ours_id:
             return None
         state["ours_id"] = ours_id
-        for node_id, ip, port in driver.table(cell, ours_id):
+        table = driver.table(cell, ours_id)
+        with open(cell.log("tables.log"), "a") as trace:  # what the client kept, poll by poll, for diagnosis
+            trace.write(json.dumps({"t": round(time.time() - start, 1), "ours_id": ours_id, "table": table}) + "\n")
+        for node_id, ip, port in table:
             if ip == ours and port == DHT_PORT:
                 state["kept_id"] = node_id
                 if node_id == ours_id:
@@ -483,8 +498,13 @@ def cell_dht(cell):
     return time.time() - start
 
 
+PING_LOCK = threading.Lock()
+
+
 def ping_id(cell, ip):
-    asked = cell.lab.run("probe", [PYTHON, os.path.join(HERE, "krpc_probe.py"), "ping", ip, str(DHT_PORT)], timeout=15)
+    with PING_LOCK:  # one fixed identity, so our node keeps at most one entry for the prober
+        asked = cell.lab.run("probe", [PYTHON, os.path.join(HERE, "krpc_probe.py"), "ping", ip, str(DHT_PORT),
+                                       "--id", PING_ID, "--port", str(PING_PORT)], timeout=15)
     try:
         return json.loads(asked.stdout.strip().splitlines()[-1]).get("id") or None
     except (ValueError, IndexError):
