@@ -78,7 +78,11 @@ def main():
     finally:
         for server in servers:
             server.terminate()
-            server.wait(5)
+            try:
+                server.wait(3)
+            except subprocess.TimeoutExpired:  # SIGTERM may be blocked in what started us (a test runner)
+                server.kill()
+                server.wait(5)
         lab("down", lab_id, timeout=120)
     left = [line for line in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines()
             if f"bflab-{lab_id}-" in line]
