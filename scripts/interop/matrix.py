@@ -424,10 +424,41 @@ def wait_for_file(cell, path, expected, process_logs):
     return wait_until(verified, cell.deadline, 0.5)
 
 
+def count_packets(cell):
+    """Counters on our host for what passes between it and the client: TCP
+    connection attempts each way, and what the client sends to our UDP port —
+    KRPC (a bencoded dict, "d") or anything else (uTP). Read by packet_summary."""
+    client = cell.lab.addr(cell.client_host)
+    rules = f"""table inet bfmatrix {{
+    chain seen_in {{ type filter hook input priority 0;
+        ip saddr {client} tcp flags & (syn | ack) == syn counter comment "client_tcp_syn"
+        ip saddr {client} udp dport {DHT_PORT} @th,64,8 != 0x64 counter comment "client_utp"
+        ip saddr {client} udp dport {DHT_PORT} @th,64,8 == 0x64 counter comment "client_krpc"
+    }}
+    chain seen_out {{ type filter hook output priority 0;
+        ip daddr {client} tcp flags & (syn | ack) == syn counter comment "our_tcp_syn"
+    }}
+}}
+"""
+    subprocess.run(["ip", "netns", "exec", cell.lab.hosts[cell.ours_host][0], "nft", "-f", "-"], input=rules, text=True,
+                   capture_output=True, timeout=20)
+
+
+def packet_summary(cell):
+    listing = cell.lab.run(cell.ours_host, ["nft", "list", "table", "inet", "bfmatrix"], timeout=20).stdout
+    counts = {}
+    for line in listing.splitlines():
+        if "counter packets" in line and "comment" in line:
+            counts[line.split('comment "')[1].rstrip('"')] = int(line.split("counter packets")[1].split()[0])
+    return (f"{cell.client}→us: {counts.get('client_tcp_syn', '?')} TCP SYN, {counts.get('client_utp', '?')} uTP, "
+            f"{counts.get('client_krpc', '?')} KRPC; us→{cell.client}: {counts.get('our_tcp_syn', '?')} TCP SYN")
+
+
 def cell_seed(cell):
     """`bitfountain seed` publishes; the client downloads by bare magnet link."""
     content = cell.log("seed/content.bin")
     expected = random_content(content, cell.args.size)
+    count_packets(cell)
     infohash = bitfountain_seed(cell, content)
     magnet = f"magnet:?xt=urn:btih:{infohash}"
     out = cell.log("client-out")
@@ -446,6 +477,7 @@ def cell_get(cell):
     expected = random_content(content, cell.args.size)
     torrent = cell.log("content.torrent")
     driver = DRIVERS[cell.client]
+    count_packets(cell)
     driver.make_torrent(cell, content, torrent)
     infohash = infohash_of(torrent)
     driver.seed(cell, torrent, directory)
@@ -522,7 +554,10 @@ def run_cell(world, client, kind, args):
         return {"client": client, "cell": kind, "ok": True, "seconds": round(seconds, 1), "note": "; ".join(cell.notes),
                 "logs": cell.work}
     except CellFailure as failure:
-        return {"client": client, "cell": kind, "ok": False, "seconds": None, "note": str(failure), "logs": cell.work}
+        note = str(failure)
+        if kind in ("seed", "get", "seed-enc", "get-enc"):
+            note += f" ({packet_summary(cell)})"
+        return {"client": client, "cell": kind, "ok": False, "seconds": None, "note": note, "logs": cell.work}
     except Exception as error:  # a harness error is a failed cell too, never a silent pass
         return {"client": client, "cell": kind, "ok": False, "seconds": None, "note": f"harness: {error!r}",
                 "logs": cell.work}
