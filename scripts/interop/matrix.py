@@ -22,8 +22,8 @@ Each cell is bounded by --cell-timeout; every file is checked by sha256. Prints
 the table (times in seconds) and exits 1 if any cell failed. Logs of every
 process stay in the work directory (printed at the end).
 
-The lab: one for the private cells, one for the public ones. Each holds a small
-DHT "world": a `bitfountain node` that everyone bootstraps from, --world stock
+The lab: one for the transfer cells, one for the dht cells, one for the public
+ones. Each holds a small DHT "world": a `bitfountain node` that everyone bootstraps from, --world stock
 libtorrent DHT nodes at default settings (they keep the announces and give our
 nodes the BEP 42 `ip` votes), one `bitfountain node` for the dht cells, a probe
 host, and two hosts per transfer cell.
@@ -227,7 +227,7 @@ def run_cell(world, client, kind, args):
 class World:
     """A lab with its DHT: the bootstrap node, stock libtorrent nodes, our node for the dht cells."""
 
-    def __init__(self, args, public, cells):
+    def __init__(self, args, label, public, cells):
         self.public = public
         names = ["boot", "ours", "probe"] + [f"w{i}" for i in range(1, args.world + 1)]
         for client, kind in cells:
@@ -240,7 +240,7 @@ class World:
         self.lab = Lab("\n".join(lines) + "\n")
         self.boot = self.lab.addr("boot")
         self.ours = self.lab.addr("ours")
-        work = os.path.join(args.work, "world-public" if public else "world")
+        work = os.path.join(args.work, f"world-{label}")
         os.makedirs(work, exist_ok=True)
         total = str(args.cell_timeout * (1 + len(cells)) + 120)
         first_world = self.lab.addr("w1")
@@ -328,15 +328,17 @@ def main():
     results = {}
     try:
         plan = [(client, kind) for client in clients for kind in cells]
-        private = [(c, k) for c, k in plan if k != "dht-public"]
-        public = [(c, k) for c, k in plan if k == "dht-public"]
+        # Three worlds. The dht cells get small ones of their own: in the world
+        # of the transfer cells (30-odd nodes) a client's k=8 buckets fill with
+        # other nodes, and whether ours is among them is the luck of its lookups.
+        groups = {"transfer": (False, [(c, k) for c, k in plan if not k.startswith("dht")]),
+                  "dht": (False, [(c, k) for c, k in plan if k == "dht"]),
+                  "dht-public": (True, [(c, k) for c, k in plan if k == "dht-public"])}
         world_of = {}
-        if private:
-            worlds.append(World(args, False, private))
-            world_of.update({cell: worlds[-1] for cell in private})
-        if public:
-            worlds.append(World(args, True, public))
-            world_of.update({cell: worlds[-1] for cell in public})
+        for name, (public, members) in groups.items():
+            if members:
+                worlds.append(World(args, name, public, members))
+                world_of.update({cell: worlds[-1] for cell in members})
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs or len(plan) or 1) as pool:
             futures = {pool.submit(run_cell, world_of[cell], cell[0], cell[1], args): cell for cell in plan}
             for future in concurrent.futures.as_completed(futures):
