@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""libtorrent 2.0.8 as a stock client in the lab (scripts/lab): DEFAULT settings
+except its listen address, its DHT bootstrap (a node in the lab) and UPnP/NAT-PMP
+off — unlike lt_swarm_peer.py, which switches libtorrent's defenses off for
+loopback. Run it inside a lab host's namespace. JSON lines on stdout.
+
+  lab_libtorrent.py dht  --listen IP:PORT --bootstrap IP:PORT [--enforce-node-id]
+      a DHT node only; prints {"event":"table","nodes":[[id_hex, ip, port],…]}
+      every --report seconds (its live routing table, dht_live_nodes).
+  lab_libtorrent.py seed --listen … --bootstrap … --torrent T --save DIR [--require-encryption]
+      seeds; {"event":"seeding"} once its data is checked.
+  lab_libtorrent.py get  --listen … --bootstrap … --magnet M --save DIR [--require-encryption]
+      downloads; {"event":"complete","seconds":…} when every piece is verified
+      (exit 0), {"event":"timeout",…} otherwise (exit 1).
+  lab_libtorrent.py make --content PATH --out T
+      a trackerless v1 torrent made by libtorrent's own creator.
+Every command stops after --timeout seconds.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import libtorrent as lt
+
+
+def emit(**fields):
+    print(json.dumps(fields), flush=True)
+
+
+def make_session(args):
+    """Defaults, but for what a lab needs: the address to listen on, where the
+    DHT bootstraps from (a router, as dht.libtorrent.org is by default), and no
+    UPnP/NAT-PMP (no gateway to ask in the lab)."""
+    settings = {
+        "listen_interfaces": args.listen,
+        "dht_bootstrap_nodes": args.bootstrap,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+        | lt.alert.category_t.dht_notification | lt.alert.category_t.peer_notification
+        | lt.alert.category_t.connect_notification,
+    }
+    if args.require_encryption:
+        # pe_forced both ways: plaintext peers are refused in and out.
+        settings["out_enc_policy"] = lt.enc_policy.forced
+        settings["in_enc_policy"] = lt.enc_policy.forced
+    if args.enforce_node_id:
+        # BEP 42 on: nodes whose ID does not match their (non-local) address stay out of the table.
+        settings["dht_enforce_node_id"] = True
+    return lt.session(settings)
+
+
+def log_alerts(session, log):
+    for alert in session.pop_alerts():
+        log.write(f"{time.time():.3f} {type(alert).__name__}: {alert.message()}\n")
+        if isinstance(alert, lt.dht_live_nodes_alert):
+            emit(event="table", node_id=str(alert.node_id),
+                 nodes=[[str(node["nid"]), node["endpoint"][0], node["endpoint"][1]] for node in alert.nodes])
+    log.flush()
+
+
+def cmd_dht(args, session, log):
+    warnings.simplefilter("ignore", DeprecationWarning)  # dht_state() is the one way to its node ID from Python
+    deadline = time.time() + args.timeout
+    next_report = time.time() + args.report
+    while time.time() < deadline:
+        time.sleep(0.2)
+        if time.time() >= next_report:
+            next_report = time.time() + args.report
+            # One ID per listen socket ("node-id": 20-byte ID + socket address); the
+            # live table is asked for by that ID.
+            for entry in session.dht_state().get(b"node-id", []):
+                session.dht_live_nodes(lt.sha1_hash(entry[:20]))
+        log_alerts(session, log)
+    return 0
+
+
+def cmd_seed(args, session, log):
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(args.torrent)
+    params.save_path = args.save
+    handle = session.add_torrent(params)  # libtorrent checks the data it finds, as a user's client would
+    deadline = time.time() + args.timeout
+    seeding = False
+    while time.time() < deadline:
+        if not seeding and handle.status().is_seeding:
+            seeding = True
+            emit(event="seeding", infohash=str(params.ti.info_hashes().v1))
+        log_alerts(session, log)
+        time.sleep(0.2)
+    return 0 if seeding else 1
+
+
+def cmd_get(args, session, log):
+    params = lt.parse_magnet_uri(args.magnet)
+    params.save_path = args.save
+    start = time.time()
+    handle = session.add_torrent(params)
+    deadline = start + args.timeout
+    while time.time() < deadline:
+        status = handle.status()
+        if status.is_seeding:
+            emit(event="complete", seconds=round(time.time() - start, 3), peers=status.num_peers)
+            return 0
+        log_alerts(session, log)
+        time.sleep(0.1)
+    status = handle.status()
+    emit(event="timeout", progress=status.progress, peers=status.num_peers, has_metadata=status.has_metadata)
+    return 1
+
+
+def cmd_make(args):
+    storage = lt.file_storage()
+    lt.add_files(storage, args.content)
+    creator = lt.create_torrent(storage, 0, flags=lt.create_torrent.v1_only)
+    lt.set_piece_hashes(creator, os.path.dirname(os.path.abspath(args.content)))
+    with open(args.out, "wb") as out:
+        out.write(lt.bencode(creator.generate()))
+    emit(event="made", infohash=str(lt.torrent_info(args.out).info_hashes().v1))
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("dht", "seed", "get"):
+        command = sub.add_parser(name)
+        command.add_argument("--listen", required=True, help="IP:PORT")
+        command.add_argument("--bootstrap", required=True, help="IP:PORT of the lab's DHT bootstrap node")
+        command.add_argument("--require-encryption", action="store_true")
+        command.add_argument("--enforce-node-id", action="store_true")
+        command.add_argument("--timeout", type=float, default=300)
+        command.add_argument("--log", default=os.devnull, help="file for every alert")
+        if name == "dht":
+            command.add_argument("--report", type=float, default=2)
+        if name == "seed":
+            command.add_argument("--torrent", required=True)
+            command.add_argument("--save", required=True)
+        if name == "get":
+            command.add_argument("--magnet", required=True)
+            command.add_argument("--save", required=True)
+    make = sub.add_parser("make")
+    make.add_argument("--content", required=True)
+    make.add_argument("--out", required=True)
+    args = parser.parse_args()
+    if args.command == "make":
+        return cmd_make(args)
+    session = make_session(args)
+    with open(args.log, "a") as log:
+        return {"dht": cmd_dht, "seed": cmd_seed, "get": cmd_get}[args.command](args, session, log)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
