@@ -42,6 +42,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "RaptorQ", dependencies: ["CKernels"]),
+        // uTP (BEP 29) with LEDBAT, sans-I/O; NIOCore for ByteBuffer and NIODeadline only.
+        .target(name: "UTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "DHT", dependencies: [
             "Bencode", "Identity", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -103,6 +105,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
+        .testTarget(name: "UTPTests", dependencies: ["UTP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
     ]
 )
