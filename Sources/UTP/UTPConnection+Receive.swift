@@ -42,7 +42,7 @@ extension UTPConnection {
             }
             receiveBuffer = UTPReceiveBuffer(
                 ackNumber: header.sequenceNumber &- 1, maximumReorderedPackets: configuration.maximumReorderedPackets)
-            state = .connected
+            state = closeRequested ? .finSent : .connected
             output.events.append(.connected)
         }
         let ackClass = sendBuffer.classify(ackNumber: header.ackNumber)

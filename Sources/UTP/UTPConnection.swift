@@ -151,7 +151,8 @@ public struct UTPConnection: Sendable {
         var output = UTPConnectionOutput()
         switch state {
         case .synSent:
-            return abort(now: now)
+            // The FIN follows the handshake and whatever was written before it.
+            closeRequested = true
         case .synReceived, .connected:
             closeRequested = true
             state = .finSent

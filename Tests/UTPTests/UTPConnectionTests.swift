@@ -47,6 +47,17 @@ import Testing
         #expect(connected.receiveBuffer.ackNumber == 4_999)
     }
 
+    @Test func writingAndClosingBeforeTheHandshakeSendsDataThenFINOnceConnected() {
+        var (initiator, synOutput) = UTPConnection.connect(receiveConnectionID: 0x2000, initialSequenceNumber: 1, now: Self.t0)
+        #expect(initiator.send(ByteBuffer(string: "early"), now: Self.t0).datagrams.isEmpty)
+        #expect(initiator.close(now: Self.t0).datagrams.isEmpty)
+        #expect(initiator.state == .synSent)
+        let (_, stateOutput) = UTPConnection.accept(syn: Self.decode(synOutput)[0], initialSequenceNumber: 50, now: Self.t0)
+        synOutput = initiator.receive(Self.decode(stateOutput)[0], now: Self.t0)
+        #expect(Self.decode(synOutput).map(\.header.type) == [.data, .fin])
+        #expect(initiator.state == .finSent)
+    }
+
     @Test func theAcceptorSendsNoDataUntilTheInitiatorConfirms() {
         var (initiator, acceptor) = Self.handshake()
         let early = acceptor.send(ByteBuffer(string: "hello"), now: Self.t0)
