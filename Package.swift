@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "BitFountain", dependencies: [
-            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ", "CUDPBatch",
+            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ", "CUDPBatch", "UTP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +100,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity", "CUDPBatch",
+            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity", "CUDPBatch", "UTP",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
