@@ -44,6 +44,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "RaptorQ", dependencies: ["CKernels"]),
+        // uTP (BEP 29) with LEDBAT, sans-I/O; NIOCore for ByteBuffer and NIODeadline only.
+        .target(name: "UTP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "DHT", dependencies: [
             "Bencode", "Identity", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -61,7 +63,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "BitFountain", dependencies: [
-            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ", "CUDPBatch",
+            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ", "CUDPBatch", "UTP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,11 +103,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity", "CUDPBatch",
+            "Metainfo", "Bencode", "TestSupport", "BitFountain", "DHT", "Identity", "CUDPBatch", "UTP",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
+        .testTarget(name: "UTPTests", dependencies: ["UTP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
     ]
 )
