@@ -101,10 +101,13 @@ struct LookupOutcome: Sendable {
     var peers: [NodeAddress] = []
     var summaries: [TraversalSummary] = []
     var samples: [SampleReply] = []
+    /// BEP 44 get: every valid, newer item found (the last is the newest).
+    var items: [ItemReply] = []
 
     var queries: Int { summaries.reduce(0) { $0 + $1.queriesSent } }
     var responses: Int { summaries.reduce(0) { $0 + $1.responses } }
     var announcedTo: Int { summaries.reduce(0) { $0 + $1.announcedTo } }
+    var storedTo: Int { summaries.reduce(0) { $0 + $1.storedTo } }
     var closest: [TraversalSummary.Node] { summaries.flatMap(\.closest) }
 
     /// Drains `updates`, calling `onPeer` for each new peer as it arrives.
@@ -118,6 +121,7 @@ struct LookupOutcome: Sendable {
                     onPeer(peer)
                 }
             case .samples(let reply): outcome.samples.append(reply)
+            case .item(let reply): outcome.items.append(reply)
             case .finished(let summary): outcome.summaries.append(summary)
             }
         }
