@@ -8,7 +8,7 @@ import Metainfo
 struct DHTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dht",
-        abstract: "One-off DHT requests: ping a node, find nodes or peers, announce, sample infohashes.",
+        abstract: "One-off DHT requests: ping a node, find nodes or peers, announce, sample infohashes, put and get items.",
         discussion: """
         Each request starts a short-lived node with a throw-away identity (it never \
         touches the state directory of `bitfountain node`) that marks itself read-only \
@@ -23,7 +23,7 @@ struct DHTCommand: AsyncParsableCommand {
           bitfountain dht sample 127.0.0.1:6881 --json
         """,
         subcommands: [DHTPingCommand.self, DHTFindNodeCommand.self, DHTGetPeersCommand.self,
-                      DHTAnnounceCommand.self, DHTSampleCommand.self]
+                      DHTAnnounceCommand.self, DHTSampleCommand.self, DHTPutCommand.self, DHTGetCommand.self]
     )
 }
 
