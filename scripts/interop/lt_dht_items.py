@@ -47,6 +47,9 @@ def keypair(seed):
 
 
 def text(value):
+    # The 2.0.8 binding hands some items over as the whole {key, value, ...} record.
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value if isinstance(value, str) else repr(value)

@@ -36,7 +36,7 @@ public struct PingReply: Sendable, Equatable {
 
 public struct ItemReply: Sendable, Equatable {
     public var item: DHTItem
-    /// Who had it (our own address and ID when it came from our own store).
+    /// Who had it; our own ID and 127.0.0.1 port 0 when it came from our own store.
     public var from: NodeContact
 }
 
