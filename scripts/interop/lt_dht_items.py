@@ -70,14 +70,22 @@ def run_command(session, command):
         emit(event="error", message="unknown command %r" % name)
 
 
+def item_text(alert):
+    """The item's value as text; None when the binding cannot convert it (a dictionary, such as a feed's {ih})."""
+    try:
+        return text(alert.item)
+    except RuntimeError:
+        return None
+
+
 def report(alert):
     if isinstance(alert, lt.dht_put_alert):
         emit(event="put", target=str(alert.target), seq=alert.seq, nodes=alert.num_success,
              key=bytes(alert.public_key).hex() if alert.public_key else None)
     elif isinstance(alert, lt.dht_immutable_item_alert):
-        emit(event="immutable", target=str(alert.target), value=text(alert.item))
+        emit(event="immutable", target=str(alert.target), value=item_text(alert))
     elif isinstance(alert, lt.dht_mutable_item_alert):
-        emit(event="mutable", key=bytes(alert.key).hex(), seq=alert.seq, value=text(alert.item),
+        emit(event="mutable", key=bytes(alert.key).hex(), seq=alert.seq, value=item_text(alert),
              salt=text(alert.salt), authoritative=alert.authoritative)
 
 
