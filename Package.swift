@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "BitFountain", dependencies: [
-            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "RaptorQ", "CUDPBatch", "UTP",
+            "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "Bencode", "RaptorQ", "CUDPBatch", "UTP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -249,7 +249,7 @@ public final class DHTNode: PeerDiscovery, Sendable {
         lookup { core, family, now in core.sampleInfohashes(toward: target, family: family, now: now) }
     }
 
-    private func lookup(_ start: @escaping @Sendable (inout DHTCore, IPAddress.Family, DHTInstant) -> DHTOperation)
+    func lookup(_ start: @escaping @Sendable (inout DHTCore, IPAddress.Family, DHTInstant) -> DHTOperation)
         -> AsyncStream<DHTLookupUpdate> {
         let (stream, continuation) = AsyncStream.makeStream(of: DHTLookupUpdate.self, bufferingPolicy: .unbounded)
         eventLoop.execute { [engine] in engine.value.lookup(continuation, start: start) }

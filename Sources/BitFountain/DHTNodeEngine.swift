@@ -6,6 +6,8 @@ import NIOCore
 public enum DHTLookupUpdate: Sendable {
     case peers([NodeAddress])
     case samples(SampleReply)
+    /// BEP 44 get: a valid item (each newer version of a mutable one).
+    case item(ItemReply)
     /// One traversal (one per address family) finished.
     case finished(TraversalSummary)
 }
@@ -127,6 +129,8 @@ final class DHTNodeEngine {
             } else {
                 groups[group] = entry
             }
+        case .item(let operation, let reply):
+            if case .lookup(let group) = waiters[operation] { groups[group]?.continuation.yield(.item(reply)) }
         case .nodeIDChanged:
             break
         }

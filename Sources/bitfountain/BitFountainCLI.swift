@@ -12,7 +12,8 @@ struct BitFountainCLI: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [CreateCommand.self, InfoCommand.self, SeedCommand.self, GetCommand.self, FecCommand.self,
-                      NodeCommand.self, DHTCommand.self, RouterCommand.self]
+                      NodeCommand.self, DHTCommand.self, RouterCommand.self, KeyCommand.self,
+                      PublishCommand.self]
     )
 }
 

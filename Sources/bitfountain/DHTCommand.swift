@@ -8,7 +8,7 @@ import Metainfo
 struct DHTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dht",
-        abstract: "One-off DHT requests: ping a node, find nodes or peers, announce, sample infohashes.",
+        abstract: "One-off DHT requests: ping a node, find nodes or peers, announce, sample infohashes, put and get items.",
         discussion: """
         Each request starts a short-lived node with a throw-away identity (it never \
         touches the state directory of `bitfountain node`) that marks itself read-only \
@@ -23,7 +23,7 @@ struct DHTCommand: AsyncParsableCommand {
           bitfountain dht sample 127.0.0.1:6881 --json
         """,
         subcommands: [DHTPingCommand.self, DHTFindNodeCommand.self, DHTGetPeersCommand.self,
-                      DHTAnnounceCommand.self, DHTSampleCommand.self]
+                      DHTAnnounceCommand.self, DHTSampleCommand.self, DHTPutCommand.self, DHTGetCommand.self]
     )
 }
 
@@ -101,10 +101,13 @@ struct LookupOutcome: Sendable {
     var peers: [NodeAddress] = []
     var summaries: [TraversalSummary] = []
     var samples: [SampleReply] = []
+    /// BEP 44 get: every valid, newer item found (the last is the newest).
+    var items: [ItemReply] = []
 
     var queries: Int { summaries.reduce(0) { $0 + $1.queriesSent } }
     var responses: Int { summaries.reduce(0) { $0 + $1.responses } }
     var announcedTo: Int { summaries.reduce(0) { $0 + $1.announcedTo } }
+    var storedTo: Int { summaries.reduce(0) { $0 + $1.storedTo } }
     var closest: [TraversalSummary.Node] { summaries.flatMap(\.closest) }
 
     /// Drains `updates`, calling `onPeer` for each new peer as it arrives.
@@ -118,6 +121,7 @@ struct LookupOutcome: Sendable {
                     onPeer(peer)
                 }
             case .samples(let reply): outcome.samples.append(reply)
+            case .item(let reply): outcome.items.append(reply)
             case .finished(let summary): outcome.summaries.append(summary)
             }
         }

@@ -20,6 +20,7 @@ struct GetCommand: AsyncParsableCommand {
 
         Examples:
           bitfountain get 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567'
+          bitfountain get 'magnet:?xs=urn:btpk:<64 hex digits>' --follow
           bitfountain get talk.mp4.torrent -o ~/Downloads --seed-after
           bitfountain get talk.mp4.torrent --no-fountain
           bitfountain get 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:6881 --timeout 600 --json
@@ -43,6 +44,8 @@ struct GetCommand: AsyncParsableCommand {
 
     @OptionGroup var node: NodeOptions
 
+    @OptionGroup var feed: FeedFollowOptions
+
     func validate() throws {
         for peer in peers {
             do { _ = try HostPort(parsing: peer) } catch { throw ValidationError("--peer: \(error)") }
@@ -51,6 +54,7 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if FeedLink.looksLikeFeed(source) { return try await runFeed() }
         let (content, linkPeers) = try resolveSource()
         let directory = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
         let spec = TorrentSpec(content: content, directory: directory, seedingExistingContent: false,
@@ -99,7 +103,7 @@ struct GetCommand: AsyncParsableCommand {
         }
     }
 
-    private func reportComplete(_ snapshot: TorrentSnapshot, seconds: Double, directory: String) {
+    func reportComplete(_ snapshot: TorrentSnapshot, seconds: Double, directory: String) {
         let rate = Double(snapshot.downloadedPayload) / max(seconds, 1e-6)
         let path = (directory as NSString).appendingPathComponent(snapshot.name ?? "")
         if node.json {

@@ -38,6 +38,8 @@ public struct DHTConfiguration: Sendable {
     /// Bounds our own outstanding queries.
     public var maxPendingQueries = 2_048
     public var peerStore = PeerStore.Limits()
+    /// BEP 44 items this node stores for others.
+    public var itemStore = ItemStore.Limits()
     public var tableTimings = RoutingTable.Timings()
     /// Votes (from distinct networks) needed before we believe an external IP.
     public var externalAddressVotes = 5

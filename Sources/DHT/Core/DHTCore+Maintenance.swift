@@ -1,13 +1,14 @@
 import Identity
 
-/// Periodic upkeep (every `maintenanceInterval`): token rotation, peer
-/// expiry, bootstrap with backoff, pinging questionable nodes, refreshing
+/// Periodic upkeep (every `maintenanceInterval`): token rotation, peer and
+/// item expiry, bootstrap with backoff, pinging questionable nodes, refreshing
 /// stale buckets.
 extension DHTCore {
     mutating func maintain(now: DHTInstant) {
         tokens.rotateIfDue(now: now) { random.bytes(20) }
         if now >= nextPeerExpiry {
             peerStore.expire(now: now)
+            itemStore.expire(now: now)
             nextPeerExpiry = now + .minutes(1)
         }
         querierPingBudget = 32

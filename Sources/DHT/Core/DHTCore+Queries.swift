@@ -44,6 +44,16 @@ extension DHTCore {
             addNodes(to: &response, near: target, want: want, querier: family, plan: &plan, now: now)
             let room = max(0, (plan.remaining - 14) / 20)
             response.samples = peerStore.sample(limit: min(room, 40), using: &random)
+        case .get(_, let target, let sequence, let want):
+            response.token = tokens.token(for: source.ip)
+            plan.reserve(9 + TokenIssuer.tokenLength)
+            attachItem(to: &response, target: target, newerThan: sequence, plan: &plan, now: now)
+            addNodes(to: &response, near: target, want: want, querier: family, plan: &plan, now: now)
+        case .put(_, let request):
+            if let error = acceptPut(request, from: source, now: now) {
+                sendError(error, transactionID: message.transactionID, to: source)
+                return
+            }
         case .unknown(_, _, .none, _):
             sendError(KRPCError(code: KRPCError.methodUnknown, message: "method unknown"), transactionID: message.transactionID,
                       to: source)
@@ -120,7 +130,7 @@ extension DHTCore {
 /// Space accounting for one reply: the fixed part is estimated up front
 /// (generously), each list then takes what is left.
 struct ReplyPlan {
-    let budget: Int
+    var budget: Int
     let signed: Bool
     let transactionID: ShortBytes
     private(set) var remaining: Int

@@ -51,6 +51,7 @@ public struct DHTCore: Sendable {
     var random: SeededRandom
     var tokens: TokenIssuer
     var peerStore: PeerStore
+    var itemStore: ItemStore
     var rateLimiter: RateLimiter
     var writer: KRPCWriter
     var verifier = KRPCVerifier()
@@ -84,6 +85,7 @@ public struct DHTCore: Sendable {
                                        key: random.next())
         self.random = random
         self.peerStore = PeerStore(limits: configuration.peerStore)
+        self.itemStore = ItemStore(limits: configuration.itemStore)
         self.writer = KRPCWriter(version: configuration.version)
         self.nextMaintenance = now
         self.nextPeerExpiry = now + .minutes(1)

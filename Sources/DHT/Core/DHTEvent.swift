@@ -18,6 +18,8 @@ public enum DHTEvent: Sendable {
     case peers(DHTOperation, [NodeAddress])
     /// sample_infohashes answered (single request or traversal step).
     case samples(DHTOperation, SampleReply)
+    /// BEP 44 get found a valid item (a newer one than reported before, for mutable items).
+    case item(DHTOperation, ItemReply)
     /// A traversal ended.
     case finished(DHTOperation, TraversalSummary)
     /// Our node ID for a family changed (the external IP changed, BEP 42).
@@ -32,6 +34,12 @@ public struct PingReply: Sendable, Equatable {
     public var version: ShortBytes?
 }
 
+public struct ItemReply: Sendable, Equatable {
+    public var item: DHTItem
+    /// Who had it; our own ID and 127.0.0.1 port 0 when it came from our own store.
+    public var from: NodeContact
+}
+
 public struct SampleReply: Sendable, Equatable {
     public var from: NodeContact
     public var tier: TrustTier
@@ -43,7 +51,8 @@ public struct SampleReply: Sendable, Equatable {
 /// How a traversal went: the result set and what it cost.
 public struct TraversalSummary: Sendable {
     public enum Kind: String, Sendable { case bootstrap, findNode = "find_node", getPeers = "get_peers",
-                                         sampleInfohashes = "sample_infohashes", refresh }
+                                         sampleInfohashes = "sample_infohashes", refresh,
+                                         get, put }
 
     public struct Node: Sendable, Equatable {
         public var contact: NodeContact
@@ -61,6 +70,10 @@ public struct TraversalSummary: Sendable {
     /// get_peers with announce: how many nodes acknowledged our announce_peer.
     public var announcedTo = 0
     public var samples = 0
+    /// BEP 44 get: valid copies of the item received.
+    public var itemsFound = 0
+    /// BEP 44 put: how many nodes acknowledged our put.
+    public var storedTo = 0
     public var duration: DHTDuration
 
     init(kind: Kind, target: NodeID, family: IPAddress.Family, counters: TraversalCounters, now: DHTInstant) {
@@ -88,6 +101,9 @@ public struct DHTStatistics: Sendable, Equatable, Codable {
     public var droppedUnsolicited = 0
     public var droppedOversized = 0
     public var peersAnnouncedToUs = 0
+    /// BEP 44 puts stored (or refreshed), and puts refused with an error.
+    public var itemsPutToUs = 0
+    public var putsRefused = 0
 
     public init() {}
 }

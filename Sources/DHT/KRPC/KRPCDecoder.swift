@@ -130,7 +130,7 @@ private struct TopLevel {
         case UInt8(ascii: "r"):
             guard body != nil else { throw fail("response without r") }
             guard let id = args.id else { throw fail("response without a 20-byte id") }
-            message.body = .response(args.response(id: id))
+            message.body = .response(args.response(id: id, buffer))
         case UInt8(ascii: "e"):
             let text = errorMessage.map { String(decoding: UnsafeRawBufferPointer(rebasing: buffer[$0]), as: UTF8.self) } ?? ""
             message.body = .error(KRPCError(code: errorCode ?? 0, message: text))
@@ -167,6 +167,23 @@ private struct TopLevel {
             guard let port = args.port, port > 0, port <= 65_535 else { throw fail("announce_peer port must be 1-65535") }
             return .announcePeer(id: id, infoHash: infoHash, port: UInt16(port), token: token)
         }
+        if scanner.matches(method, "get") {
+            guard let target = args.target else { throw fail("get without target") }
+            return .get(id: id, target: target, sequence: args.sequence, want: args.want)
+        }
+        if scanner.matches(method, "put") {
+            guard let token = args.token else { throw fail("put without a token") }
+            guard let value = args.value else { throw fail("put without v") }
+            let bytes = { (range: Range<Int>) in Array(UnsafeRawBufferPointer(rebasing: buffer[range])) }
+            if args.key != nil || args.signature != nil {
+                guard args.key != nil, args.signature != nil, args.sequence != nil else {
+                    throw fail("mutable put needs k, seq and sig")
+                }
+            }
+            return .put(id: id, request: PutRequest(token: token, value: bytes(value), publicKey: args.key.map(bytes),
+                                                    salt: args.salt.map(bytes) ?? [], sequence: args.sequence,
+                                                    signature: args.signature.map(bytes), cas: args.cas))
+        }
         if scanner.matches(method, "sample_infohashes") {
             guard let target = args.target else { throw fail("sample_infohashes without target") }
             return .sampleInfohashes(id: id, target: target, want: args.want)
@@ -192,6 +209,13 @@ private struct Arguments {
     var samples: [NodeID] = []
     var interval: Int64?
     var num: Int64?
+    // BEP 44 (byte ranges in the packet; copied only when the message is built).
+    var value: Range<Int>?
+    var key: Range<Int>?
+    var signature: Range<Int>?
+    var salt: Range<Int>?
+    var sequence: Int64?
+    var cas: Int64?
 
     /// Bounds what one hostile list can make us store.
     static let maxValues = 200
@@ -231,6 +255,20 @@ private struct Arguments {
                 interval = try scanner.integer()
             } else if scanner.matches(name, "num") {
                 num = try scanner.integer()
+            } else if scanner.matches(name, "v") {
+                let start = scanner.position
+                try scanner.skipValue()
+                value = start..<scanner.position
+            } else if scanner.matches(name, "k") {
+                key = try scanner.string()
+            } else if scanner.matches(name, "sig") {
+                signature = try scanner.string()
+            } else if scanner.matches(name, "salt") {
+                salt = try scanner.string()
+            } else if scanner.matches(name, "seq") {
+                sequence = try scanner.integer()
+            } else if scanner.matches(name, "cas") {
+                cas = try scanner.integer()
             } else {
                 try scanner.skipValue()
             }
@@ -279,8 +317,13 @@ private struct Arguments {
         return out
     }
 
-    func response(id: NodeID) -> KRPCResponse {
+    func response(id: NodeID, _ buffer: UnsafeRawBufferPointer) -> KRPCResponse {
         var response = KRPCResponse(id: id)
+        let bytes = { (range: Range<Int>) in Array(UnsafeRawBufferPointer(rebasing: buffer[range])) }
+        response.value = value.map(bytes)
+        response.itemKey = key.map(bytes)
+        response.itemSignature = signature.map(bytes)
+        response.itemSequence = sequence
         response.nodes = nodes
         response.nodes6 = nodes6
         response.values = values

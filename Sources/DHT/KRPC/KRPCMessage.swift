@@ -56,6 +56,11 @@ public enum KRPCQuery: Sendable, Equatable {
     case announcePeer(id: NodeID, infoHash: NodeID, port: UInt16?, token: ShortBytes)
     /// BEP 51.
     case sampleInfohashes(id: NodeID, target: NodeID, want: WantedFamilies)
+    /// BEP 44: the item stored under `target`; with `sequence`, a mutable
+    /// item only when its sequence number is higher.
+    case get(id: NodeID, target: NodeID, sequence: Int64?, want: WantedFamilies)
+    /// BEP 44: store an item (checked by the storing node, see `PutRequest`).
+    case put(id: NodeID, request: PutRequest)
     /// A method we do not implement. When it carries `target` or `info_hash`
     /// it is answered like find_node; otherwise with error 204.
     case unknown(method: ShortBytes, id: NodeID, target: NodeID?, want: WantedFamilies)
@@ -63,7 +68,7 @@ public enum KRPCQuery: Sendable, Equatable {
     public var senderID: NodeID {
         switch self {
         case .ping(let id), .findNode(let id, _, _), .getPeers(let id, _, _), .announcePeer(let id, _, _, _),
-             .sampleInfohashes(let id, _, _), .unknown(_, let id, _, _):
+             .sampleInfohashes(let id, _, _), .get(let id, _, _, _), .put(let id, _), .unknown(_, let id, _, _):
             return id
         }
     }
@@ -76,6 +81,8 @@ public enum KRPCQuery: Sendable, Equatable {
         case .getPeers: return "get_peers"
         case .announcePeer: return "announce_peer"
         case .sampleInfohashes: return "sample_infohashes"
+        case .get: return "get"
+        case .put: return "put"
         case .unknown: return "unknown"
         }
     }
@@ -99,6 +106,12 @@ public struct KRPCResponse: Sendable, Equatable {
     public var samples: [NodeID] = []
     public var interval: Int64?
     public var num: Int64?
+    /// BEP 44 `get`: the item's raw bencoded `v`, and for mutable items `k`,
+    /// `seq` and `sig` (a `seq` alone: the node holds no newer item than asked).
+    public var value: [UInt8]?
+    public var itemKey: [UInt8]?
+    public var itemSequence: Int64?
+    public var itemSignature: [UInt8]?
 
     public init(id: NodeID) {
         self.id = id

@@ -70,12 +70,31 @@ public struct KRPCWriter: Sendable {
             key("id"); nodeID(id)
             key("target"); nodeID(target)
             writeWant(want)
+        case .get(let id, let target, let sequence, let want):
+            key("id"); nodeID(id)
+            if let sequence { key("seq"); integer(sequence) }
+            key("target"); nodeID(target)
+            writeWant(want)
+        case .put(let id, let request):
+            writePut(id: id, request)
         case .unknown(_, let id, let target, let want):
             key("id"); nodeID(id)
             if let target { key("target"); nodeID(target) }
             writeWant(want)
         }
         buffer.append(UInt8(ascii: "e"))
+    }
+
+    /// `{cas, id, k, salt, seq, sig, token, v}`: `v` is written verbatim, as signed.
+    private mutating func writePut(id: NodeID, _ request: PutRequest) {
+        if let cas = request.cas { key("cas"); integer(cas) }
+        key("id"); nodeID(id)
+        if let publicKey = request.publicKey { key("k"); string(publicKey) }
+        if !request.salt.isEmpty { key("salt"); string(request.salt) }
+        if let sequence = request.sequence { key("seq"); integer(sequence) }
+        if let signature = request.signature { key("sig"); string(signature) }
+        key("token"); request.token.withUnsafeBytes { string($0) }
+        key("v"); buffer.append(contentsOf: request.value)
     }
 
     private mutating func writeWant(_ want: WantedFamilies) {
@@ -116,6 +135,7 @@ public struct KRPCWriter: Sendable {
         buffer.append(UInt8(ascii: "d"))
         key("id"); nodeID(response.id)
         if let interval = response.interval { key("interval"); integer(interval) }
+        if let itemKey = response.itemKey { key("k"); string(itemKey) }
         if !response.nodes.isEmpty { key("nodes"); contacts(response.nodes, family: .v4) }
         if !response.nodes6.isEmpty { key("nodes6"); contacts(response.nodes6, family: .v6) }
         if let num = response.num { key("num"); integer(num) }
@@ -124,7 +144,10 @@ public struct KRPCWriter: Sendable {
             BencodeLengths.appendLength(response.samples.count * 20, to: &buffer)
             for sample in response.samples { sample.append(to: &buffer) }
         }
+        if let sequence = response.itemSequence { key("seq"); integer(sequence) }
+        if let signature = response.itemSignature { key("sig"); string(signature) }
         if let token = response.token { key("token"); token.withUnsafeBytes { string($0) } }
+        if let value = response.value { key("v"); buffer.append(contentsOf: value) }
         if !response.values.isEmpty {
             key("values")
             buffer.append(UInt8(ascii: "l"))

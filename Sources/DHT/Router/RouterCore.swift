@@ -8,7 +8,8 @@ import Identity
 ///
 /// - Every query is answered from the ring: 8 contacts, or 3 to a requester
 ///   seen in the last 10 minutes (it has bootstrapped already). `announce_peer`
-///   gets error 203, unknown methods without a target 204.
+///   and BEP 44 `put` get error 203 (a BEP 44 `get` is answered like
+///   find_node, with no token), unknown methods without a target 204.
 /// - A requester becomes a contact only by answering, `admitDelay` after its
 ///   first query, a ping whose transaction ID is a SYN cookie (`AdmissionCookies`);
 ///   its ID must pass BEP 42 for public addresses.
@@ -131,12 +132,18 @@ public struct RouterCore: ~Copyable {
         case .getPeers(_, _, let want):
             counters.getPeersQueries += 1
             writeNodesReply(&out, to: source, nodes: nodes, want: want)
-        case .sampleInfohashes(_, _, let want), .unknown(_, _, .some, let want):
+        case .sampleInfohashes(_, _, let want), .get(_, _, _, let want), .unknown(_, _, .some, let want):
             counters.otherQueries += 1
             writeNodesReply(&out, to: source, nodes: nodes, want: want)
         case .announcePeer:
             counters.announcePeerQueries += 1
             return writeError(KRPCError.protocolError, "a router stores no peers", transactionID: message.transactionID,
+                              into: reply)
+        case .put:
+            // BEP 44 get is answered like find_node without a token, so no
+            // client should put here; one that does learns nothing was stored.
+            counters.otherQueries += 1
+            return writeError(KRPCError.protocolError, "a router stores no items", transactionID: message.transactionID,
                               into: reply)
         case .unknown(_, _, .none, _):
             counters.otherQueries += 1
