@@ -12,18 +12,40 @@ import Darwin
 
 /// Turns bootstrap `host:port` entries into addresses. Numeric addresses are
 /// used as they are; names go through getaddrinfo on NIO's thread pool so no
-/// event loop or task thread blocks on DNS.
+/// event loop or task thread blocks on DNS, all of them at once so one slow
+/// name does not hold up the others.
+///
+/// Every A and AAAA record of a name is kept, not just the first: a bootstrap
+/// name often has several addresses and some may be dead (dht.transmissionbt.com
+/// has had one dead address among live ones), and the DHT core queries every
+/// seed it is given, so each extra address is another chance to get in.
 public enum DHTBootstrapResolver {
-    public static func resolve(_ hosts: [HostPort], families: Set<IPAddress.Family> = [.v4, .v6]) async -> [NodeAddress] {
-        var out: [NodeAddress] = []
-        for host in hosts {
-            if let ip = IPAddress(host.host) {
-                if families.contains(ip.family) { out.append(NodeAddress(ip: ip, port: host.port)) }
-                continue
+    /// All addresses a name resolves to (empty when it does not resolve).
+    public typealias Lookup = @Sendable (String) async -> [IPAddress]
+
+    /// getaddrinfo, every result, off the calling thread.
+    public static let systemLookup: Lookup = { name in
+        (try? await NIOThreadPool.singleton.runIfActive { lookup(name) }) ?? []
+    }
+
+    /// The addresses of `hosts` in list order (each name's records in the order
+    /// the resolver gave them), without duplicates, limited to `families`.
+    public static func resolve(_ hosts: [HostPort], families: Set<IPAddress.Family> = [.v4, .v6],
+                               lookup: @escaping Lookup = systemLookup) async -> [NodeAddress] {
+        let resolved = await withTaskGroup(of: (Int, [IPAddress]).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    if let ip = IPAddress(host.host) { return (index, [ip]) }
+                    return (index, await lookup(host.host))
+                }
             }
-            let name = host.host
-            let resolved = try? await NIOThreadPool.singleton.runIfActive { lookup(name) }
-            for ip in resolved ?? [] where families.contains(ip.family) {
+            var byIndex: [Int: [IPAddress]] = [:]
+            for await (index, ips) in group { byIndex[index] = ips }
+            return byIndex
+        }
+        var out: [NodeAddress] = []
+        for (index, host) in hosts.enumerated() {
+            for ip in resolved[index] ?? [] where families.contains(ip.family) {
                 let address = NodeAddress(ip: ip, port: host.port)
                 if !out.contains(address) { out.append(address) }
             }
