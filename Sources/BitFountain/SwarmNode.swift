@@ -169,6 +169,12 @@ public final class SwarmNode: @unchecked Sendable {
         sessions[infoHash]
     }
 
+    /// Peers a push source (Local Service Discovery) found for `infoHash`,
+    /// handed to that torrent's session to dial; ignored if it is not open.
+    public func addPeers(_ peers: [HostPort], for infoHash: InfoHash) {
+        loop.execute { self.sessions[infoHash]?.addPeers(peers) }
+    }
+
     func connect(to address: HostPort, for session: TorrentSession) {
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))

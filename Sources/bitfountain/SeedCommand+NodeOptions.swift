@@ -19,6 +19,9 @@ struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("no-dht"), help: "Don't join the DHT: find peers only through --peer, x.pe in magnet links and incoming connections.")
     var noDHT = false
 
+    @Flag(name: .customLong("no-lsd"), help: "Don't use Local Service Discovery (BEP 14 multicast on the LAN; always off when bound to loopback).")
+    var noLSD = false
+
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
 
@@ -60,18 +63,20 @@ struct NodeOptions: ParsableArguments {
         try fountain.apply(to: &options)
         let json = self.json
         let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
-        let discovery: any PeerDiscovery
+        let warning: @Sendable (String) -> Void = { text in NodeEventPrinter.print(.warning(text), json: json) }
+        var discovery: any PeerDiscovery
         do {
-            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory) { text in
-                NodeEventPrinter.print(.warning(text), json: json)
-            }
+            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory, warning: warning)
         } catch {
             throw CLIError("cannot start the DHT node: \(error)")
         }
+        let lsd = noLSD ? nil : try await LocalServiceDiscovery.start(wrapping: discovery, bindHost: bind, warning: warning)
+        if let lsd { discovery = lsd }
         options.dhtPort = discovery.dhtPort
         let node = SwarmNode(options: options, discovery: discovery) { event in
             NodeEventPrinter.print(event, json: json)
         }
+        lsd?.deliverPeers { [weak node] infoHash, peers in node?.addPeers(peers, for: infoHash) }
         let listeningPort: UInt16
         do { listeningPort = try await node.start() } catch {
             await node.shutdown()
