@@ -22,6 +22,9 @@ struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("no-lsd"), help: "Don't use Local Service Discovery (BEP 14 multicast on the LAN; always off when bound to loopback).")
     var noLSD = false
 
+    @Flag(name: .customLong("no-port-mapping"), help: "Don't ask the router (NAT-PMP) to forward our TCP and DHT ports.")
+    var noPortMapping = false
+
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
 
@@ -72,6 +75,9 @@ struct NodeOptions: ParsableArguments {
         }
         let lsd = noLSD ? nil : try await LocalServiceDiscovery.start(wrapping: discovery, bindHost: bind, warning: warning)
         if let lsd { discovery = lsd }
+        let gateway = portMappingGateway()
+        let portMapped = gateway.map { _ in PortMappedDiscovery(wrapping: discovery) }
+        if let portMapped { discovery = portMapped }
         options.dhtPort = discovery.dhtPort
         let node = SwarmNode(options: options, discovery: discovery) { event in
             NodeEventPrinter.print(event, json: json)
@@ -88,6 +94,10 @@ struct NodeOptions: ParsableArguments {
         } else {
             let dht = options.dhtPort.map { ", DHT on UDP \($0)" } ?? ", no DHT"
             FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\(dht)\n".utf8))
+        }
+        // After the listening line, which comes first on stdout.
+        if let portMapped, let gateway {
+            await startPortMapping(portMapped, gateway: gateway, tcpPort: listeningPort, udpPort: options.dhtPort)
         }
         if case .none(let reason) = choice, !noDHT {
             NodeEventPrinter.print(.warning("not joining the DHT: \(reason)"), json: json)

@@ -34,7 +34,7 @@ import Glibc
             this test builds a LAN of network namespaces (ip netns), which needs root; \
             CI runs it as root. Run it as root: it cannot pass without the namespaces.
             """)
-        let lan = try await NamespaceLAN.create()
+        let lan = try await NamespaceLAN.create("l")
         defer { lan.destroy() }
         let work = try TemporaryDirectory("bf-lsd")
         let content = try Swarm.writeRandomFile(work.file("lan.bin"), size: 1_500_000)
@@ -71,10 +71,11 @@ struct NamespaceLAN {
     let namespaces: [String]
     let addresses = ["10.203.0.1", "10.203.0.2"]
 
-    static func create() async throws -> NamespaceLAN {
-        let tag = String(getpid() % 1_000_000)
-        let lan = NamespaceLAN(namespaces: ["bf-lsd-\(tag)-a", "bf-lsd-\(tag)-b"])
-        let links = ["bflsd\(tag)a", "bflsd\(tag)b"]
+    /// `name` (one letter) keeps the LANs of tests that run at once apart.
+    static func create(_ name: Character) async throws -> NamespaceLAN {
+        let tag = "\(getpid() % 1_000_000)\(name)"
+        let lan = NamespaceLAN(namespaces: ["bf-lan-\(tag)-a", "bf-lan-\(tag)-b"])
+        let links = ["bf\(tag)a", "bf\(tag)b"]
         do {
             for namespace in lan.namespaces { try await ip(["netns", "add", namespace]) }
             try await ip(["-n", lan.namespaces[0], "link", "add", links[0], "type", "veth",
@@ -115,7 +116,7 @@ struct NamespaceLAN {
         let description: String
     }
 
-    private static func ip(_ arguments: [String]) async throws {
+    static func ip(_ arguments: [String]) async throws {
         let result = try await ChildProcess.run("/usr/sbin/ip", arguments, timeout: 10)
         guard result.status == 0 else {
             throw SetupFailure(description: "ip \(arguments.joined(separator: " ")): \(result.stderr)")

@@ -64,6 +64,14 @@ struct NATPMPClientTests {
         #expect(failures.contains(.failed(.tcp, internalPort: 6881, reason: "no answer from the gateway")))
         #expect(failures.contains(.failed(nil, internalPort: 0, reason: "no answer from the gateway")))
         #expect(client.nextWake! >= sends.last! + 15 * 60 - 64, "then it waits a long while before asking again")
+        // Asked again later, and still no answer: not reported a second time.
+        var later: [Client.Event] = []
+        now = client.nextWake!
+        while now < 3_000 {
+            later += client.poll(now: now).events
+            now = client.nextWake ?? 10_000
+        }
+        #expect(later.isEmpty, "\(later)")
     }
 
     @Test func mapsRenewsHalfwayAndDeletesOnStop() {

@@ -46,6 +46,16 @@ public struct NATPMPClient: Sendable {
         var state: State
         /// The external port we hold (asked for again on renewal), 0 before the first grant.
         var externalPort: UInt16 = 0
+        /// The last failure reported, so that a router without NAT-PMP is
+        /// reported once, not again at every retry.
+        var reported: String?
+
+        /// `event` if it is news for this job.
+        mutating func report(_ event: Event) -> [Event] {
+            guard case .failed(_, _, let reason) = event else { return [event] }
+            defer { reported = reason }
+            return reported == reason ? [] : [event]
+        }
     }
 
     public let configuration: Configuration
@@ -110,7 +120,7 @@ public struct NATPMPClient: Sendable {
         case .requesting(let attempt, let next) where now >= next:
             guard attempt < configuration.maxAttempts else {
                 job.state = .waiting(until: now + configuration.retryAfterFailure)
-                events.append(failure)
+                events += job.report(failure)
                 return false
             }
             job.state = .requesting(attempt: attempt + 1, nextSend: now + configuration.firstRetry * Double(1 << attempt))
@@ -128,6 +138,7 @@ public struct NATPMPClient: Sendable {
             noteEpoch(epoch, now: now)
             guard case .requesting = address.state else { return [] }
             address.state = .granted(renewAt: now + configuration.retryAfterFailure)
+            address.reported = nil
             guard ip != externalAddress else { return [] }
             externalAddress = ip
             return [.externalAddress(ip)]
@@ -137,12 +148,14 @@ public struct NATPMPClient: Sendable {
             guard var job = mappings[mapping], case .requesting = job.state else { return [] }
             guard lifetime > 0 else {
                 job.state = .waiting(until: now + configuration.retryAfterFailure)
+                let events = job.report(.failed(transport, internalPort: internalPort, reason: "the gateway granted no lifetime"))
                 mappings[mapping] = job
-                return [.failed(transport, internalPort: internalPort, reason: "the gateway granted no lifetime")]
+                return events
             }
             let changed = job.externalPort != externalPort
             job.externalPort = externalPort
             job.state = .granted(renewAt: now + Double(lifetime) / 2)
+            job.reported = nil
             mappings[mapping] = job
             return changed ? [.mapped(transport, internalPort: internalPort, externalPort: externalPort, lifetime: lifetime)] : []
         case .failed(let request, let result, let epoch, let internalPort):
@@ -151,15 +164,15 @@ public struct NATPMPClient: Sendable {
             if request == 0 {
                 guard case .requesting = address.state else { return [] }
                 address.state = .waiting(until: now + configuration.retryAfterFailure)
-                return [.failed(nil, internalPort: 0, reason: reason)]
+                return address.report(.failed(nil, internalPort: 0, reason: reason))
             }
             var events: [Event] = []
             for (mapping, var job) in mappings where mapping.transport.rawValue == request
                 && (internalPort == nil || internalPort == mapping.internalPort) {
                 guard case .requesting = job.state else { continue }
                 job.state = .waiting(until: now + configuration.retryAfterFailure)
+                events += job.report(.failed(mapping.transport, internalPort: mapping.internalPort, reason: reason))
                 mappings[mapping] = job
-                events.append(.failed(mapping.transport, internalPort: mapping.internalPort, reason: reason))
             }
             return events
         }
