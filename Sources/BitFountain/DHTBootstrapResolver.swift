@@ -32,20 +32,23 @@ public enum DHTBootstrapResolver {
     /// the resolver gave them), without duplicates, limited to `families`.
     public static func resolve(_ hosts: [HostPort], families: Set<IPAddress.Family> = [.v4, .v6],
                                lookup: @escaping Lookup = systemLookup) async -> [NodeAddress] {
-        let resolved = await withTaskGroup(of: (Int, [IPAddress]).self) { group in
-            for (index, host) in hosts.enumerated() {
-                group.addTask {
-                    if let ip = IPAddress(host.host) { return (index, [ip]) }
-                    return (index, await lookup(host.host))
-                }
+        // Names only: numeric addresses need no lookup, and a list of them
+        // returns without suspending (a one-off `dht` command's lookup starts
+        // right after, and must find the bootstrap nodes already set).
+        let names = Set(hosts.map(\.host).filter { IPAddress($0) == nil })
+        var resolved: [String: [IPAddress]] = [:]
+        if !names.isEmpty {
+            resolved = await withTaskGroup(of: (String, [IPAddress]).self) { group in
+                for name in names { group.addTask { (name, await lookup(name)) } }
+                var byName: [String: [IPAddress]] = [:]
+                for await (name, ips) in group { byName[name] = ips }
+                return byName
             }
-            var byIndex: [Int: [IPAddress]] = [:]
-            for await (index, ips) in group { byIndex[index] = ips }
-            return byIndex
         }
         var out: [NodeAddress] = []
-        for (index, host) in hosts.enumerated() {
-            for ip in resolved[index] ?? [] where families.contains(ip.family) {
+        for host in hosts {
+            let ips = IPAddress(host.host).map { [$0] } ?? resolved[host.host] ?? []
+            for ip in ips where families.contains(ip.family) {
                 let address = NodeAddress(ip: ip, port: host.port)
                 if !out.contains(address) { out.append(address) }
             }

@@ -62,6 +62,8 @@ import Glibc
         }, "\(mappings)")
         #expect(!mappings.contains { $0["transport"] as? String == "udp" }, "no DHT, so no UDP port to map")
 
+        // Stop only once it seeds: it handles SIGTERM from then on.
+        _ = try await seed.waitForLine(timeout: 60) { $0.contains("\"seeding\"") }
         seed.signal(SIGTERM)
         #expect(await seed.wait(timeout: 20).status == 0, "\(seed.stderr)")
         let portHex = String(format: "%04x", port)
