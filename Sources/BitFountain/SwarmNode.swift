@@ -172,6 +172,12 @@ public final class SwarmNode: @unchecked Sendable {
         sessions[infoHash]
     }
 
+    /// Peers a push source (Local Service Discovery) found for `infoHash`,
+    /// handed to that torrent's session to dial; ignored if it is not open.
+    public func addPeers(_ peers: [HostPort], for infoHash: InfoHash) {
+        loop.execute { self.sessions[infoHash]?.addPeers(peers) }
+    }
+
     /// The torrents an incoming MSE handshake may name (event loop).
     var servedInfoHashes: Dictionary<InfoHash, TorrentSession>.Keys { sessions.keys }
 

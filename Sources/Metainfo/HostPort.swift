@@ -39,11 +39,9 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
 /// Bootstrap/nodes.txt in the source tree holds the same list (a test checks).
 public enum DefaultBootstrap {
     public static let nodes: [HostPort] = [
-        HostPort(host: "router.bittorrent.com", port: 6881),
-        HostPort(host: "router.utorrent.com", port: 6881),
-        HostPort(host: "dht.transmissionbt.com", port: 6881),
         HostPort(host: "dht.libtorrent.org", port: 25401),
-        HostPort(host: "dht.aelitis.com", port: 6881),
+        HostPort(host: "dht.transmissionbt.com", port: 6881),
+        HostPort(host: "router.bt.ouinet.work", port: 6881),
     ]
 
     /// Parses the nodes.txt format: one HOST:PORT per line, `#` starts a comment.

@@ -16,7 +16,7 @@ struct DHTCommand: AsyncParsableCommand {
         and exits: 0 on success, 1 when no node answered or --timeout passed.
 
         Examples:
-          bitfountain dht ping router.bittorrent.com:6881 --json
+          bitfountain dht ping dht.transmissionbt.com:6881 --json
           bitfountain dht get-peers 0123456789abcdef0123456789abcdef01234567
           bitfountain dht announce 0123456789abcdef0123456789abcdef01234567 51413
           bitfountain dht find-node 0123456789abcdef0123456789abcdef01234567 --bootstrap 127.0.0.1:6881

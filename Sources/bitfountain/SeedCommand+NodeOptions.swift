@@ -19,6 +19,12 @@ struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("no-dht"), help: "Don't join the DHT: find peers only through --peer, x.pe in magnet links and incoming connections.")
     var noDHT = false
 
+    @Flag(name: .customLong("no-lsd"), help: "Don't use Local Service Discovery (BEP 14 multicast on the LAN; always off when bound to loopback).")
+    var noLSD = false
+
+    @Flag(name: .customLong("no-port-mapping"), help: "Don't ask the router (NAT-PMP) to forward our TCP and DHT ports.")
+    var noPortMapping = false
+
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
 
@@ -64,18 +70,23 @@ struct NodeOptions: ParsableArguments {
         try fountain.apply(to: &options)
         let json = self.json
         let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
-        let discovery: any PeerDiscovery
+        let warning: @Sendable (String) -> Void = { text in NodeEventPrinter.print(.warning(text), json: json) }
+        var discovery: any PeerDiscovery
         do {
-            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory) { text in
-                NodeEventPrinter.print(.warning(text), json: json)
-            }
+            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory, warning: warning)
         } catch {
             throw CLIError("cannot start the DHT node: \(error)")
         }
+        let lsd = noLSD ? nil : try await LocalServiceDiscovery.start(wrapping: discovery, bindHost: bind, warning: warning)
+        if let lsd { discovery = lsd }
+        let gateway = portMappingGateway()
+        let portMapped = gateway.map { _ in PortMappedDiscovery(wrapping: discovery) }
+        if let portMapped { discovery = portMapped }
         options.dhtPort = discovery.dhtPort
         let node = SwarmNode(options: options, discovery: discovery) { event in
             NodeEventPrinter.print(event, json: json)
         }
+        lsd?.deliverPeers { [weak node] infoHash, peers in node?.addPeers(peers, for: infoHash) }
         let listeningPort: UInt16
         do { listeningPort = try await node.start() } catch {
             await node.shutdown()
@@ -87,6 +98,10 @@ struct NodeOptions: ParsableArguments {
         } else {
             let dht = options.dhtPort.map { ", DHT on UDP \($0)" } ?? ", no DHT"
             FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\(dht)\n".utf8))
+        }
+        // After the listening line, which comes first on stdout.
+        if let portMapped, let gateway {
+            await startPortMapping(portMapped, gateway: gateway, tcpPort: listeningPort, udpPort: options.dhtPort)
         }
         if case .none(let reason) = choice, !noDHT {
             NodeEventPrinter.print(.warning("not joining the DHT: \(reason)"), json: json)

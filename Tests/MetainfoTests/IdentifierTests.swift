@@ -62,7 +62,11 @@ struct BootstrapListTests {
             .deletingLastPathComponent().appendingPathComponent("Bootstrap/nodes.txt")
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(try DefaultBootstrap.parse(text) == DefaultBootstrap.nodes)
-        #expect(DefaultBootstrap.nodes.count == 5)
+        #expect(DefaultBootstrap.nodes.count == 3)
+        // Dead for years (router.utorrent.com, dht.aelitis.com) or since 2024 (router.bittorrent.com).
+        for dead in ["router.utorrent.com", "router.bittorrent.com", "dht.aelitis.com"] {
+            #expect(!DefaultBootstrap.nodes.contains { $0.host == dead })
+        }
     }
 
     @Test("comments and blank lines are skipped; a bad line is an error")
