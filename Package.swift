@@ -86,7 +86,7 @@ let package = Package(
             "RaptorQ", "CKernels", "TestSupport", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode", "Metainfo"]),
+        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode", "Metainfo", "TestSupport"]),
         .testTarget(name: "PeerWireTests", dependencies: [
             "PeerWire", "Bencode", "Metainfo",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -104,5 +104,6 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]
 )
