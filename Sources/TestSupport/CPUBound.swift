@@ -1,7 +1,8 @@
+import Foundation
 import Testing
 
 /// `.cpuBound`: a test that keeps a core busy for seconds (simulations, big
-/// matrices). Such tests take turns: one at a time.
+/// matrices). Such tests run one at a time, on a thread of their own.
 ///
 /// Why: Swift Testing runs every test of the process concurrently as tasks on
 /// the cooperative pool, which has only as many threads as cores (two here).
@@ -9,10 +10,10 @@ import Testing
 /// tests hold both, and every other test, the end-to-end tests' waits as much
 /// as trivial unit tests, stops until one finishes. Under load that starvation
 /// lasted 20–30 s ("passed after 29.75 seconds" for tests that take 1 ms).
-/// With this gate at most one pool thread computes; the other keeps serving
-/// everyone else. A test waiting at the gate holds no thread: it is suspended.
-/// (Moving the body to a thread of its own with a task-executor preference
-/// does not work: Swift Testing calls synchronous test functions on the pool.)
+/// Here the test body runs on a thread of its own (`CPUBoundExecutor`, through
+/// a task-executor preference), so the pool keeps both threads for everyone
+/// else, and a gate lets one such test in at a time (one core computing); a
+/// test waiting at the gate holds no thread at all.
 public struct CPUBoundTrait: TestTrait, SuiteTrait, TestScoping {
     public var isRecursive: Bool { true }
 
@@ -27,7 +28,7 @@ public struct CPUBoundTrait: TestTrait, SuiteTrait, TestScoping {
         }
         await CPUGate.shared.acquire()
         do {
-            try await function()
+            try await withTaskExecutorPreference(CPUBoundExecutor.shared) { try await function() }
         } catch {
             await CPUGate.shared.release()
             throw error
@@ -37,7 +38,7 @@ public struct CPUBoundTrait: TestTrait, SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == CPUBoundTrait {
-    /// Marks a test (or every test of a suite) as CPU-bound: such tests run one at a time.
+    /// Marks a test (or every test of a suite) as CPU-bound: off the cooperative pool, one at a time.
     public static var cpuBound: Self { CPUBoundTrait() }
 }
 
@@ -60,6 +61,41 @@ actor CPUGate {
             busy = false
         } else {
             waiting.removeFirst().resume()  // the place passes straight to the next in line
+        }
+    }
+}
+
+/// A task executor that runs its jobs on one thread it owns, outside the cooperative pool.
+public final class CPUBoundExecutor: TaskExecutor, @unchecked Sendable {
+    public static let shared = CPUBoundExecutor()
+    /// The name of its thread (tests check where they run by it).
+    public static let threadName = "cpu-bound tests"
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []  // guarded by `condition`
+
+    private init() {
+        Thread { [self] in
+            // Set from the thread itself: on Linux a new thread otherwise keeps its creator's name.
+            Thread.current.name = Self.threadName
+            runJobs()
+        }.start()
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func runJobs() -> Never {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 }

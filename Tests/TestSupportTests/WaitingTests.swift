@@ -38,6 +38,11 @@ import TestSupport
         #expect(!child.isRunning)
     }
 
+    /// `.cpuBound` tests compute on their own thread, never on a cooperative-pool thread.
+    @Test(.cpuBound) func cpuBoundTestsRunOnTheirOwnThread() {
+        #expect(Thread.current.name == CPUBoundExecutor.threadName)
+    }
+
     /// `.cpuBound` scopes never overlap, however many are entered at once.
     @Test func cpuBoundTestsTakeTurns() async throws {
         let test = try #require(Test.current)
