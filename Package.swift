@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "bitfountain", targets: ["bitfountain"]),
         .library(name: "BitFountain", targets: ["BitFountain"]),
+        // The modules that decode untrusted bytes, for the fuzz targets in Fuzz/ (issue 15).
+        .library(name: "BitFountainDecoders", targets: ["Bencode", "Metainfo", "PeerWire", "DHT", "Swarm", "RaptorQ", "Identity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -91,7 +93,7 @@ let package = Package(
             "RaptorQ", "CKernels", "TestSupport", "Metainfo",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode", "Metainfo"]),
+        .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode", "Metainfo", "TestSupport"]),
         .testTarget(name: "PeerWireTests", dependencies: [
             "PeerWire", "Bencode", "Metainfo",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -110,5 +112,6 @@ let package = Package(
         ]),
         .testTarget(name: "UTPTests", dependencies: ["UTP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -54,31 +54,33 @@ public final class ChildProcess: @unchecked Sendable {
     public var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
 
     /// Polls standard output until a line satisfies `match`, the process exits, or time runs out.
+    /// The deadline is checked as `Waiting.poll` does: a late wake-up never hides a line that came in time.
     public func waitForLine(timeout: Double, where match: (String) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let line = stdoutLines.first(where: match) { return line }
-            if !process.isRunning {
-                if let line = stdoutLines.first(where: match) { return line }
-                throw ProcessFailure(description: "process exited (\(process.terminationStatus)) before the expected line; stderr: \(stderr.suffix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        enum Outcome { case line(String), exited }
+        let outcome = try await Waiting.poll(timeout: timeout) { () -> Outcome? in
+            let running = process.isRunning  // read before the output, so an exit cannot hide a last line
+            if let line = stdoutLines.first(where: match) { return .line(line) }
+            return running ? nil : .exited
         }
-        throw ProcessFailure(description: "no expected line within \(timeout) s; stdout: \(stdout.suffix(2000)) stderr: \(stderr.suffix(2000))")
+        switch outcome {
+        case .line(let line)?:
+            return line
+        case .exited?:
+            throw ProcessFailure(description: "process exited (\(process.terminationStatus)) before the expected line; stderr: \(stderr.suffix(2000))")
+        case nil:
+            throw ProcessFailure(description: "no expected line within \(timeout) s; stdout: \(stdout.suffix(2000)) stderr: \(stderr.suffix(2000))")
+        }
     }
 
     /// Waits for the process to exit; kills it and reports `timedOut` after `timeout` seconds.
     public func wait(timeout: Double) async -> ProcessResult {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        let exited = (try? await Waiting.poll(timeout: timeout, every: .milliseconds(20)) { process.isRunning ? nil : true }) ?? false
         var timedOut = false
-        if process.isRunning {
+        if !exited, process.isRunning {
             timedOut = true
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
+        process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)
     }
 

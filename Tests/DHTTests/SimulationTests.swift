@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DHT
 
 /// Issue 3, item 9: 2,000 simulated nodes on virtual time (1 % loss, 20–200 ms
 /// one-way latency, 10 % churn during the lookups). The 10,000-node run is
 /// `scripts/bench dht`. BF_SIM_NODES / BF_SIM_LOOKUPS override the sizes.
-@Suite struct SimulationTests {
+@Suite(.cpuBound) struct SimulationTests {
     @Test func getPeersFindsTheAnnouncedPeerFromAlmostEveryStartNode() {
         var scenario = SimulationScenario()
         scenario.nodes = Int(ProcessInfo.processInfo.environment["BF_SIM_NODES"] ?? "") ?? 2_000

@@ -30,12 +30,10 @@ struct DHTNodeProcess {
 
     /// Waits until a stats event satisfies `condition`.
     func waitForStats(timeout: Double, _ condition: ([String: Any]) -> Bool) async -> [String: Any]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let stats = latestStats, condition(stats) { return stats }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return nil
+        try? await Waiting.poll(timeout: timeout, every: .milliseconds(100)) {
+            guard let stats = latestStats, condition(stats) else { return nil }
+            return stats
+        } ?? nil
     }
 
     /// SIGTERM, then wait for a clean exit.

@@ -43,14 +43,12 @@ import TestSupport
         let addresses = nodes.map { $0.listeningAddresses[0] }
         var tables: [Set<NodeAddress>] = []
         var reach: [Int] = []
-        let deadline = Date().addingTimeInterval(60)
-        repeat {
+        _ = try await Waiting.pollAsync(timeout: 60, every: .milliseconds(500)) { () -> Bool? in
             tables = []
             for node in nodes { tables.append(Set(await Self.tableAddresses(node)).intersection(addresses)) }
             reach = Self.reach(tables, addresses: addresses)
-            if tables.allSatisfy({ $0.count >= 6 }), reach.allSatisfy({ $0 == nodes.count }) { break }
-            try await Task.sleep(for: .milliseconds(500))
-        } while Date() < deadline
+            return tables.allSatisfy({ $0.count >= 6 }) && reach.allSatisfy({ $0 == nodes.count }) ? true : nil
+        }
         #expect(tables.allSatisfy { $0.count >= 6 }, "other nodes in each table: \(tables.map(\.count))")
         #expect(reach.allSatisfy { $0 == nodes.count }, "nodes reachable from each node: \(reach)")
 

@@ -43,14 +43,11 @@ struct RouterProcess {
 
     /// Polls the metrics until `condition` holds or `timeout` passes; returns the last reading.
     func waitForMetrics(timeout: Double, _ condition: ([String: Double]) -> Bool) async throws -> [String: Double] {
-        let deadline = Date().addingTimeInterval(timeout)
         var last: [String: Double] = [:]
-        while Date() < deadline {
+        return try await Waiting.pollAsync(timeout: timeout, every: .milliseconds(200)) {
             last = (try? await metrics()) ?? last
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        return last
+            return condition(last) ? last : nil
+        } ?? last
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Testing
+import TestSupport
 @testable import RaptorQ
 
 /// The RFC 6330 tables and derived parameters, checked against the RFC text.
@@ -81,7 +82,7 @@ import Testing
 
     /// Every K' of Table 2 yields an invertible encoding matrix (the point of the
     /// systematic indices); checked for a spread of rows, the largest included.
-    @Test func encodingMatricesAreInvertible() throws {
+    @Test(.cpuBound) func encodingMatricesAreInvertible() throws {
         for index in Array(stride(from: 0, to: 477, by: 29)) + [476] {
             let kPrime = SystematicIndexTable.row(at: index).extendedSymbols
             let parameters = try CodeParameters(sourceSymbols: kPrime)

@@ -1,9 +1,10 @@
 import PeerWire
 import Testing
+import TestSupport
 @testable import Swarm
 
 /// Simulated swarms of BitFountain nodes speaking bf_fountain (virtual time, real codecs).
-@Suite struct FountainSwarmTests {
+@Suite(.cpuBound) struct FountainSwarmTests {
     static func swarm(size: Int, pieceLength: Int, seed: UInt64, repairOnly: Bool) -> SimulatedSwarm {
         let swarm = SimulatedSwarm(size: size, pieceLength: pieceLength, seed: seed)
         swarm.extensions = .bitFountain

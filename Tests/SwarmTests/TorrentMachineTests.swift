@@ -2,6 +2,7 @@ import Metainfo
 import NIOCore
 import PeerWire
 import Testing
+import TestSupport
 @testable import Swarm
 
 @Suite struct TorrentMachineSwarmTests {
@@ -29,7 +30,7 @@ import Testing
         #expect(swarm.nodes[leecher].content == swarm.payload)
     }
 
-    @Test func piecesFlowBetweenLeechersAndFromSeveralSeeds() {
+    @Test(.cpuBound) func piecesFlowBetweenLeechersAndFromSeveralSeeds() {
         let swarm = SimulatedSwarm(size: 2_000_000, pieceLength: 65536, seed: 3)
         let seedA = swarm.addSeed("seedA")
         let seedB = swarm.addSeed("seedB")
@@ -66,7 +67,7 @@ import Testing
 }
 
 @Suite struct HostilePeerTests {
-    @Test func peerSendingWrongDataIsBannedAndTheDownloadCompletesFromOthers() {
+    @Test(.cpuBound) func peerSendingWrongDataIsBannedAndTheDownloadCompletesFromOthers() {
         let swarm = SimulatedSwarm(size: 1_500_000, pieceLength: 65536, seed: 5)
         let liar = swarm.addSeed("liar", behaviour: .corruptsData)
         let honest = swarm.addSeed("honest")

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of every fuzz target into Fuzz/corpus/NAME/.
+
+The seeds are small, valid (and a few almost-valid) inputs, written with the
+repository's own bencode helper; libFuzzer mutates from there. Run again after
+changing a format; the output is deterministic.
+"""
+import hashlib
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "scripts", "interop"))
+from bencoding import bencode  # noqa: E402
+
+CORPUS = os.path.join(HERE, "corpus")
+ID = bytes(range(20))
+OTHER = bytes(range(100, 120))
+
+
+def write(target, name, data):
+    folder = os.path.join(CORPUS, target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as out:
+        out.write(data)
+
+
+def bencode_seeds():
+    for name, value in {
+        "int": 42, "negative": -7, "string": b"spam", "empty-list": [], "list": [b"spam", 42, [1, 2]],
+        "dict": {b"cow": b"moo", b"spam": [b"a", b"b"]}, "nested": {b"a": {b"b": {b"c": [1, {b"d": b""}]}}},
+    }.items():
+        write("bencode", name, bencode(value))
+    write("bencode", "unsorted", b"d4:spami1e3:cowi2ee")
+    write("bencode", "int-min", b"i-9223372036854775808e")
+
+
+def krpc_messages():
+    nodes = b"".join(ID[:19] + bytes([i]) + bytes([80, 1, 2, i]) + struct.pack(">H", 6881) for i in range(3))
+    nodes6 = ID + bytes(15) + b"\x01" + struct.pack(">H", 6881)
+    return {
+        "ping": {b"t": b"aa", b"y": b"q", b"q": b"ping", b"a": {b"id": ID}},
+        "find-node": {b"t": b"ab", b"y": b"q", b"q": b"find_node", b"a": {b"id": ID, b"target": OTHER, b"want": [b"n4", b"n6"]}},
+        "get-peers": {b"t": b"ac", b"y": b"q", b"q": b"get_peers", b"ro": 1, b"a": {b"id": ID, b"info_hash": OTHER}},
+        "announce": {b"t": b"ad", b"y": b"q", b"q": b"announce_peer",
+                     b"a": {b"id": ID, b"info_hash": OTHER, b"port": 6881, b"implied_port": 0, b"token": b"tok1"}},
+        "samples-query": {b"t": b"ae", b"y": b"q", b"q": b"sample_infohashes", b"a": {b"id": ID, b"target": OTHER}},
+        "unknown": {b"t": b"af", b"y": b"q", b"q": b"vote", b"a": {b"id": ID, b"target": OTHER}},
+        "nodes": {b"t": b"aa", b"y": b"r", b"ip": bytes([80, 1, 2, 3, 0x1a, 0xe1]), b"r": {b"id": ID, b"nodes": nodes, b"nodes6": nodes6}},
+        "values": {b"t": b"ac", b"y": b"r", b"r": {b"id": ID, b"token": b"xyz", b"values": [bytes([80, 1, 2, 3, 0x1a, 0xe1])]}},
+        "samples": {b"t": b"ae", b"y": b"r", b"r": {b"id": ID, b"interval": 60, b"num": 3, b"samples": OTHER * 2}},
+        "error": {b"t": b"aa", b"y": b"e", b"e": [201, b"A Generic Error Ocurred"]},
+        "signed": {b"t": b"aa", b"y": b"q", b"q": b"ping", b"a": {b"id": ID}, b"k": bytes(32), b"sig": bytes(64), b"v": b"BF\x00\x01"},
+    }
+
+
+def krpc_seeds():
+    for target in ("krpc", "krpc-node", "krpc-router"):
+        for name, message in krpc_messages().items():
+            write(target, name, bencode(message))
+
+
+def peer_message(message_id, payload=b""):
+    return struct.pack(">IB", 1 + len(payload), message_id) + payload
+
+
+def peer_wire_seeds():
+    stream = (struct.pack(">I", 0) + peer_message(1) + peer_message(2) + peer_message(4, struct.pack(">I", 7))
+              + peer_message(5, b"\xff\xf0") + peer_message(6, struct.pack(">III", 1, 0, 16384))
+              + peer_message(7, struct.pack(">II", 1, 0) + b"data") + peer_message(8, struct.pack(">III", 1, 0, 16384))
+              + peer_message(9, struct.pack(">H", 6881)) + peer_message(0x0E) + peer_message(0x10, struct.pack(">III", 2, 0, 16384))
+              + peer_message(0x11, struct.pack(">I", 3)) + peer_message(20, b"\x00" + bencode({b"m": {b"ut_metadata": 1}})))
+    write("peer-wire", "stream", stream)
+    write("peer-wire", "partial", stream[:37])
+    write("peer-wire", "unknown-id", peer_message(99, b"xyz"))
+    write("handshake", "plain", b"\x13BitTorrent protocol" + bytes(8) + OTHER + b"-BF0001-" + bytes(12))
+    write("handshake", "extensions", b"\x13BitTorrent protocol" + bytes([0, 0, 0, 0, 0, 0x10, 0, 5]) + OTHER + ID)
+
+
+def extension_seeds():
+    write("extension-handshake", "full", bencode({b"m": {b"ut_metadata": 1, b"bf_fountain": 2}, b"p": 6881, b"v": b"BitFountain 0.1",
+                                                   b"reqq": 250, b"metadata_size": 31235, b"yourip": bytes([127, 0, 0, 1])}))
+    write("extension-handshake", "minimal", bencode({b"m": {}}))
+    write("extension-handshake", "odd-values", bencode({b"m": {b"ut_metadata": 300, b"x": -1}, b"p": 70000, b"yourip": b"abc"}))
+
+
+def metadata_seeds():
+    write("ut-metadata", "request", bencode({b"msg_type": 0, b"piece": 0}))
+    write("ut-metadata", "data", bencode({b"msg_type": 1, b"piece": 1, b"total_size": 20000}) + b"x" * 100)
+    write("ut-metadata", "reject", bencode({b"msg_type": 2, b"piece": 3}))
+    for index, info in enumerate(info_dicts()):
+        write("metadata-assembler", f"info-{index}", bytes([index]) + bencode(info))
+        write("metadata-assembler", f"forged-{index}", bytes([0x80 | index]) + bencode(info))
+
+
+def fountain_seeds():
+    write("bf-fountain", "request", bencode({b"msg_type": 0, b"piece": 2, b"esis": [0, 1, 70000]}))
+    write("bf-fountain", "reject", bencode({b"msg_type": 2, b"piece": 2}))
+    write("bf-fountain", "symbol", bencode({b"esi": 5, b"msg_type": 1, b"piece": 0}) + bytes(16384))
+
+
+def magnet_seeds():
+    for name, link in {
+        "hex": "magnet:?xt=urn:btih:" + OTHER.hex(),
+        "base32": "magnet:?xt=urn:btih:MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U",
+        "full": "magnet:?xt=urn:btih:" + OTHER.hex() + "&dn=Some+File%20%C3%A9&x.pe=127.0.0.1:6881&x.pe=%5B::1%5D:51413&tr=udp://t",
+        "bare": OTHER.hex(),
+        "v2": "magnet:?xt=urn:btmh:1220" + "ab" * 32,
+    }.items():
+        write("magnet", name, link.encode())
+
+
+def info_dicts():
+    single = {b"name": b"file.bin", b"piece length": 16384, b"length": 40000,
+              b"pieces": hashlib.sha1(b"a").digest() * 3}
+    multi = {b"name": b"dir", b"piece length": 16384, b"pieces": hashlib.sha1(b"b").digest() * 2,
+             b"files": [{b"length": 10000, b"path": [b"a", b"b.txt"]},
+                        {b"length": 6384, b"path": [b".pad", b"6384"], b"attr": b"p"},
+                        {b"length": 100, b"path": [b"c"]}]}
+    return [single, multi]
+
+
+def torrent_seeds():
+    for index, info in enumerate(info_dicts()):
+        torrent = {b"info": info, b"nodes": [[b"127.0.0.1", 6881]], b"comment": b"seed", b"creation date": 1700000000,
+                   b"announce": b"udp://tracker.invalid:80"}
+        write("torrent", f"torrent-{index}", bencode(torrent))
+        write("torrent", f"info-{index}", b"\x01" + bencode(info))
+    write("torrent", "escape", b"\x01" + bencode({b"name": b"x", b"piece length": 16384, b"pieces": bytes(20),
+                                                  b"files": [{b"length": 1, b"path": [b"..", b"etc"]}]}))
+
+
+def resume_seeds():
+    write("resume", "partial", bencode({b"format": b"bitfountain-resume-1", b"info-hash": OTHER, b"pieces": 10,
+                                        b"have": b"\xf0\x40", b"base": b"/tmp/x", b"files": [[40000, 1700000000], []]}))
+    write("resume", "empty", bencode({b"format": b"bitfountain-resume-1", b"info-hash": OTHER, b"pieces": 0,
+                                      b"have": b"", b"base": b"", b"files": []}))
+
+
+def rq_seeds():
+    # OTI: F (40 bits), reserved, T (16), Z (8), N (16), Al (8); then packets of SBN (8) + ESI (24) + T bytes.
+    def oti(length, t, z=1, n=1, al=4):
+        return struct.pack(">Q", length)[3:] + b"\x00" + struct.pack(">HBHB", t, z, n, al)
+    data = bytes(range(200))
+    packets = b"".join(struct.pack(">I", esi) + data[esi * 64:(esi + 1) * 64].ljust(64, b"\x00") for esi in range(4))
+    write("rq", "source-packets", oti(200, 64) + packets)
+    write("rq", "repair-only", oti(200, 64) + b"".join(struct.pack(">I", 10 + i) + bytes([i]) * 64 for i in range(6)))
+    write("rq", "two-blocks", oti(1000, 16, z=2) + struct.pack(">I", 1 << 24 | 3) + bytes(16))
+
+
+if __name__ == "__main__":
+    for make in (bencode_seeds, krpc_seeds, peer_wire_seeds, extension_seeds, metadata_seeds, fountain_seeds,
+                 magnet_seeds, torrent_seeds, resume_seeds, rq_seeds):
+        make()
