@@ -131,7 +131,7 @@ import Testing
 
         machine.peerConnected(2, address: "y", handshake: Handshake(reserved: .bitFountain, infoHash: swarm.info.infoHash, peerID: .generate()), now: 0)
         _ = machine.takeActions()
-        machine.received(.bitfield([0xFF]), from: 2, now: 0)
+        machine.received(.bitfield([0xFF, 0xFF]), from: 2, now: 0)
         #expect(machine.takeActions().contains { if case .disconnect(2, _) = $0 { return true }; return false })
     }
 
