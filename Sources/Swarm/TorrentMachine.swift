@@ -34,6 +34,8 @@ public struct TorrentMachine: Sendable {
     /// Peers banned in this session, and who recently left (to ban a polluter found after it went).
     var bannedKeys: Set<PeerKey> = []
     var departed: [PeerKey: (address: String, peerID: PeerID)] = [:]
+    /// Peers that were seeds when they left: a seed does not dial them again.
+    var departedSeeds: Set<PeerKey> = []
     var metadata: MetadataAssembler?
     var random: SplitMix64
     var actions: [TorrentAction] = []
@@ -101,6 +103,26 @@ public struct TorrentMachine: Sendable {
         }
     }
 
+    /// Connected peers worth having. Downloading: those with pieces we lack
+    /// (before the metadata: those that can send it). Seeding: those that are
+    /// not seeds. A peer that has not said what it has yet does not count.
+    public var usefulPeerCount: Int {
+        peers.values.reduce(0) { count, peer in
+            let useful: Bool
+            if info == nil {
+                useful = !peer.hasNoMetadata && peer.extensions?.metadataSize != nil
+            } else if isComplete {
+                useful = peer.pieces != nil && !peer.isSeed
+            } else {
+                useful = peer.interestingCount > 0
+            }
+            return count + (useful ? 1 : 0)
+        }
+    }
+
+    /// Whether a peer that has left was a seed then (kept for the last 256 departures).
+    public func departedAsSeed(_ key: PeerKey) -> Bool { departedSeeds.contains(key) }
+
     public var downloadRate: Double { peers.values.reduce(0) { $0 + $1.download.bytesPerSecond } }
     public var uploadRate: Double { peers.values.reduce(0) { $0 + $1.upload.bytesPerSecond } }
 
@@ -130,8 +152,12 @@ public struct TorrentMachine: Sendable {
     /// The connection is gone: its requests go back to the pool.
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
-        if departed.count >= 256 { departed.removeAll() }
+        if departed.count >= 256 {
+            departed.removeAll()
+            departedSeeds.removeAll()
+        }
         departed[key] = (peer.address, peer.peerID)
+        if peer.isSeed { departedSeeds.insert(key) }
         for request in peer.outstanding.keys { dropRequest(request) }
         for request in peer.outstandingSymbols.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
         if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
