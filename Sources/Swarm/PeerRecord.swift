@@ -28,20 +28,16 @@ public struct PeerRecord: Sendable {
     /// Pieces it has that we lack: interest without rescanning the bitfield.
     var interestingCount = 0
 
-    /// Our requests to it, with the time each was sent.
-    var outstanding: [BlockRequest: Double] = [:]
-    /// Requests that timed out or were dropped: late data for them is still accepted.
-    var lateRequests: Set<BlockRequest> = []
+    /// Our block requests to it (RequestLedger.swift).
+    var blockRequests = RequestLedger<BlockRequest>()
     /// Its requests that we are serving.
     var serving: Set<BlockRequest> = []
-    /// bf_fountain: our symbol requests to it (sent time), those dropped but
-    /// still welcome if they arrive, and the symbols we owe it, by piece.
-    var outstandingSymbols: [SymbolRequest: Double] = [:]
-    var lateSymbols: Set<SymbolRequest> = []
+    /// bf_fountain: our symbol requests to it, and the symbols we owe it, by piece.
+    var symbolRequests = RequestLedger<SymbolRequest>()
     var servingSymbols: [Int: Set<UInt32>] = [:]
     var servingSymbolCount = 0
     /// Bytes of blocks and symbols it sent that were never asked for.
-    var unrequestedBlockBytes = 0
+    var unrequestedBytes = 0
     /// Pieces it refused to send symbols of: not asked again.
     var symbolRejectedPieces: Set<Int> = []
     public internal(set) var targetQueue: Int
@@ -80,7 +76,7 @@ public struct PeerRecord: Sendable {
     public var isSeed: Bool { pieces?.isComplete ?? earlyHaveAll }
 
     /// Block and symbol requests we are waiting on.
-    var requestsInFlight: Int { outstanding.count + outstandingSymbols.count }
+    var requestsInFlight: Int { blockRequests.count + symbolRequests.count }
 
     /// The ID it wants bf_fountain messages under, when it speaks the extension.
     var fountainID: UInt8? { extensions?.id(of: BFFountain.extensionName) }

@@ -42,7 +42,7 @@ extension TorrentMachine {
             receivedBlock(piece: piece, begin: begin, data: data, from: key, now: now)
         case .rejectRequest(let request):
             guard requireFast(key, "reject_request") else { return }
-            if peers[key]!.outstanding.removeValue(forKey: request) != nil { dropRequest(request) }
+            if peers[key]!.blockRequests.withdraw(request) { dropRequest(request) }
             fillRequests(key, now: now)
         case .allowedFast(let piece):
             guard requireFast(key, "allowed_fast") else { return }

@@ -96,7 +96,7 @@ public struct TorrentMachine: Sendable {
             PeerStats(key: peer.key, address: peer.address, client: peer.extensions?.client ?? peer.peerID.description,
                       downloadRate: peer.download.bytesPerSecond, uploadRate: peer.upload.bytesPerSecond,
                       downloaded: peer.download.total, uploaded: peer.upload.total,
-                      requestsOutstanding: peer.outstanding.count, requestQueueTarget: peer.targetQueue,
+                      requestsOutstanding: peer.blockRequests.count, requestQueueTarget: peer.targetQueue,
                       amChoking: peer.amChoking, peerChoking: peer.peerChoking, snubbed: peer.snubbed,
                       isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures,
                       fountain: isFountainPeer(peer), repairSymbols: peer.repairSymbolsReceived)
@@ -158,8 +158,8 @@ public struct TorrentMachine: Sendable {
         }
         departed[key] = (peer.address, peer.peerID)
         if peer.isSeed { departedSeeds.insert(key) }
-        for request in peer.outstanding.keys { dropRequest(request) }
-        for request in peer.outstandingSymbols.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
+        for request in peer.blockRequests.outstanding.keys { dropRequest(request) }
+        for request in peer.symbolRequests.outstanding.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
         if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
         if !peer.amChoking { fillUnchokeSlots(now: lastTick ?? 0) }
     }
