@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Metainfo
 import NIOCore
 import NIOPosix
@@ -45,6 +46,8 @@ public final class SwarmNode: @unchecked Sendable {
         public var dhtPort: UInt16?
         /// Speak bf_fountain: repair symbols to and from BitFountain peers (`--no-fountain` turns it off).
         public var fountain = true
+        /// Exchange peers with peers (BEP 11 ut_pex; `--no-pex` turns it off and leaves it out of the handshake).
+        public var pex = true
         /// Memory for the intermediate symbols of hot pieces, for serving repair symbols (`--symbol-cache`).
         public var symbolCacheBytes = 256 << 20
         /// Threads that build encoders and encode repair symbols.
@@ -223,7 +226,7 @@ public final class SwarmNode: @unchecked Sendable {
         var storage: TorrentStorage?
         var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
-        let extensions: ExtensionRegistry = options.fountain ? .bitFountain : .standard
+        let extensions = ExtensionRegistry.offered(fountain: options.fountain, pex: options.pex)
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)
@@ -243,6 +246,7 @@ public final class SwarmNode: @unchecked Sendable {
             machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, extensions: extensions, seed: seed)
         }
         machine.listenPort = port
+        machine.localIPs = Set(localHosts.compactMap { IPAddress($0) })
         machine.dhtPort = options.dhtPort
         let prepared = machine
         let preparedStorage = storage

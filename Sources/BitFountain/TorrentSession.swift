@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import NIOPosix
@@ -135,7 +136,8 @@ public final class TorrentSession: @unchecked Sendable {
             addressBook.markConnected(address)
         }
         machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now(),
-                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress))
+                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress),
+                              dialed: outgoing ? PeerAddress(host: address.host, port: address.port) : nil)
         markDirty(connection)
         runActions()
         flushConnections()

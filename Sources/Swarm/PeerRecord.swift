@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import PeerWire
 
@@ -12,6 +13,13 @@ public struct PeerRecord: Sendable {
     public let supportsFast: Bool
     public let supportsExtensions: Bool
     public let supportsDHT: Bool
+    /// We dialled it: its address is where it listens, and others can reach it too (PEX `reachable`).
+    public let outgoing: Bool
+    /// Its IP as the connection saw it.
+    public let remoteIP: IPAddress?
+    /// Where it accepts connections: the address we dialled, or for an
+    /// incoming peer its IP and the BEP 10 `p` it sent. What PEX passes on.
+    public internal(set) var listenAddress: PeerAddress?
 
     public var amChoking = true
     public var amInterested = false
@@ -59,9 +67,13 @@ public struct PeerRecord: Sendable {
     public internal(set) var sharedHashFailures = 0
     public internal(set) var repairSymbolsReceived = 0
 
-    init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int) {
+    init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int,
+         dialed: PeerAddress? = nil, remoteIP: IPAddress? = nil) {
         self.key = key
         self.address = address
+        outgoing = dialed != nil
+        listenAddress = dialed
+        self.remoteIP = remoteIP ?? dialed?.ip
         peerID = handshake.peerID
         supportsFast = handshake.reserved.fast
         supportsExtensions = handshake.reserved.extensionProtocol

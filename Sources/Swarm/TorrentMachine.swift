@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import PeerWire
 
@@ -37,6 +38,10 @@ public struct TorrentMachine: Sendable {
     /// Peers that were seeds when they left: a seed does not dial them again.
     var departedSeeds: Set<PeerKey> = []
     var metadata: MetadataAssembler?
+    /// BEP 11, when ut_pex is in our extension handshake (PeerExchange.swift).
+    var pex: PeerExchange?
+    /// The IPs of this host's interfaces: a PEX entry at one of them with our port is us.
+    public var localIPs: Set<IPAddress> = []
     var random: SplitMix64
     var actions: [TorrentAction] = []
     var lastChokeRound = -Double.infinity
@@ -64,6 +69,7 @@ public struct TorrentMachine: Sendable {
         self.configuration = configuration
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
+        if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         random = SplitMix64(seed: seed)
         adopt(info, have: have)
     }
@@ -75,6 +81,7 @@ public struct TorrentMachine: Sendable {
         self.configuration = configuration
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
+        if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         random = SplitMix64(seed: seed)
     }
 
@@ -135,10 +142,12 @@ public struct TorrentMachine: Sendable {
 
     /// A peer finished the handshake (either direction); greets it. `remoteIP`
     /// (4 or 16 bytes) is echoed as BEP 10 `yourip` so the peer learns its address.
+    /// `dialed`: the address we connected to (nil for an incoming peer).
     public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double,
-                                       remoteIP: [UInt8]? = nil) {
+                                       remoteIP: [UInt8]? = nil, dialed: PeerAddress? = nil) {
         var peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
-                              initialQueue: configuration.initialRequestQueue)
+                              initialQueue: configuration.initialRequestQueue,
+                              dialed: dialed, remoteIP: remoteIP.flatMap { IPAddress(bytes: $0) })
         peer.lastBlockAt = now
         peers[key] = peer
         if peer.supportsExtensions { sendExtensionHandshake(to: key, yourIP: remoteIP) }
@@ -152,6 +161,7 @@ public struct TorrentMachine: Sendable {
     /// The connection is gone: its requests go back to the pool.
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
+        pex?.peerGone(key)
         if departed.count >= 256 {
             departed.removeAll()
             departedSeeds.removeAll()
@@ -236,6 +246,7 @@ public struct TorrentMachine: Sendable {
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
         reviewFountainPieces()
+        exchangePeers(now: now)
         // Fastest peers choose first; snubbed ones get what is left.
         let order = peers.values.sorted { a, b in
             a.snubbed != b.snubbed ? !a.snubbed : a.download.bytesPerSecond > b.download.bytesPerSecond
