@@ -52,13 +52,13 @@ let package = Package(
         ]),
         // NIOCore for ByteBuffer only: block payloads stay slices of the receive buffer (no sockets here).
         .target(name: "PeerWire", dependencies: [
-            "Bencode", "Metainfo",
+            "Bencode", "Metainfo", "Identity",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "BigInt", package: "BigInt"),
         ]),
         .target(name: "Swarm", dependencies: [
-            "PeerWire", "Metainfo", "RaptorQ", "Bencode",
+            "PeerWire", "Metainfo", "Identity", "RaptorQ", "Bencode",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
@@ -93,12 +93,12 @@ let package = Package(
         ]),
         .testTarget(name: "DHTTests", dependencies: ["DHT", "Identity", "Bencode", "Metainfo"]),
         .testTarget(name: "PeerWireTests", dependencies: [
-            "PeerWire", "Bencode", "Metainfo",
+            "PeerWire", "Bencode", "Metainfo", "Identity",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "SwarmTests", dependencies: [
-            "Swarm", "PeerWire", "Metainfo", "Bencode", "RaptorQ", "TestSupport",
+            "Swarm", "PeerWire", "Metainfo", "Identity", "Bencode", "RaptorQ", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Metainfo
 import NIOCore
 import NIOPosix
@@ -36,7 +37,8 @@ public final class SwarmNode: @unchecked Sendable {
         public var maxPeersPerTorrent = 60
         /// Re-announce on the DHT every 15 minutes, as mainline clients do.
         public var announceInterval: Double = 15 * 60
-        /// A download that still lacks peers looks them up again this often.
+        /// A download with useful peers looks for more this often; one without
+        /// looks again within seconds (LookupSchedule.swift).
         public var lookupInterval: Double = 5 * 60
         public var resumeSaveInterval: Double = 30
         public var ioThreads = 2
@@ -44,6 +46,8 @@ public final class SwarmNode: @unchecked Sendable {
         public var dhtPort: UInt16?
         /// Speak bf_fountain: repair symbols to and from BitFountain peers (`--no-fountain` turns it off).
         public var fountain = true
+        /// Exchange peers with peers (BEP 11 ut_pex; `--no-pex` turns it off and leaves it out of the handshake).
+        public var pex = true
         /// Memory for the intermediate symbols of hot pieces, for serving repair symbols (`--symbol-cache`).
         public var symbolCacheBytes = 256 << 20
         /// Threads that build encoders and encode repair symbols.
@@ -77,6 +81,8 @@ public final class SwarmNode: @unchecked Sendable {
     var connectionCount = 0
     /// The TCP port peers reach us on (valid after `start`).
     public private(set) var port: UInt16 = 0
+    /// The IP addresses of this host's interfaces (read at `start`), to know our own announce when a lookup returns it.
+    private(set) var localHosts: Set<String> = []
 
     public init(options: Options, discovery: any PeerDiscovery, onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }) {
         self.options = options
@@ -113,6 +119,20 @@ public final class SwarmNode: @unchecked Sendable {
 
     func report(_ event: NodeEvent) { onEvent(event) }
 
+    /// Whether `address` is this node: our port on one of our interfaces (what
+    /// a DHT lookup returns once our own announce landed). Behind a NAT the
+    /// external address is not among them; the handshake's peer ID catches that.
+    func isOwnAddress(_ address: HostPort) -> Bool {
+        guard address.port == port else { return false }
+        return Self.isLoopback(address.host) || localHosts.contains(address.host)
+            || (options.bindHost != "0.0.0.0" && options.bindHost != "::" && address.host == options.bindHost)
+    }
+
+    static func interfaceHosts() -> Set<String> {
+        guard let devices = try? System.enumerateDevices() else { return [] }
+        return Set(devices.compactMap { $0.address?.ipAddress })
+    }
+
     /// `BITFOUNTAIN_DEBUG=1` traces connections and disconnections on stderr:
     /// the first thing to look at when a peer will not talk to us.
     static let tracing = ProcessInfo.processInfo.environment["BITFOUNTAIN_DEBUG"] == "1"
@@ -139,6 +159,7 @@ public final class SwarmNode: @unchecked Sendable {
                 let channel = try await makeServerBootstrap().bind(host: options.bindHost, port: candidate).get()
                 listener = channel
                 port = UInt16(channel.localAddress?.port ?? candidate)
+                localHosts = Self.interfaceHosts()
                 return port
             } catch {
                 lastError = error
@@ -203,7 +224,7 @@ public final class SwarmNode: @unchecked Sendable {
     // MARK: Torrents
 
     /// Opens a torrent: checks what is on disk (fast resume or recheck), then
-    /// joins the swarm, announces it and, while it is incomplete, looks up peers.
+    /// joins the swarm, announces it and looks up peers (and dials them, seeding too).
     public func add(_ spec: TorrentSpec) async throws -> TorrentSession {
         var info: TorrentInfo?
         switch spec.content {
@@ -214,7 +235,7 @@ public final class SwarmNode: @unchecked Sendable {
         var storage: TorrentStorage?
         var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
-        let extensions: ExtensionRegistry = options.fountain ? .bitFountain : .standard
+        let extensions = ExtensionRegistry.offered(fountain: options.fountain, pex: options.pex)
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)
@@ -234,6 +255,7 @@ public final class SwarmNode: @unchecked Sendable {
             machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, extensions: extensions, seed: seed)
         }
         machine.listenPort = port
+        machine.localIPs = Set(localHosts.compactMap { IPAddress($0) })
         machine.dhtPort = options.dhtPort
         let prepared = machine
         let preparedStorage = storage
@@ -250,7 +272,8 @@ public final class SwarmNode: @unchecked Sendable {
         return session
     }
 
-    /// Announces every `announceInterval` and, while incomplete, asks for peers.
+    /// Announces every `announceInterval` and asks for peers: often while a
+    /// download has nobody useful, with each announce once seeding.
     /// Without a discovery (`NoPeerDiscovery`: `--no-dht`, loopback without
     /// `--bootstrap`) there is nobody to tell or ask: its answers are always
     /// empty, and the loops would retry them for as long as the node runs.
@@ -261,8 +284,8 @@ public final class SwarmNode: @unchecked Sendable {
         let infoHash = session.infoHash
         let announceEvery = options.announceInterval
         let lookupEvery = options.lookupInterval
-        // Until an announce lands or a lookup finds someone, try again soon (2 s,
-        // doubling): a node that has just started may still be joining the DHT.
+        // Until an announce lands, try again soon (2 s, doubling): a node that
+        // has just started may still be joining the DHT.
         let announcer = Task {
             var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
@@ -272,17 +295,14 @@ public final class SwarmNode: @unchecked Sendable {
                 retry = min(retry * 2, announceEvery)
             }
         }
+        // Lookups go on for as long as the torrent runs, seeding too (LookupSchedule.swift).
         let finder = Task {
-            var retry = SwarmNode.firstRetry
+            var schedule = LookupSchedule(lookupInterval: lookupEvery, announceInterval: announceEvery)
             while !Task.isCancelled {
-                guard let snapshot = try? await session.snapshot().get(), !snapshot.isComplete else { return }
-                var found = 0
-                for await peer in discovery.findPeers(for: infoHash) {
-                    found += 1
-                    session.addPeers([peer])
-                }
-                try? await Task.sleep(for: .seconds(found > 0 ? lookupEvery : retry))
-                retry = min(retry * 2, lookupEvery)
+                for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
+                guard let snapshot = try? await session.snapshot().get() else { return }
+                let state: LookupSchedule.State = snapshot.isComplete ? .seeding : .downloading(usefulPeers: snapshot.usefulPeers)
+                try? await Task.sleep(for: .seconds(schedule.delay(after: state)))
             }
         }
         loop.execute { self.discoveryTasks += [announcer, finder] }

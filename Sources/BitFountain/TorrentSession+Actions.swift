@@ -55,6 +55,14 @@ extension TorrentSession {
             let discovery = node.discovery
             let address = HostPort(host: connection.address.host, port: port)
             Task { await discovery.learnedDHTNode(address) }
+        case .peersDiscovered(let found):
+            for peer in found {
+                let address = HostPort(host: peer.address.ip.description, port: peer.address.port)
+                guard !node.isOwnAddress(address) else { continue }
+                addressBook.add(address)
+                if peer.flags.contains(.seed) { addressBook.markSeed(address) }
+            }
+            connectMore()
         }
     }
 

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import NIOPosix
@@ -72,7 +73,7 @@ public final class TorrentSession: @unchecked Sendable {
 
     public func addPeers(_ peers: [HostPort]) {
         loop.execute {
-            for peer in peers { self.addressBook.add(peer) }
+            for peer in peers where !self.node.isOwnAddress(peer) { self.addressBook.add(peer) }
             self.connectMore()
         }
     }
@@ -107,7 +108,13 @@ public final class TorrentSession: @unchecked Sendable {
     /// A peer finished its handshake; nil when it is refused (banned, ourselves, a duplicate, limits).
     func attach(channel: Channel, handshake: Handshake, address: HostPort, outgoing: Bool) -> UInt64? {
         connecting.remove(address)
-        guard !stopped, handshake.peerID != node.peerID, !bannedIDs.contains(handshake.peerID),
+        if handshake.peerID == node.peerID {
+            // Our own announce came back from the DHT (or PEX): never dial that address again.
+            if outgoing { addressBook.ban(address) }
+            SwarmNode.trace("refused \(address): it is ourselves")
+            return nil
+        }
+        guard !stopped, !bannedIDs.contains(handshake.peerID),
               !addressBook.isBanned(address),
               connections.count < node.options.maxPeersPerTorrent, node.connectionCount < node.options.maxConnections,
               !machine.peers.values.contains(where: { $0.peerID == handshake.peerID }) else {
@@ -129,7 +136,8 @@ public final class TorrentSession: @unchecked Sendable {
             addressBook.markConnected(address)
         }
         machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now(),
-                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress))
+                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress),
+                              dialed: outgoing ? PeerAddress(host: address.host, port: address.port) : nil)
         markDirty(connection)
         runActions()
         flushConnections()
@@ -143,8 +151,8 @@ public final class TorrentSession: @unchecked Sendable {
 
     func protocolError(_ key: UInt64, _ reason: String) {
         SwarmNode.trace("#\(key) protocol error: \(reason)")
-        closeConnection(key)
         machine.peerDisconnected(key)
+        closeConnection(key)
         runActions()
         flushConnections()
     }
@@ -154,8 +162,8 @@ public final class TorrentSession: @unchecked Sendable {
         guard let connection = connections.removeValue(forKey: key) else { return }
         node.connectionCount -= 1
         connection.close()
-        if connection.outgoing { addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false) }
         machine.peerDisconnected(key)
+        forget(connection)
         runActions()
         flushConnections()
     }
@@ -173,7 +181,15 @@ public final class TorrentSession: @unchecked Sendable {
         guard let connection = connections.removeValue(forKey: key) else { return }
         node.connectionCount -= 1
         connection.close()
-        if connection.outgoing { addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false) }
+        forget(connection)
+    }
+
+    /// Books a closed connection: an outgoing one may be dialled again later,
+    /// unless it was a seed and so are we.
+    private func forget(_ connection: PeerConnection) {
+        guard connection.outgoing else { return }
+        addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false)
+        if machine.departedAsSeed(connection.key) { addressBook.markSeed(connection.address) }
     }
 
     func markDirty(_ connection: PeerConnection) {
@@ -189,13 +205,16 @@ public final class TorrentSession: @unchecked Sendable {
         for connection in batch where seen.insert(connection.key).inserted { connection.flush() }
     }
 
-    /// Dials addresses from the book while the torrent wants more peers.
+    /// Dials addresses from the book while there is room. Seeds dial too (the
+    /// downloaders the DHT and PEX tell them of, as libtorrent's seeds do: some
+    /// clients never dial a peer they found in the DHT), but not other seeds.
     func connectMore() {
-        // Seeds wait for leechers to come to them.
-        guard !stopped, !machine.isComplete else { return }
+        guard !stopped else { return }
         let room = min(node.options.maxPeersPerTorrent - connections.count - connecting.count,
                        node.options.maxConnections - node.connectionCount - connecting.count)
-        for address in addressBook.takeCandidates(now: SwarmNode.now(), limit: min(room, 10)) {
+        let candidates = addressBook.takeCandidates(now: SwarmNode.now(), limit: min(room, 10),
+                                                    skippingSeeds: machine.isComplete)
+        for address in candidates {
             connecting.insert(address)
             node.connect(to: address, for: self)
         }
@@ -226,7 +245,7 @@ public final class TorrentSession: @unchecked Sendable {
             pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
-            hashFailures: machine.hashFailures, connectedPeers: connections.count,
+            hashFailures: machine.hashFailures, connectedPeers: connections.count, usefulPeers: machine.usefulPeerCount,
             peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats,
             repairSymbolsReceived: machine.repairSymbolsReceived, piecesDecoded: machine.piecesDecoded,
             symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes,

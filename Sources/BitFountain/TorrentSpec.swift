@@ -53,6 +53,8 @@ public struct TorrentSnapshot: Sendable {
     public let uploadedPayload: Int64
     public let hashFailures: Int
     public let connectedPeers: Int
+    /// Connected peers worth having (see `TorrentMachine.usefulPeerCount`): what decides how soon to look for more.
+    public let usefulPeers: Int
     /// Peers that ever sent us a block in this session.
     public let peersContributed: Int
     public let isComplete: Bool

@@ -23,6 +23,17 @@ public struct Bitfield: Hashable, Sendable {
         setCount = bytes.reduce(0) { $0 + $1.nonzeroBitCount }
     }
 
+    /// Wraps a peer's `bitfield` as libtorrent reads it: the length must match
+    /// `count`, but spare bits past the last piece are ignored (cleared) rather
+    /// than fatal. BEP 3 says a client *may* drop such a peer; nothing is gained
+    /// by it, and the bits carry no piece.
+    public init?(count: Int, wireBytes: [UInt8]) {
+        guard wireBytes.count == (count + 7) / 8 else { return nil }
+        var bytes = wireBytes
+        if count % 8 != 0, !bytes.isEmpty { bytes[bytes.count - 1] &= ~(0xFF >> UInt8(count % 8)) }
+        self.init(count: count, bytes: bytes)
+    }
+
     public subscript(index: Int) -> Bool {
         get { bytes[index >> 3] & (0x80 >> UInt8(index & 7)) != 0 }
         set {

@@ -104,4 +104,13 @@ public struct ExtensionRegistry: Sendable {
     public static let standard = ExtensionRegistry(names: [UTMetadata.extensionName])
     /// BitFountain's default: ut_metadata and the fountain-coded swarm (`bf_fountain`).
     public static let bitFountain = ExtensionRegistry(names: [UTMetadata.extensionName, BFFountain.extensionName])
+
+    /// What a node offers: ut_metadata always, bf_fountain unless `--no-fountain`,
+    /// ut_pex (BEP 11) unless `--no-pex` (then it is not in our handshake at all).
+    public static func offered(fountain: Bool, pex: Bool) -> ExtensionRegistry {
+        var names = [UTMetadata.extensionName]
+        if fountain { names.append(BFFountain.extensionName) }
+        if pex { names.append(UTPex.extensionName) }
+        return ExtensionRegistry(names: names)
+    }
 }

@@ -1,8 +1,10 @@
 /// A 20-byte BitTorrent peer ID. Ours follow the Azureus style that other
-/// clients recognise: `-BF0001-` followed by 12 random bytes.
+/// clients recognise: `-FN0001-` followed by 12 random bytes. "FN" (fountain)
+/// is in no client table we know of (libtorrent's identify_client.cpp,
+/// Transmission's clients.cc); "BF", used before, is Bitflu's.
 public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     public static let byteCount = 20
-    public static let clientPrefix = Array("-BF0001-".utf8)
+    public static let clientPrefix = Array("-FN0001-".utf8)
 
     public let bytes: [UInt8]
 
@@ -23,7 +25,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
         return generate(using: &generator)
     }
 
-    /// The client tag (`-BF0001-`, `-LT2080-`…) when the ID has one, else hex.
+    /// The client tag (`-FN0001-`, `-LT2080-`…) when the ID has one, else hex.
     public var description: String {
         if bytes[0] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
            let tag = String(validating: bytes[0..<8], as: UTF8.self) {

@@ -7,6 +7,8 @@ public struct PeerAddressBook: Sendable {
         var failures = 0
         var nextAttempt: Double = 0
         var connected = false
+        /// It was a seed when we last saw it (or PEX said so): a seed has nothing to gain by dialling it.
+        var isSeed = false
     }
 
     private var entries: [HostPort: Entry] = [:]
@@ -18,6 +20,8 @@ public struct PeerAddressBook: Sendable {
 
     public var count: Int { entries.count }
 
+    public func contains(_ address: HostPort) -> Bool { entries[address] != nil }
+
     public mutating func add(_ address: HostPort) {
         guard !isBanned(address), entries[address] == nil, entries.count < Self.maxEntries else { return }
         entries[address] = Entry()
@@ -27,11 +31,12 @@ public struct PeerAddressBook: Sendable {
         banned.contains(address) || banned.contains(HostPort(host: address.host, port: 0))
     }
 
-    /// Up to `limit` addresses due for a connection attempt; they count as connected until told otherwise.
-    public mutating func takeCandidates(now: Double, limit: Int) -> [HostPort] {
+    /// Up to `limit` addresses due for a connection attempt; they count as
+    /// connected until told otherwise. `skippingSeeds`: we are a seed ourselves.
+    public mutating func takeCandidates(now: Double, limit: Int, skippingSeeds: Bool = false) -> [HostPort] {
         guard limit > 0 else { return [] }
         var out: [HostPort] = []
-        for (address, entry) in entries where !entry.connected && entry.nextAttempt <= now {
+        for (address, entry) in entries where !entry.connected && entry.nextAttempt <= now && !(skippingSeeds && entry.isSeed) {
             out.append(address)
             if out.count >= limit { break }
         }
@@ -56,6 +61,11 @@ public struct PeerAddressBook: Sendable {
         let delay = failed ? min(300, Double(1 << min(entry.failures, 8))) : 5
         entry.nextAttempt = now + delay
         entries[address] = entry
+    }
+
+    /// The peer at this address has every piece (it said so, or PEX did).
+    public mutating func markSeed(_ address: HostPort) {
+        entries[address]?.isSeed = true
     }
 
     /// Bans an address, or with `wholeHost` every port of its host.

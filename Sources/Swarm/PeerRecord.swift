@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import PeerWire
 
@@ -12,6 +13,13 @@ public struct PeerRecord: Sendable {
     public let supportsFast: Bool
     public let supportsExtensions: Bool
     public let supportsDHT: Bool
+    /// We dialled it: its address is where it listens, and others can reach it too (PEX `reachable`).
+    public let outgoing: Bool
+    /// Its IP as the connection saw it.
+    public let remoteIP: IPAddress?
+    /// Where it accepts connections: the address we dialled, or for an
+    /// incoming peer its IP and the BEP 10 `p` it sent. What PEX passes on.
+    public internal(set) var listenAddress: PeerAddress?
 
     public var amChoking = true
     public var amInterested = false
@@ -28,20 +36,16 @@ public struct PeerRecord: Sendable {
     /// Pieces it has that we lack: interest without rescanning the bitfield.
     var interestingCount = 0
 
-    /// Our requests to it, with the time each was sent.
-    var outstanding: [BlockRequest: Double] = [:]
-    /// Requests that timed out or were dropped: late data for them is still accepted.
-    var lateRequests: Set<BlockRequest> = []
+    /// Our block requests to it (RequestLedger.swift).
+    var blockRequests = RequestLedger<BlockRequest>()
     /// Its requests that we are serving.
     var serving: Set<BlockRequest> = []
-    /// bf_fountain: our symbol requests to it (sent time), those dropped but
-    /// still welcome if they arrive, and the symbols we owe it, by piece.
-    var outstandingSymbols: [SymbolRequest: Double] = [:]
-    var lateSymbols: Set<SymbolRequest> = []
+    /// bf_fountain: our symbol requests to it, and the symbols we owe it, by piece.
+    var symbolRequests = RequestLedger<SymbolRequest>()
     var servingSymbols: [Int: Set<UInt32>] = [:]
     var servingSymbolCount = 0
     /// Bytes of blocks and symbols it sent that were never asked for.
-    var unrequestedBlockBytes = 0
+    var unrequestedBytes = 0
     /// Pieces it refused to send symbols of: not asked again.
     var symbolRejectedPieces: Set<Int> = []
     public internal(set) var targetQueue: Int
@@ -63,9 +67,13 @@ public struct PeerRecord: Sendable {
     public internal(set) var sharedHashFailures = 0
     public internal(set) var repairSymbolsReceived = 0
 
-    init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int) {
+    init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int,
+         dialed: PeerAddress? = nil, remoteIP: IPAddress? = nil) {
         self.key = key
         self.address = address
+        outgoing = dialed != nil
+        listenAddress = dialed
+        self.remoteIP = remoteIP ?? dialed?.ip
         peerID = handshake.peerID
         supportsFast = handshake.reserved.fast
         supportsExtensions = handshake.reserved.extensionProtocol
@@ -80,7 +88,7 @@ public struct PeerRecord: Sendable {
     public var isSeed: Bool { pieces?.isComplete ?? earlyHaveAll }
 
     /// Block and symbol requests we are waiting on.
-    var requestsInFlight: Int { outstanding.count + outstandingSymbols.count }
+    var requestsInFlight: Int { blockRequests.count + symbolRequests.count }
 
     /// The ID it wants bf_fountain messages under, when it speaks the extension.
     var fountainID: UInt8? { extensions?.id(of: BFFountain.extensionName) }

@@ -35,6 +35,8 @@ public enum TorrentAction: Sendable {
     case completed
     /// BEP 5 `port`: the peer runs a DHT node on this UDP port.
     case dhtPort(PeerRecord.Key, UInt16)
+    /// BEP 11: a peer told us of these (new, not us, within bounds): candidates to dial.
+    case peersDiscovered([UTPex.AddedPeer])
 }
 
 /// Symbols a peer asked us for over bf_fountain.

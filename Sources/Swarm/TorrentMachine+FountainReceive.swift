@@ -19,18 +19,8 @@ extension TorrentMachine {
 
     /// A symbol arrived. Only symbols we asked this peer for are taken.
     private mutating func receivedSymbol(piece: Int, esi: UInt32, data: ByteBuffer, from key: PeerKey, now: Double) {
-        let request = SymbolRequest(piece: piece, esi: esi)
-        let wasOutstanding = peers[key]!.outstandingSymbols.removeValue(forKey: request) != nil
-        let wasLate = !wasOutstanding && peers[key]!.lateSymbols.remove(request) != nil
-        guard wasOutstanding || wasLate else {
-            wastedBytes += Int64(data.readableBytes)
-            // The same allowance as for blocks: an honest peer's symbols may cross
-            // a request we forgot (late requests of verified pieces are pruned).
-            peers[key]!.unrequestedBlockBytes += data.readableBytes
-            if peers[key]!.unrequestedBlockBytes > Self.unrequestedBlockLimit { disconnect(key, "sends symbols that were never requested") }
-            return
-        }
-        credit(key, bytes: data.readableBytes, now: now)
+        let delivery = peers[key]!.symbolRequests.settle(SymbolRequest(piece: piece, esi: esi))
+        guard accept(delivery, bytes: data.readableBytes, from: key, now: now, kind: "symbols") else { return }
         if assemblies[piece]?.receiveRepair(esi, data: data, from: key) == true {
             peers[key]!.repairSymbolsReceived += 1
             repairSymbolsReceived += 1
@@ -44,11 +34,8 @@ extension TorrentMachine {
 
     /// The peer will not send the symbols of this piece we asked for: ask others.
     private mutating func receivedSymbolReject(piece: Int, from key: PeerKey, now: Double) {
-        let dropped = peers[key]!.outstandingSymbols.keys.filter { $0.piece == piece }
-        for request in dropped {
-            peers[key]!.outstandingSymbols.removeValue(forKey: request)
-            assemblies[piece]?.dropRepairRequest(request.esi)
-        }
+        let dropped = peers[key]!.symbolRequests.withdraw(piece: piece)
+        for request in dropped { assemblies[piece]?.dropRepairRequest(request.esi) }
         if peers[key]!.symbolRejectedPieces.count < 4096 { peers[key]!.symbolRejectedPieces.insert(piece) }
         // Nothing withdrawn, nothing to hand out: rejects cost a peer ~25 bytes
         // each, and must not buy a pass over every peer's pipeline.

@@ -21,6 +21,7 @@ extension TorrentMachine {
                 return disconnect(key, "\(error)")
             }
             updateQueueTarget(&peers[key]!)
+            extensionHandshakeArrived(from: key)
             requestMetadataIfNeeded(key, now: now)
             return
         }
@@ -31,6 +32,8 @@ extension TorrentMachine {
             receivedMetadataMessage(message, from: key, now: now)
         case BFFountain.extensionName?:
             receivedFountainMessage(payload, from: key, now: now)
+        case UTPex.extensionName?:
+            receivedPexMessage(payload, from: key, now: now)
         default:
             break  // an extension we did not offer: ignore, as BEP 10 asks
         }

@@ -27,13 +27,13 @@ extension TorrentMachine {
         case .have(let piece):
             receivedHave(piece, from: key, now: now)
         case .bitfield(let bytes):
-            receivedBitfield(bytes, from: key, now: now)
+            receivedWholePieceSet(.bitfield(bytes), from: key, now: now)
         case .haveAll:
             guard requireFast(key, "have_all") else { return }
-            receivedHaveAll(from: key, now: now)
+            receivedWholePieceSet(.all, from: key, now: now)
         case .haveNone:
             guard requireFast(key, "have_none") else { return }
-            if picker != nil, peers[key]!.pieces == nil { setPieces(Bitfield(count: picker!.pieceCount), for: key) }
+            receivedWholePieceSet(.none, from: key, now: now)
         case .request(let request):
             receivedRequest(request, from: key)
         case .cancel(let request):
@@ -42,7 +42,7 @@ extension TorrentMachine {
             receivedBlock(piece: piece, begin: begin, data: data, from: key, now: now)
         case .rejectRequest(let request):
             guard requireFast(key, "reject_request") else { return }
-            if peers[key]!.outstanding.removeValue(forKey: request) != nil { dropRequest(request) }
+            if peers[key]!.blockRequests.withdraw(request) { dropRequest(request) }
             fillRequests(key, now: now)
         case .allowedFast(let piece):
             guard requireFast(key, "allowed_fast") else { return }
@@ -81,25 +81,47 @@ extension TorrentMachine {
         if peers[key]!.isSeed, isComplete { disconnect(key, "both sides are seeds") }
     }
 
-    private mutating func receivedBitfield(_ bytes: [UInt8], from key: PeerKey, now: Double) {
-        guard let picker else {
-            peers[key]!.earlyBitfield = bytes
-            return
-        }
-        guard peers[key]!.pieces == nil else { return disconnect(key, "a second bitfield") }
-        guard let pieces = Bitfield(count: picker.pieceCount, bytes: bytes) else {
-            return disconnect(key, "bitfield does not match \(picker.pieceCount) pieces")
-        }
-        setPieces(pieces, for: key)
-        fillRequests(key, now: now)
+    /// What a `bitfield`, `have_all` or `have_none` says: the peer's whole piece set.
+    enum PieceSetAnnouncement {
+        case bitfield([UInt8])
+        case all
+        case none
     }
 
-    private mutating func receivedHaveAll(from key: PeerKey, now: Double) {
+    /// BEP 3 and BEP 6 send the piece set once, as the first message. Real
+    /// clients send it again later (aria2 sends a fresh `bitfield` in place of
+    /// many `have`s once 20 pieces completed since its last one), and libtorrent
+    /// takes every one as the new truth: so do we. A later set replaces the
+    /// earlier one and the `have`s before it, with availability and interest
+    /// recomputed. Only a bitfield of the wrong length is fatal (its spare bits
+    /// are ignored, as libtorrent does).
+    private mutating func receivedWholePieceSet(_ announcement: PieceSetAnnouncement, from key: PeerKey, now: Double) {
         guard let picker else {
-            peers[key]!.earlyHaveAll = true
+            // No metadata yet: its size cannot be checked; keep the newest, checked on adoption.
+            peers[key]!.earlyHaves = []
+            peers[key]!.earlyBitfield = nil
+            peers[key]!.earlyHaveAll = false
+            switch announcement {
+            case .bitfield(let bytes): peers[key]!.earlyBitfield = bytes
+            case .all: peers[key]!.earlyHaveAll = true
+            case .none: break
+            }
             return
         }
-        setPieces(Bitfield(count: picker.pieceCount, allSet: true), for: key)
+        let pieces: Bitfield
+        switch announcement {
+        case .all: pieces = Bitfield(count: picker.pieceCount, allSet: true)
+        case .none: pieces = Bitfield(count: picker.pieceCount)
+        case .bitfield(let bytes):
+            guard let decoded = Bitfield(count: picker.pieceCount, wireBytes: bytes) else {
+                return disconnect(key, "bitfield of \(bytes.count) bytes does not match \(picker.pieceCount) pieces")
+            }
+            pieces = decoded
+        }
+        setPieces(pieces, for: key)
+        guard peers[key] != nil else { return }
+        // Symbols we still owe of pieces it has now are moot (bf_fountain has no cancel).
+        for piece in Array(peers[key]!.servingSymbols.keys) where pieces[piece] { dropOwedSymbols(piece, to: key) }
         fillRequests(key, now: now)
     }
 
@@ -130,8 +152,8 @@ extension TorrentMachine {
         if haveAll {
             setPieces(Bitfield(count: picker.pieceCount, allSet: true), for: key)
         } else if let early {
-            guard let pieces = Bitfield(count: picker.pieceCount, bytes: early) else {
-                return disconnect(key, "bitfield does not match \(picker.pieceCount) pieces")
+            guard let pieces = Bitfield(count: picker.pieceCount, wireBytes: early) else {
+                return disconnect(key, "bitfield of \(early.count) bytes does not match \(picker.pieceCount) pieces")
             }
             setPieces(pieces, for: key)
         }

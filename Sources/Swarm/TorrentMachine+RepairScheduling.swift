@@ -111,14 +111,14 @@ extension TorrentMachine {
     /// order, at their measured rate; a stalled or snubbed peer never delivers.
     private func queueView(excluding peer: PeerRecord, now: Double) -> QueueView {
         var view = QueueView()
-        for request in peer.outstanding.keys { view.own[request.piece, default: 0] += 1 }
-        for request in peer.outstandingSymbols.keys { view.own[request.piece, default: 0] += 1 }
+        for request in peer.blockRequests.outstanding.keys { view.own[request.piece, default: 0] += 1 }
+        for request in peer.symbolRequests.outstanding.keys { view.own[request.piece, default: 0] += 1 }
         for other in peers.values where other.key != peer.key && other.requestsInFlight > 0 {
             let rate = other.snubbed || isStalled(other, now: now) ? 0 : other.download.bytesPerSecond
             var sent: [(at: Double, piece: Int)] = []
             sent.reserveCapacity(other.requestsInFlight)
-            for (request, at) in other.outstanding { sent.append((at, request.piece)) }
-            for (request, at) in other.outstandingSymbols { sent.append((at, request.piece)) }
+            for (request, at) in other.blockRequests.outstanding { sent.append((at, request.piece)) }
+            for (request, at) in other.symbolRequests.outstanding { sent.append((at, request.piece)) }
             sent.sort { $0.at < $1.at }
             for (position, entry) in sent.enumerated() {
                 let eta = rate > 0 ? Double(position + 1) * Double(blockSize) / rate : .infinity

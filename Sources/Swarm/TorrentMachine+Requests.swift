@@ -29,10 +29,10 @@ extension TorrentMachine {
             guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now, scheduler: &scheduler) else { break }
             switch next {
             case .block(let request):
-                peer.outstanding[request] = now
+                peer.blockRequests.record(request, sentAt: now)
                 actions.append(.send(key, .request(request)))
             case .symbol(let request):
-                peer.outstandingSymbols[request] = now
+                peer.symbolRequests.record(request, sentAt: now)
                 scheduler.batch[request.piece, default: []].append(request.esi)
             }
         }
@@ -82,7 +82,7 @@ extension TorrentMachine {
             for index in 0..<assembly.blockCount where !assembly.isReceived(index) {
                 let request = assembly.request(forBlock: index)
                 guard assembly.requestCount(index) < configuration.endgameDuplicates,
-                      peer.outstanding[request] == nil else { continue }
+                      !peer.blockRequests.contains(request) else { continue }
                 assemblies[piece]!.markRequested(index)
                 return request
             }
@@ -115,16 +115,8 @@ extension TorrentMachine {
 
     mutating func dropAllRequests(_ key: PeerKey) {
         guard let peer = peers[key], peer.requestsInFlight > 0 else { return }
-        for request in peer.outstanding.keys {
-            dropRequest(request)
-            peers[key]!.lateRequests.insert(request)
-        }
-        peers[key]!.outstanding.removeAll(keepingCapacity: true)
-        for request in peer.outstandingSymbols.keys {
-            assemblies[request.piece]?.dropRepairRequest(request.esi)
-            peers[key]!.lateSymbols.insert(request)
-        }
-        peers[key]!.outstandingSymbols.removeAll(keepingCapacity: true)
+        for request in peers[key]!.blockRequests.abandonAll() { dropRequest(request) }
+        for request in peers[key]!.symbolRequests.abandonAll() { assemblies[request.piece]?.dropRepairRequest(request.esi) }
     }
 
     /// A peer delivered something we asked for (a block or a symbol): its rate,
@@ -138,29 +130,37 @@ extension TorrentMachine {
         downloadedPayload += Int64(bytes)
     }
 
-    /// Bytes of blocks a peer may send us unasked before it is dropped.
-    static let unrequestedBlockLimit = 64 << 20
+    /// Bytes of blocks and symbols a peer may send us unasked before it is dropped.
+    static let unrequestedLimit = 64 << 20
+
+    /// The bookkeeping shared by blocks and symbols when one arrives: taken
+    /// (and credited to the peer) if we asked for it, even if we had given up
+    /// on it; otherwise wasted, tolerated in small amounts (cancels cross on
+    /// the wire) and counted against this peer alone.
+    mutating func accept<Request>(_ delivery: RequestLedger<Request>.Delivery, bytes: Int, from key: PeerKey,
+                                  now: Double, kind: String) -> Bool {
+        guard delivery == .unrequested else {
+            credit(key, bytes: bytes, now: now)
+            return true
+        }
+        wastedBytes += Int64(bytes)
+        peers[key]!.unrequestedBytes += bytes
+        if peers[key]!.unrequestedBytes > Self.unrequestedLimit { disconnect(key, "sends \(kind) that were never requested") }
+        return false
+    }
 
     /// A block arrived. Only blocks we asked this peer for are taken.
     mutating func receivedBlock(piece: Int, begin: Int, data: ByteBuffer, from key: PeerKey, now: Double) {
         let request = BlockRequest(piece: piece, begin: begin, length: data.readableBytes)
         // Mutated in place: copying the record would copy its request table, per block.
-        let wasOutstanding = peers[key]!.outstanding.removeValue(forKey: request) != nil
-        let wasLate = !wasOutstanding && peers[key]!.lateRequests.remove(request) != nil
-        guard wasOutstanding || wasLate else {
-            wastedBytes += Int64(data.readableBytes)
-            // Unrequested data: tolerated in small amounts (cancels cross on the wire), counted per peer.
-            peers[key]!.unrequestedBlockBytes += data.readableBytes
-            if peers[key]!.unrequestedBlockBytes > Self.unrequestedBlockLimit { disconnect(key, "sends blocks that were never requested") }
-            return
-        }
-        credit(key, bytes: data.readableBytes, now: now)
+        let delivery = peers[key]!.blockRequests.settle(request)
+        guard accept(delivery, bytes: data.readableBytes, from: key, now: now, kind: "blocks") else { return }
         guard let index = assemblies[piece]?.blockIndex(of: request) else {
             wastedBytes += Int64(data.readableBytes)
             fillRequests(key, now: now)
             return
         }
-        if wasOutstanding { assemblies[piece]!.markRequestDropped(index) }
+        if delivery == .answered { assemblies[piece]!.markRequestDropped(index) }
         // A piece being decoded is not written to; the block came too late to matter.
         let isNew = assemblies[piece]!.phase == .collecting && assemblies[piece]!.receive(index, data: data, from: key)
         if !isNew { wastedBytes += Int64(data.readableBytes) }
@@ -171,9 +171,8 @@ extension TorrentMachine {
 
     /// Endgame: the block is in, so other peers need not send it.
     private mutating func cancelDuplicates(of request: BlockRequest, except sender: PeerKey) {
-        for (key, peer) in peers where key != sender && peer.outstanding[request] != nil {
-            peers[key]!.outstanding.removeValue(forKey: request)
-            peers[key]!.lateRequests.insert(request)
+        for (key, peer) in peers where key != sender && peer.blockRequests.contains(request) {
+            peers[key]!.blockRequests.abandon(request)
             dropRequest(request)
             actions.append(.send(key, .cancel(request)))
         }
@@ -248,19 +247,12 @@ extension TorrentMachine {
         peers[key]!.lastBlockAt = now
     }
 
-    /// Dropped requests are remembered so that their data is still taken if it
-    /// comes; those of pieces verified since can only bring waste. Nothing
-    /// else removes them (a choke without the fast extension, a timeout or a
-    /// cancel means the data may never come), so past a pipeline's worth they
-    /// are forgotten, and a long download does not keep every request it ever dropped.
+    /// Late requests of pieces verified since can only bring waste: past a
+    /// pipeline's worth they are forgotten.
     mutating func forgetSettledLateRequests(_ key: PeerKey) {
         guard let have = picker?.have else { return }
-        if peers[key]!.lateRequests.count > configuration.maxRequestQueue {
-            peers[key]!.lateRequests = peers[key]!.lateRequests.filter { !have[$0.piece] }
-        }
-        if peers[key]!.lateSymbols.count > configuration.maxRequestQueue {
-            peers[key]!.lateSymbols = peers[key]!.lateSymbols.filter { !have[$0.piece] }
-        }
+        peers[key]!.blockRequests.forgetLate(beyond: configuration.maxRequestQueue) { have[$0] }
+        peers[key]!.symbolRequests.forgetLate(beyond: configuration.maxRequestQueue) { have[$0] }
     }
 
     /// Sizes the pipeline to the measured rate: `requestQueueSeconds` worth of blocks.

@@ -125,21 +125,13 @@ extension TorrentMachine {
     /// room in pipelines. They cannot be cancelled: our `have` tells the peer
     /// to drop what it still owes, and what it sent before is still accepted.
     mutating func releaseSymbolRequests(forPiece piece: Int) {
-        for key in Array(peers.keys) where peers[key]!.outstandingSymbols.keys.contains(where: { $0.piece == piece }) {
-            for request in peers[key]!.outstandingSymbols.keys where request.piece == piece {
-                peers[key]!.outstandingSymbols.removeValue(forKey: request)
-                peers[key]!.lateSymbols.insert(request)
-            }
-        }
+        for key in Array(peers.keys) { _ = peers[key]!.symbolRequests.abandon(piece: piece) }
     }
 
     /// Withdraws the block requests out for a piece (it is complete or given up).
     mutating func cancelBlockRequests(forPiece piece: Int) {
         for key in Array(peers.keys) {
-            let requests = peers[key]!.outstanding.keys.filter { $0.piece == piece }
-            for request in requests {
-                peers[key]!.outstanding.removeValue(forKey: request)
-                peers[key]!.lateRequests.insert(request)
+            for request in peers[key]!.blockRequests.abandon(piece: piece) {
                 dropRequest(request)
                 actions.append(.send(key, .cancel(request)))
             }

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import PeerWire
 
@@ -34,7 +35,13 @@ public struct TorrentMachine: Sendable {
     /// Peers banned in this session, and who recently left (to ban a polluter found after it went).
     var bannedKeys: Set<PeerKey> = []
     var departed: [PeerKey: (address: String, peerID: PeerID)] = [:]
+    /// Peers that were seeds when they left: a seed does not dial them again.
+    var departedSeeds: Set<PeerKey> = []
     var metadata: MetadataAssembler?
+    /// BEP 11, when ut_pex is in our extension handshake (PeerExchange.swift).
+    var pex: PeerExchange?
+    /// The IPs of this host's interfaces: a PEX entry at one of them with our port is us.
+    public var localIPs: Set<IPAddress> = []
     var random: SplitMix64
     var actions: [TorrentAction] = []
     var lastChokeRound = -Double.infinity
@@ -62,6 +69,7 @@ public struct TorrentMachine: Sendable {
         self.configuration = configuration
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
+        if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         random = SplitMix64(seed: seed)
         adopt(info, have: have)
     }
@@ -73,6 +81,7 @@ public struct TorrentMachine: Sendable {
         self.configuration = configuration
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
+        if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         random = SplitMix64(seed: seed)
     }
 
@@ -94,12 +103,32 @@ public struct TorrentMachine: Sendable {
             PeerStats(key: peer.key, address: peer.address, client: peer.extensions?.client ?? peer.peerID.description,
                       downloadRate: peer.download.bytesPerSecond, uploadRate: peer.upload.bytesPerSecond,
                       downloaded: peer.download.total, uploaded: peer.upload.total,
-                      requestsOutstanding: peer.outstanding.count, requestQueueTarget: peer.targetQueue,
+                      requestsOutstanding: peer.blockRequests.count, requestQueueTarget: peer.targetQueue,
                       amChoking: peer.amChoking, peerChoking: peer.peerChoking, snubbed: peer.snubbed,
                       isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures,
                       fountain: isFountainPeer(peer), repairSymbols: peer.repairSymbolsReceived)
         }
     }
+
+    /// Connected peers worth having. Downloading: those with pieces we lack
+    /// (before the metadata: those that can send it). Seeding: those that are
+    /// not seeds. A peer that has not said what it has yet does not count.
+    public var usefulPeerCount: Int {
+        peers.values.reduce(0) { count, peer in
+            let useful: Bool
+            if info == nil {
+                useful = !peer.hasNoMetadata && peer.extensions?.metadataSize != nil
+            } else if isComplete {
+                useful = peer.pieces != nil && !peer.isSeed
+            } else {
+                useful = peer.interestingCount > 0
+            }
+            return count + (useful ? 1 : 0)
+        }
+    }
+
+    /// Whether a peer that has left was a seed then (kept for the last 256 departures).
+    public func departedAsSeed(_ key: PeerKey) -> Bool { departedSeeds.contains(key) }
 
     public var downloadRate: Double { peers.values.reduce(0) { $0 + $1.download.bytesPerSecond } }
     public var uploadRate: Double { peers.values.reduce(0) { $0 + $1.upload.bytesPerSecond } }
@@ -113,10 +142,12 @@ public struct TorrentMachine: Sendable {
 
     /// A peer finished the handshake (either direction); greets it. `remoteIP`
     /// (4 or 16 bytes) is echoed as BEP 10 `yourip` so the peer learns its address.
+    /// `dialed`: the address we connected to (nil for an incoming peer).
     public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double,
-                                       remoteIP: [UInt8]? = nil) {
+                                       remoteIP: [UInt8]? = nil, dialed: PeerAddress? = nil) {
         var peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
-                              initialQueue: configuration.initialRequestQueue)
+                              initialQueue: configuration.initialRequestQueue,
+                              dialed: dialed, remoteIP: remoteIP.flatMap { IPAddress(bytes: $0) })
         peer.lastBlockAt = now
         peers[key] = peer
         if peer.supportsExtensions { sendExtensionHandshake(to: key, yourIP: remoteIP) }
@@ -130,10 +161,15 @@ public struct TorrentMachine: Sendable {
     /// The connection is gone: its requests go back to the pool.
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
-        if departed.count >= 256 { departed.removeAll() }
+        pex?.peerGone(key)
+        if departed.count >= 256 {
+            departed.removeAll()
+            departedSeeds.removeAll()
+        }
         departed[key] = (peer.address, peer.peerID)
-        for request in peer.outstanding.keys { dropRequest(request) }
-        for request in peer.outstandingSymbols.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
+        if peer.isSeed { departedSeeds.insert(key) }
+        for request in peer.blockRequests.outstanding.keys { dropRequest(request) }
+        for request in peer.symbolRequests.outstanding.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
         if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
         if !peer.amChoking { fillUnchokeSlots(now: lastTick ?? 0) }
     }
@@ -210,6 +246,7 @@ public struct TorrentMachine: Sendable {
         }
         if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
         reviewFountainPieces()
+        exchangePeers(now: now)
         // Fastest peers choose first; snubbed ones get what is left.
         let order = peers.values.sorted { a, b in
             a.snubbed != b.snubbed ? !a.snubbed : a.download.bytesPerSecond > b.download.bytesPerSecond

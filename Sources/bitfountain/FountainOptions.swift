@@ -2,11 +2,16 @@ import ArgumentParser
 import BitFountain
 import Foundation
 
-/// The flags of the fountain-coded swarm that `seed` and `get` share.
+/// The swarm-protocol flags that `seed` and `get` share: the fountain-coded
+/// swarm and peer exchange.
 struct FountainOptions: ParsableArguments {
     @Flag(name: .customLong("no-fountain"),
           help: "Speak plain BitTorrent only: no bf_fountain repair symbols are asked for or served.")
     var noFountain = false
+
+    @Flag(name: .customLong("no-pex"),
+          help: "Don't exchange peer lists with peers (BEP 11 ut_pex is then not offered).")
+    var noPEX = false
 
     @Option(name: .customLong("symbol-cache"),
             help: "Memory for the RaptorQ intermediate symbols of pieces served as repair symbols, e.g. 64M (default: 256M; 0: no cache).")
@@ -28,6 +33,7 @@ struct FountainOptions: ParsableArguments {
     /// Sets the node's fountain options (and the test modes, with a warning).
     func apply(to options: inout SwarmNode.Options) throws {
         options.fountain = !noFountain
+        options.pex = !noPEX
         options.symbolCacheBytes = try symbolCacheBytes()
         let modes = try TestMode.fromEnvironment()
         for mode in modes.sorted(by: { $0.rawValue < $1.rawValue }) {

@@ -107,8 +107,8 @@ import Testing
 
     @Test func peerIDsCarryTheClientPrefix() {
         let id = PeerID.generate()
-        #expect(Array(id.bytes.prefix(8)) == Array("-BF0001-".utf8))
-        #expect(id.description == "-BF0001-")
+        #expect(Array(id.bytes.prefix(8)) == Array("-FN0001-".utf8))
+        #expect(id.description == "-FN0001-")
         #expect(PeerID.generate() != id)
     }
 }

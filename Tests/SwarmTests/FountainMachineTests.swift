@@ -352,7 +352,7 @@ import Testing
         #expect(machine.takeActions().contains { if case .store = $0 { return true }; return false }, "all four blocks: no decoding needed")
         #expect(machine.peers[2]!.requestsInFlight == 0, "the symbol still on order no longer holds a pipeline slot")
         machine.received(Self.fountainMessage(.symbol(piece: 0, esi: esi, payload: ByteBuffer(repeating: 0, count: BFFountain.symbolSize))), from: 2, now: 0)
-        #expect(machine.peers[2]!.unrequestedBlockBytes == 0, "it came late, it was not unasked")
+        #expect(machine.peers[2]!.unrequestedBytes == 0, "it came late, it was not unasked")
     }
 
     @Test func unrequestedSymbolsAreNotTaken() {
@@ -373,7 +373,7 @@ import Testing
         let unasked = Self.fountainMessage(.symbol(piece: 0, esi: 99, payload: ByteBuffer(repeating: 0, count: BFFountain.symbolSize)))
         func disconnected() -> Bool { machine.takeActions().contains { if case .disconnect(1, _) = $0 { return true }; return false } }
         machine.received(.piece(piece: 0, begin: 0, data: ByteBuffer(repeating: 0, count: BFFountain.symbolSize)), from: 1, now: 0)
-        for _ in 0..<(TorrentMachine.unrequestedBlockLimit / BFFountain.symbolSize - 1) { machine.received(unasked, from: 1, now: 0) }
+        for _ in 0..<(TorrentMachine.unrequestedLimit / BFFountain.symbolSize - 1) { machine.received(unasked, from: 1, now: 0) }
         #expect(!disconnected(), "symbols crossing forgotten requests are tolerated as blocks are")
         machine.received(unasked, from: 1, now: 0)
         #expect(disconnected(), "past the allowance (blocks and symbols together) the peer is dropped")

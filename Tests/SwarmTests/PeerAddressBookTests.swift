@@ -17,6 +17,17 @@ import Testing
         #expect(book.takeCandidates(now: 14.1, limit: 5) == [peer])
     }
 
+    @Test func aSeedSkipsAddressesKnownToBeSeeds() {
+        var book = PeerAddressBook()
+        let seed = HostPort(host: "127.0.0.1", port: 7000)
+        let leecher = HostPort(host: "127.0.0.1", port: 7001)
+        book.add(seed)
+        book.add(leecher)
+        book.markSeed(seed)
+        #expect(book.takeCandidates(now: 0, limit: 5, skippingSeeds: true) == [leecher])
+        #expect(book.takeCandidates(now: 0, limit: 5) == [seed], "a downloader still dials seeds")
+    }
+
     @Test func bannedPeersAreNeverOfferedAgain() {
         var book = PeerAddressBook()
         let peer = HostPort(host: "192.0.2.1", port: 1)

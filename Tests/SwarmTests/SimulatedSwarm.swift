@@ -1,5 +1,6 @@
 import Bencode
 import Crypto
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -22,6 +23,10 @@ final class SimulatedSwarm {
         var failed: String?
         var stored = 0
         var completedAt: Double?
+        /// Peers PEX told it of.
+        var discovered: [UTPex.AddedPeer] = []
+        /// Why it dropped peers, in order.
+        var disconnects: [String] = []
 
         init(name: String, machine: TorrentMachine, content: [UInt8], behaviour: Behaviour) {
             self.name = name
@@ -65,22 +70,28 @@ final class SimulatedSwarm {
 
     @discardableResult
     func addSeed(_ name: String, behaviour: Behaviour = .honest) -> Int {
-        let machine = TorrentMachine(info: info, have: Bitfield(count: info.pieceCount, allSet: true),
+        var machine = TorrentMachine(info: info, have: Bitfield(count: info.pieceCount, allSet: true),
                                      configuration: configuration, extensions: extensions, seed: UInt64(nodes.count + 7))
+        machine.listenPort = 6881
         nodes.append(Node(name: name, machine: machine, content: payload, behaviour: behaviour))
         return nodes.count - 1
     }
 
     @discardableResult
     func addLeecher(_ name: String, magnet: Bool = false) -> Int {
-        let machine = magnet
+        var machine = magnet
             ? TorrentMachine(infoHash: info.infoHash, configuration: configuration, extensions: extensions, seed: UInt64(nodes.count + 7))
             : TorrentMachine(info: info, have: Bitfield(count: info.pieceCount), configuration: configuration,
                              extensions: extensions, seed: UInt64(nodes.count + 7))
+        machine.listenPort = 6881
         nodes.append(Node(name: name, machine: machine, content: [UInt8](repeating: 0, count: payload.count), behaviour: .honest))
         return nodes.count - 1
     }
 
+    /// Node `index` listens at 10.0.0.index:6881.
+    static func address(of index: Int) -> PeerAddress { PeerAddress(ip: .v4(0x0A00_0000 | UInt32(index)), port: 6881) }
+
+    /// `a` dials `b`.
     func connect(_ a: Int, _ b: Int, fastExtension: Bool = true) {
         nextKey += 2
         let link = Link(a: a, keyAtA: nextKey, b: b, keyAtB: nextKey + 1)
@@ -88,9 +99,11 @@ final class SimulatedSwarm {
         var reserved = ReservedBits.bitFountain
         reserved.fast = fastExtension
         nodes[a].machine.peerConnected(link.keyAtA, address: "10.0.0.\(b):6881",
-                                       handshake: Handshake(reserved: reserved, infoHash: info.infoHash, peerID: nodes[b].peerID), now: now)
+                                       handshake: Handshake(reserved: reserved, infoHash: info.infoHash, peerID: nodes[b].peerID), now: now,
+                                       dialed: Self.address(of: b))
         nodes[b].machine.peerConnected(link.keyAtB, address: "10.0.0.\(a):6881",
-                                       handshake: Handshake(reserved: reserved, infoHash: info.infoHash, peerID: nodes[a].peerID), now: now)
+                                       handshake: Handshake(reserved: reserved, infoHash: info.infoHash, peerID: nodes[a].peerID), now: now,
+                                       remoteIP: Self.address(of: a).ip.bytes)
         drain(a)
         drain(b)
     }
@@ -154,7 +167,8 @@ final class SimulatedSwarm {
                 node.stored += 1
             }
             node.machine.pieceStored(buffer.piece, result: ok ? .written : .hashMismatch, now: now)
-        case .disconnect(let key, _):
+        case .disconnect(let key, let reason):
+            node.disconnects.append(reason)
             cut(index, key)
         case .ban(let key, let address, _, _):
             node.banned.append(address)
@@ -168,6 +182,8 @@ final class SimulatedSwarm {
         case .decode(let job):
             job.run()
             node.machine.symbolsDecoded(job, now: now)
+        case .peersDiscovered(let found):
+            node.discovered += found
         case .cancelServe, .cancelSymbols, .metadataReceived, .pieceVerified, .dhtPort:
             break
         }

@@ -131,7 +131,7 @@ import Testing
 
         machine.peerConnected(2, address: "y", handshake: Handshake(reserved: .bitFountain, infoHash: swarm.info.infoHash, peerID: .generate()), now: 0)
         _ = machine.takeActions()
-        machine.received(.bitfield([0xFF]), from: 2, now: 0)
+        machine.received(.bitfield([0xFF, 0xFF]), from: 2, now: 0)
         #expect(machine.takeActions().contains { if case .disconnect(2, _) = $0 { return true }; return false })
     }
 
@@ -160,7 +160,7 @@ import Testing
         func disconnected(_ key: UInt64) -> Bool {
             machine.takeActions().contains { if case .disconnect(key, _) = $0 { return true }; return false }
         }
-        for _ in 0..<(TorrentMachine.unrequestedBlockLimit / 16384) {
+        for _ in 0..<(TorrentMachine.unrequestedLimit / 16384) {
             machine.received(.piece(piece: 0, begin: 0, data: block), from: 1, now: 0)
         }
         #expect(!disconnected(1), "up to the limit is tolerated")
@@ -341,11 +341,11 @@ import Testing
         machine.peerConnected(1, address: "a", handshake: Self.handshake(swarm.info.infoHash, fast: false), now: 0)
         let verified = (0..<4).map { BlockRequest(piece: 0, begin: $0 * 16384, length: 16384) }
         let missing = BlockRequest(piece: 1, begin: 0, length: 16384)
-        machine.peers[1]!.lateRequests = Set(verified + [missing])
-        machine.peers[1]!.lateSymbols = Set((0..<5).map { SymbolRequest(piece: $0 == 4 ? 1 : 0, esi: UInt32(100 + $0)) })
+        machine.peers[1]!.blockRequests.late = Set(verified + [missing])
+        machine.peers[1]!.symbolRequests.late = Set((0..<5).map { SymbolRequest(piece: $0 == 4 ? 1 : 0, esi: UInt32(100 + $0)) })
         machine.tick(now: 1)
-        #expect(machine.peers[1]!.lateRequests == [missing], "a late block of a piece still missing is still welcome")
-        #expect(machine.peers[1]!.lateSymbols == [SymbolRequest(piece: 1, esi: 104)])
+        #expect(machine.peers[1]!.blockRequests.late == [missing], "a late block of a piece still missing is still welcome")
+        #expect(machine.peers[1]!.symbolRequests.late == [SymbolRequest(piece: 1, esi: 104)])
     }
 
     @Test func silentPeerIsSnubbedAndItsBlocksGoElsewhere() {

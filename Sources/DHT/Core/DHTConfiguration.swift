@@ -26,7 +26,7 @@ public struct DHTConfiguration: Sendable {
     public var unprovenReplyBudget = 480
     /// Largest datagram we send (BEP 5 practice).
     public var maxPacketSize = 1_024
-    /// `v` in every message: "BF" and a 2-byte version.
+    /// `v` in every message: "FN" (our client code) and a 2-byte version.
     public var version: [UInt8] = KRPCWriter.defaultVersion
     /// Bootstrap retry backoff when nothing answers.
     public var bootstrapRetryInitial: DHTDuration = .seconds(5)

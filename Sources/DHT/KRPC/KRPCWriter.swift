@@ -11,10 +11,10 @@ public struct KRPCWriter: Sendable {
     /// The message last written.
     public private(set) var buffer: [UInt8] = []
     private var payload: [UInt8] = []
-    /// Our `v`: "BF" and a 2-byte version.
+    /// Our `v`: the client code of our peer ID ("FN", see PeerID.clientPrefix) and a 2-byte version.
     public var version: [UInt8]
 
-    public static let defaultVersion: [UInt8] = [UInt8(ascii: "B"), UInt8(ascii: "F"), 0, 1]
+    public static let defaultVersion: [UInt8] = [UInt8(ascii: "F"), UInt8(ascii: "N"), 0, 1]
 
     public init(version: [UInt8] = KRPCWriter.defaultVersion) {
         self.version = version

@@ -1,0 +1,51 @@
+/// When a torrent asks its `PeerDiscovery` for peers again (sans-I/O: it is
+/// told what the last lookup left behind and answers with a delay).
+///
+/// - Downloading with no useful peer connected: soon, backing off gently
+///   (5 s growing by half up to a minute). A lookup that returns only our own
+///   announce or dead ports is no success; stock seeds announce 40–90 s after
+///   they start, so a downloader started with them must keep looking.
+/// - Downloading with useful peers: every `lookupInterval`.
+/// - Seeding: every announce interval, after a few quicker first rounds (30 s
+///   doubling), so that downloaders that only wait to be dialled (some clients
+///   never dial a DHT-found peer) are found and dialled by us, as libtorrent's
+///   seeds do.
+struct LookupSchedule: Sendable {
+    /// What the torrent looks like when the delay is chosen.
+    enum State: Equatable, Sendable {
+        case downloading(usefulPeers: Int)
+        case seeding
+    }
+
+    let lookupInterval: Double
+    let announceInterval: Double
+    static let firstHungryDelay: Double = 5
+    static let maxHungryDelay: Double = 60
+    static let firstSeedingDelay: Double = 30
+
+    private var hungryDelay: Double
+    private var seedingDelay: Double
+
+    init(lookupInterval: Double, announceInterval: Double) {
+        self.lookupInterval = lookupInterval
+        self.announceInterval = announceInterval
+        hungryDelay = min(Self.firstHungryDelay, lookupInterval)
+        seedingDelay = min(Self.firstSeedingDelay, announceInterval)
+    }
+
+    /// Seconds until the next lookup.
+    mutating func delay(after state: State) -> Double {
+        switch state {
+        case .seeding:
+            defer { seedingDelay = min(seedingDelay * 2, announceInterval) }
+            return seedingDelay
+        case .downloading(let useful) where useful > 0:
+            // Peers may leave; if they all do, start again from the short delay.
+            hungryDelay = min(Self.firstHungryDelay, lookupInterval)
+            return lookupInterval
+        case .downloading:
+            defer { hungryDelay = min(hungryDelay * 1.5, Self.maxHungryDelay, lookupInterval) }
+            return hungryDelay
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Identity
+import NIOCore
+import PeerWire
+
+/// Wiring of the PEX sub-machine (PeerExchange.swift) into the torrent machine.
+extension TorrentMachine {
+    /// Its BEP 10 handshake: where an incoming peer listens (`p`), and whether it speaks ut_pex.
+    mutating func extensionHandshakeArrived(from key: PeerKey) {
+        guard let peer = peers[key], let extensions = peer.extensions else { return }
+        if peer.listenAddress == nil, let ip = peer.remoteIP, let port = extensions.listenPort, port != 0 {
+            peers[key]!.listenAddress = PeerAddress(ip: ip, port: port)
+        }
+        if let remoteID = extensions.id(of: UTPex.extensionName) { pex?.peerReady(key, remoteID: remoteID) }
+    }
+
+    mutating func receivedPexMessage(_ payload: ByteBuffer, from key: PeerKey, now: Double) {
+        // A malformed message is dropped, not fatal: it costs us nothing, as libtorrent treats bad lengths.
+        guard pex != nil, let message = try? UTPex.decode(payload) else { return }
+        let fresh = pex!.received(message, from: key, now: now, isOwnAddress: isOwnAddress)
+        if !fresh.isEmpty { actions.append(.peersDiscovered(fresh)) }
+    }
+
+    /// Our port on one of our own IPs.
+    func isOwnAddress(_ address: PeerAddress) -> Bool {
+        guard let listenPort, address.port == listenPort else { return false }
+        return address.ip.isLoopback || localIPs.contains(address.ip)
+    }
+
+    /// Sends each PEX peer what changed in the swarm, when its minute is up.
+    mutating func exchangePeers(now: Double) {
+        guard pex != nil else { return }
+        var swarm: [PeerKey: UTPex.AddedPeer] = [:]
+        for (key, peer) in peers {
+            guard let address = peer.listenAddress else { continue }
+            swarm[key] = UTPex.AddedPeer(address, flags: pexFlags(of: peer))
+        }
+        for (key, remoteID, message) in pex!.messagesDue(now: now, swarm: swarm) {
+            actions.append(.send(key, .extended(id: remoteID, payload: ByteBuffer(bytes: UTPex.encode(message)))))
+        }
+    }
+
+    /// What we know of a peer, said honestly: a seed, and reachable when we
+    /// dialled it. We speak neither uTP nor holepunch yet, and do not know its
+    /// encryption preference, so those bits stay clear.
+    func pexFlags(of peer: PeerRecord) -> UTPex.Flags {
+        var flags: UTPex.Flags = []
+        if peer.isSeed { flags.insert(.seed) }
+        if peer.outgoing { flags.insert(.reachable) }
+        return flags
+    }
+}

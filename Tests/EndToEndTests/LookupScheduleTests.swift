@@ -1,0 +1,32 @@
+@testable import BitFountain
+import Testing
+
+@Suite struct LookupScheduleTests {
+    @Test func withoutUsefulPeersADownloadLooksAgainSoonBackingOffGently() {
+        var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
+        let delays = (0..<10).map { _ in schedule.delay(after: .downloading(usefulPeers: 0)) }
+        #expect(delays.first == 5)
+        #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 <= $1 }, "never shorter: \(delays)")
+        #expect(delays.last == 60, "capped at a minute: \(delays)")
+        #expect(delays.prefix(6).reduce(0, +) < 120, "six looks within two minutes, while stock seeds announce late")
+    }
+
+    @Test func usefulPeersMeanTheFullIntervalAndLosingThemStartsOver() {
+        var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
+        for _ in 0..<5 { _ = schedule.delay(after: .downloading(usefulPeers: 0)) }
+        #expect(schedule.delay(after: .downloading(usefulPeers: 2)) == 300)
+        #expect(schedule.delay(after: .downloading(usefulPeers: 0)) == 5, "everyone left: look soon again")
+    }
+
+    @Test func seedsKeepLookingUpToTheAnnounceInterval() {
+        var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
+        let delays = (0..<7).map { _ in schedule.delay(after: .seeding) }
+        #expect(delays == [30, 60, 120, 240, 480, 900, 900])
+    }
+
+    @Test func shortConfiguredIntervalsAreNeverExceeded() {
+        var schedule = LookupSchedule(lookupInterval: 0.3, announceInterval: 0.3)
+        #expect(schedule.delay(after: .downloading(usefulPeers: 0)) == 0.3)
+        #expect(schedule.delay(after: .seeding) == 0.3)
+    }
+}
