@@ -74,11 +74,13 @@ class Libtorrent:
 
 class Transmission:
     # Measured at default settings in the lab (bootstrapped from every DHT
-    # node): jech/dht calls itself ready (4 nodes that answered it) 23-38 s
-    # after start and its announce is done 45-60 s in; a seed cell then waits
-    # up to a minute for our seed's next lookup to find and dial it (seed cells
-    # took 110 s, get cells 51-71 s). 240 s leaves room for a loaded CI machine.
-    cell_timeout = 240
+    # node): jech/dht calls itself ready (4 nodes that answered it) 16-38 s
+    # after start; its announce is done 45-60 s in when its cells run alone,
+    # but up to 166 s in the full matrix, where the nodes of cells that have
+    # finished are dead and its search waits out their timeouts. A seed cell
+    # then waits up to a minute for our seed's next lookup to find and dial it:
+    # seed cells took 110-178 s, get cells 51-131 s. Hence 300 s.
+    cell_timeout = 300
 
     def config(self, cell):
         return cell.log("transmission")
