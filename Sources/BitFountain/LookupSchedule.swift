@@ -6,15 +6,19 @@
 ///   announce or dead ports is no success; stock seeds announce 40–90 s after
 ///   they start, so a downloader started with them must keep looking.
 /// - Downloading with useful peers: every `lookupInterval`.
-/// - Seeding: every announce interval, after a few quicker first rounds (30 s
-///   doubling), so that downloaders that only wait to be dialled (some clients
-///   never dial a DHT-found peer) are found and dialled by us, as libtorrent's
-///   seeds do.
+/// - Seeding: quicker first rounds (30 s doubling), so that downloaders that
+///   only wait to be dialled (some clients never dial a DHT-found peer) are
+///   found and dialled by us, as libtorrent's seeds do. With nobody connected a
+///   seed keeps looking every `idleSeedingDelay`: a downloader's announce may
+///   land minutes after it starts (a DHT that needs several confirmed nodes
+///   first), and a seed backed off to the announce interval would leave it
+///   waiting up to that long. With peers connected it backs off to the
+///   announce interval.
 struct LookupSchedule: Sendable {
     /// What the torrent looks like when the delay is chosen.
     enum State: Equatable, Sendable {
         case downloading(usefulPeers: Int)
-        case seeding
+        case seeding(connectedPeers: Int)
     }
 
     let lookupInterval: Double
@@ -22,6 +26,7 @@ struct LookupSchedule: Sendable {
     static let firstHungryDelay: Double = 5
     static let maxHungryDelay: Double = 60
     static let firstSeedingDelay: Double = 30
+    static let idleSeedingDelay: Double = 60
 
     private var hungryDelay: Double
     private var seedingDelay: Double
@@ -36,9 +41,9 @@ struct LookupSchedule: Sendable {
     /// Seconds until the next lookup.
     mutating func delay(after state: State) -> Double {
         switch state {
-        case .seeding:
+        case .seeding(let connected):
             defer { seedingDelay = min(seedingDelay * 2, announceInterval) }
-            return seedingDelay
+            return connected > 0 ? seedingDelay : min(seedingDelay, Self.idleSeedingDelay, announceInterval)
         case .downloading(let useful) where useful > 0:
             // Peers may leave; if they all do, start again from the short delay.
             hungryDelay = min(Self.firstHungryDelay, lookupInterval)

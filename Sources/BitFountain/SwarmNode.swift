@@ -307,7 +307,8 @@ public final class SwarmNode: @unchecked Sendable {
             while !Task.isCancelled {
                 for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
                 guard let snapshot = try? await session.snapshot().get() else { return }
-                let state: LookupSchedule.State = snapshot.isComplete ? .seeding : .downloading(usefulPeers: snapshot.usefulPeers)
+                let state: LookupSchedule.State = snapshot.isComplete
+                    ? .seeding(connectedPeers: snapshot.connectedPeers) : .downloading(usefulPeers: snapshot.usefulPeers)
                 try? await Task.sleep(for: .seconds(schedule.delay(after: state)))
             }
         }

@@ -18,15 +18,24 @@ import Testing
         #expect(schedule.delay(after: .downloading(usefulPeers: 0)) == 5, "everyone left: look soon again")
     }
 
-    @Test func seedsKeepLookingUpToTheAnnounceInterval() {
+    @Test func aSeedWithNobodyConnectedKeepsLookingEveryMinute() {
         var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
-        let delays = (0..<7).map { _ in schedule.delay(after: .seeding) }
-        #expect(delays == [30, 60, 120, 240, 480, 900, 900])
+        let delays = (0..<8).map { _ in schedule.delay(after: .seeding(connectedPeers: 0)) }
+        #expect(delays == [30, 60, 60, 60, 60, 60, 60, 60], "a late announce is found within a minute: \(delays)")
+    }
+
+    @Test func aSeedWithPeersBacksOffToTheAnnounceIntervalAndLosingThemBringsTheMinuteBack() {
+        var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
+        let busy = (0..<7).map { _ in schedule.delay(after: .seeding(connectedPeers: 3)) }
+        #expect(busy == [30, 60, 120, 240, 480, 900, 900])
+        #expect(schedule.delay(after: .seeding(connectedPeers: 0)) == 60, "everyone left: look every minute again")
+        #expect(schedule.delay(after: .seeding(connectedPeers: 1)) == 900)
     }
 
     @Test func shortConfiguredIntervalsAreNeverExceeded() {
         var schedule = LookupSchedule(lookupInterval: 0.3, announceInterval: 0.3)
         #expect(schedule.delay(after: .downloading(usefulPeers: 0)) == 0.3)
-        #expect(schedule.delay(after: .seeding) == 0.3)
+        #expect(schedule.delay(after: .seeding(connectedPeers: 0)) == 0.3)
+        #expect(schedule.delay(after: .seeding(connectedPeers: 2)) == 0.3)
     }
 }

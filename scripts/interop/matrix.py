@@ -7,7 +7,8 @@
             [--cell-timeout S] [--size BYTES] [--work DIR] [--json]
 
 Every client runs at its DEFAULT settings except its listen address, its DHT
-bootstrap (the lab's bootstrap node) and UPnP/NAT-PMP off; the encryption cells
+bootstrap (the lab's bootstrap node; Transmission, which reads a list, all of
+the lab's DHT nodes) and UPnP/NAT-PMP off; the encryption cells
 set the client to require encryption, and libtorrent's DHT cells turn BEP 42
 enforcement on. Cells, per client:
   seed      `bitfountain seed` publishes; the client downloads by bare magnet link
@@ -18,8 +19,9 @@ enforcement on. Cells, per client:
   dht-public  the same on non-private addresses (198.18.0.0/15, which exists
             only inside the lab), where BEP 42 applies: the ID the client keeps
             must be the one BEP 42 derives from our external address
-Each cell is bounded by --cell-timeout; every file is checked by sha256. Prints
-the table (times in seconds) and exits 1 if any cell failed. Logs of every
+Each cell is bounded by --cell-timeout (default: 180 s, or a client's own
+measured bound: Transmission's DHT is slow to call itself ready); every file is
+checked by sha256. Prints the table (times in seconds) and exits 1 if any cell failed. Logs of every
 process stay in the work directory (printed at the end).
 
 The lab: one for the transfer cells, one for the dht cells, one for the public
@@ -50,6 +52,17 @@ CELL_CODE = {"seed": "a", "get": "b", "seed-enc": "ae", "get-enc": "be", "dht": 
 
 # ------------------------------------------------------------------ a cell's context
 
+DEFAULT_CELL_TIMEOUT = 180
+
+
+def cell_timeout(args, client):
+    """--cell-timeout if given; else the client's own bound (a driver's
+    `cell_timeout`, for a client measured to be slower at its defaults), else
+    DEFAULT_CELL_TIMEOUT."""
+    if args.cell_timeout:
+        return args.cell_timeout
+    return getattr(DRIVERS[client], "cell_timeout", DEFAULT_CELL_TIMEOUT)
+
 
 class Cell:
     def __init__(self, world, client, kind, args):
@@ -60,7 +73,8 @@ class Cell:
         self.work = os.path.join(args.work, f"{kind}-{client}")
         os.makedirs(self.work, exist_ok=True)
         self.require_encryption = kind.endswith("-enc")
-        self.deadline = time.time() + args.cell_timeout
+        self.timeout = cell_timeout(args, client)
+        self.deadline = time.time() + self.timeout
         self.notes = []
         self.processes = []
 
@@ -240,9 +254,11 @@ class World:
         self.lab = Lab("\n".join(lines) + "\n")
         self.boot = self.lab.addr("boot")
         self.ours = self.lab.addr("ours")
+        # Every DHT node of the world (bootstrap, stock, ours), for a client that takes several bootstrap nodes.
+        self.dht_nodes = [self.boot, self.ours] + [self.lab.addr(f"w{i}") for i in range(1, args.world + 1)]
         work = os.path.join(args.work, f"world-{label}")
         os.makedirs(work, exist_ok=True)
-        total = str(args.cell_timeout * (1 + len(cells)) + 120)
+        total = str(max([cell_timeout(args, c) for c, _ in cells] + [DEFAULT_CELL_TIMEOUT]) * (1 + len(cells)) + 120)
         first_world = self.lab.addr("w1")
         self.lab.spawn("boot", [args.bin, "node", "--bind", self.boot, "--port", str(DHT_PORT), "--bootstrap",
                                 f"{first_world}:{DHT_PORT}", "--state-dir", os.path.join(work, "boot-state"), "--json",
@@ -289,7 +305,8 @@ def main():
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--cells", default=",".join(CELLS))
     parser.add_argument("--jobs", type=int, default=0, help="cells at once (default: all; they are mostly waiting)")
-    parser.add_argument("--cell-timeout", type=int, default=180)
+    parser.add_argument("--cell-timeout", type=int, default=0,
+                        help=f"seconds per cell (default: {DEFAULT_CELL_TIMEOUT}, or the client's measured bound)")
     parser.add_argument("--size", type=int, default=2 * 1024 * 1024)
     parser.add_argument("--world", type=int, default=5, help="stock libtorrent DHT nodes per lab")
     parser.add_argument("--work", help="directory for content and logs (default: a new one in /tmp)")

@@ -44,7 +44,7 @@ class Libtorrent:
 
     def common(self, cell, host):
         arguments = ["--listen", f"{cell.lab.addr(host)}:{DHT_PORT}", "--bootstrap", cell.boot(),
-                     "--timeout", str(cell.args.cell_timeout + 30), "--log", cell.log("libtorrent-alerts.log")]
+                     "--timeout", str(cell.timeout + 30), "--log", cell.log("libtorrent-alerts.log")]
         return arguments + (["--require-encryption"] if cell.require_encryption else [])
 
     def make_torrent(self, cell, content, torrent):
@@ -73,6 +73,15 @@ class Libtorrent:
 
 
 class Transmission:
+    # Measured at default settings in the lab (bootstrapped from every DHT
+    # node): jech/dht calls itself ready (4 nodes that answered it) 16-38 s
+    # after start; its announce is done 45-60 s in when its cells run alone,
+    # but up to 166 s in the full matrix, where the nodes of cells that have
+    # finished are dead and its search waits out their timeouts. A seed cell
+    # then waits up to a minute for our seed's next lookup to find and dial it:
+    # seed cells took 110-178 s, get cells 51-131 s. Hence 300 s.
+    cell_timeout = 300
+
     def config(self, cell):
         return cell.log("transmission")
 
@@ -89,9 +98,13 @@ class Transmission:
             settings["encryption"] = 2
         with open(os.path.join(config, "settings.json"), "w") as handle:
             json.dump(settings, handle)
-        # Transmission 3.00 reads extra DHT bootstrap nodes, "HOST PORT" a line, from its config dir.
+        # Transmission 3.00 reads extra DHT bootstrap nodes, "HOST PORT" a line,
+        # from its config dir. All of the lab's DHT nodes, as a user's client
+        # has its saved dht.dat and several bootstrap routers: with only one,
+        # jech/dht stays "broken" (fewer than 4 nodes that answered it) for
+        # minutes, and announces nothing until then.
         with open(os.path.join(config, "dht.bootstrap"), "w") as handle:
-            handle.write(f"{cell.world.boot} {DHT_PORT}\n")
+            handle.writelines(f"{ip} {DHT_PORT}\n" for ip in cell.world.dht_nodes)
         cell.spawn(cell.client_host, ["transmission-daemon", "-f", "-g", config, "--log-debug"],
                        cell.log("transmission.log"))
         if not wait_until(lambda: self.remote(cell, "-l").returncode == 0, cell.deadline, 0.5):
