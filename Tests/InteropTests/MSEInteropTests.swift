@@ -114,15 +114,8 @@ import TestSupport
         let log = seed.process.stderr
         #expect(!log.contains("bad handshake"), "\(log.suffix(1500))")
         let downloaded = result.succeeded && FileManager.default.contents(atPath: work.file("aria2/film.bin")) == content
-        if log.contains("a second bitfield") {
-            // aria2 sends a fresh bitfield mid-connection, which this branch still
-            // refuses; another part of issue 11 fixes that. Not an MSE failure.
-            withKnownIssue("aria2's mid-connection bitfield is refused (issue 11, fixed on its own branch)", isIntermittent: true) {
-                #expect(downloaded)
-            }
-        } else {
-            #expect(downloaded, "\(result.stdout.suffix(800)) \(result.stderr.suffix(800))")
-        }
+        #expect(!log.contains("a second bitfield"), "aria2's mid-connection bitfield must be accepted: \(log.suffix(1500))")
+        #expect(downloaded, "\(result.stdout.suffix(800)) \(result.stderr.suffix(800))")
         #expect(log.contains("MSE with"), "aria2 came in through MSE: \(log.suffix(1500))")
         if policy == "require" { #expect(log.contains("established: rc4"), "\(log.suffix(1500))") }
     }
