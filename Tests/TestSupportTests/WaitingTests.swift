@@ -32,7 +32,9 @@ import TestSupport
     }
 
     @Test func waitKillsAChildThatOverstaysAndReportsIt() async throws {
-        let child = try ChildProcess("/bin/sleep", ["60"])
+        // Far longer than any stall of a busy machine: a child that ends by itself
+        // before the late check would read as "not timed out".
+        let child = try ChildProcess("/bin/sleep", ["3600"])
         let result = await child.wait(timeout: 0.2)
         #expect(result.timedOut)
         #expect(!child.isRunning)
