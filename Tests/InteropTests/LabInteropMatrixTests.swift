@@ -34,6 +34,10 @@ import TestSupport
         #expect(!result.timedOut, "the matrix did not stop within its own bounds")
         #expect(result.stdout.contains("interop matrix"), "no matrix table printed: \(result.stderr.suffix(2000))")
         #expect(result.status == 0, "failed cells:\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(1000))")
+        // The table with every cell's time goes into the CI log, passing or not.
+        if let table = result.stdout.range(of: "interop matrix") {
+            print(result.stdout[table.lowerBound...].prefix(2000))
+        }
         // Whatever happened, no lab of a dead owner (this matrix's, if it was killed) stays behind.
         _ = try await ChildProcess.run(Paths.repoRoot.appendingPathComponent("scripts/lab").path, ["down", "--stale"],
                                        timeout: 120)
