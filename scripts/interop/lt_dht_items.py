@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import serialization
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lt_dht_swarm import emit, make_session, table_size  # noqa: E402
+from lt_dht_swarm import emit, start_joined  # noqa: E402
 
 
 def keypair(seed):
@@ -97,17 +97,7 @@ def main():
     args = parser.parse_args()
     stop_at = time.time() + args.duration
 
-    sessions = [make_session() for _ in range(args.nodes)]
-    time.sleep(0.3)
-    ports = [session.listen_port() for session in sessions]
-    for session in sessions:
-        for port in ports:
-            if port != session.listen_port():
-                session.add_dht_node(("127.0.0.1", port))
-    while time.time() < stop_at:
-        if all(table_size(session) >= min(2, args.nodes - 1) for session in sessions):
-            break
-        time.sleep(0.2)
+    sessions, ports = start_joined(args.nodes, stop_at)
     emit(event="ready", ports=ports)
 
     position = 0

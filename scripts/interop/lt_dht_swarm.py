@@ -80,6 +80,24 @@ def table_size(session):
     return 0
 
 
+def start_joined(count, stop_at):
+    """Starts `count` sessions that know each other as DHT nodes and waits
+    (until `stop_at`) for every routing table to hold at least two of them.
+    Returns the sessions and their ports."""
+    sessions = [make_session() for _ in range(count)]
+    time.sleep(0.3)
+    ports = [session.listen_port() for session in sessions]
+    for session in sessions:
+        for port in ports:
+            if port != session.listen_port():
+                session.add_dht_node(("127.0.0.1", port))
+    while time.time() < stop_at:
+        if all(table_size(session) >= min(2, count - 1) for session in sessions):
+            break
+        time.sleep(0.2)
+    return sessions, ports
+
+
 def seed(session, workdir):
     path = os.path.join(workdir, "content.bin")
     with open(path, "wb") as handle:
@@ -102,18 +120,7 @@ def main():
     stop_at = time.time() + args.duration
     workdir = tempfile.mkdtemp(prefix="lt-dht-")
 
-    sessions = [make_session() for _ in range(args.nodes)]
-    time.sleep(0.3)
-    ports = [session.listen_port() for session in sessions]
-    for session in sessions:
-        for port in ports:
-            if port != session.listen_port():
-                session.add_dht_node(("127.0.0.1", port))
-    # Wait until every routing table has someone in it.
-    while time.time() < stop_at:
-        if all(table_size(session) >= min(2, args.nodes - 1) for session in sessions):
-            break
-        time.sleep(0.2)
+    sessions, ports = start_joined(args.nodes, stop_at)
     emit(event="ready", ports=ports)
 
     lookups = []
