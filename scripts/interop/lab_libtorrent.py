@@ -94,9 +94,20 @@ def cmd_seed(args, session, log):
     return 0 if seeding else 1
 
 
+def wait_for_dht(session, deadline, nodes=4):
+    """A user adds a magnet link to a client that is already on the DHT; a
+    magnet added in the session's first instants is announced into an empty
+    routing table and, in libtorrent, not again for 15 minutes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # status() is the only Python view of the count
+        while time.time() < deadline and session.status().dht_nodes < nodes:
+            time.sleep(0.2)
+
+
 def cmd_get(args, session, log):
     params = lt.parse_magnet_uri(args.magnet)
     params.save_path = args.save
+    wait_for_dht(session, time.time() + min(30, args.timeout / 4))
     start = time.time()
     handle = session.add_torrent(params)
     deadline = start + args.timeout
