@@ -36,7 +36,7 @@ public actor Session {
     /// Our peer ID in handshakes.
     public nonisolated var peerID: PeerID { swarm.peerID }
 
-    let swarm: SwarmNode
+    nonisolated let swarm: SwarmNode
     let network: SessionNetwork
     let eventSink: AsyncStream<SessionEvent>.Continuation
     let store: SessionStore?
