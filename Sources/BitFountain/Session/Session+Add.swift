@@ -66,8 +66,12 @@ extension Session {
             }
             torrents[id]?.checking = false
             torrents[id]?.session = session
-            torrents[id]?.stats = await session.stats()
             watchCompletion(of: session)
+            // Never `torrents[id]?.x = await …`: an optional-chained assignment
+            // opens its access to the dictionary before the await and holds
+            // it across the suspension, while other calls change the dictionary.
+            let stats = await session.stats()
+            torrents[id]?.stats = stats
         } catch {
             torrents[id]?.checking = false
             torrents[id]?.error = "\(error)"
@@ -110,7 +114,8 @@ extension Session {
                 let swarm = self.swarm
                 Task { await swarm.remove(infoHash) }
             } else {
-                torrents[id]?.stats = await session.stats()
+                let stats = await session.stats()
+                torrents[id]?.stats = stats
                 if torrents[id]?.doneDate == nil { torrents[id]?.doneDate = Date() }
                 emit(.completed(id))
                 persist(id)
@@ -130,7 +135,8 @@ extension Session {
                     torrents[id]?.filePriorities = Array(repeating: .normal, count: info.files.count)
                 }
             }
-            torrents[id]?.stats = await session?.stats()
+            let stats = await session?.stats()
+            torrents[id]?.stats = stats
             persist(id)
             emit(.metadataReceived(id, name: name, totalBytes: size, seconds: seconds))
             noteState(id)
