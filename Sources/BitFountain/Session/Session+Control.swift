@@ -99,8 +99,9 @@ extension Session {
         if wasRunning { try await resume(id) }
     }
 
-    /// Sets one file's priority. `.skip` leaves the file out of the download
-    /// (a piece it shares with a wanted file is still fetched).
+    /// Sets one file's priority: recorded, persisted, shown in `files` and in
+    /// `bytesWanted`. Not yet enforced: the piece picker still fetches every
+    /// piece (skipping needs a wanted-pieces mask in the Swarm picker).
     public func setFilePriority(_ id: TorrentID, fileIndex: Int, _ priority: FilePriority) async throws {
         try ensureRunning()
         let torrent = try record(id)
@@ -116,6 +117,7 @@ extension Session {
     }
 
     /// Per-torrent limits in bytes per second (nil: only the global ones apply).
+    /// Recorded and persisted; not yet enforced (only the global upload limit is).
     public func setLimits(_ id: TorrentID, upload: Int?, download: Int?) async throws {
         try ensureRunning()
         _ = try record(id)
@@ -137,7 +139,9 @@ extension Session {
     public func currentSettings() -> SessionSettings { settings }
 
     /// Changes settings while running. The port is fixed at start; a change
-    /// of it is refused. Limits take effect at once.
+    /// of it is refused. The upload limit, connection limits and encryption
+    /// policy take effect at once (for new connections); the download limit
+    /// is recorded but not yet enforced.
     public func updateSettings(_ new: SessionSettings) async throws {
         try ensureRunning()
         guard new.port == settings.port else { throw SessionError("the port is fixed while the session runs (restart it with another)") }

@@ -65,7 +65,7 @@ public struct AddOptions: Sendable, Equatable {
 
 /// A file's download priority (`Session.setFilePriority`).
 public enum FilePriority: String, Sendable, Codable, CaseIterable {
-    /// Not downloaded (pieces shared with a wanted file still are).
+    /// Not wanted (not yet enforced by the piece picker: see `Session.setFilePriority`).
     case skip
     case normal
     case high
