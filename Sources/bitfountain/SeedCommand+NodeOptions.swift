@@ -101,7 +101,7 @@ struct NodeOptions: ParsableArguments {
         }
         // After the listening line, which comes first on stdout.
         if let portMapped, let gateway {
-            await startPortMapping(portMapped, gateway: gateway, tcpPort: listeningPort, udpPort: options.dhtPort)
+            await startPortMapping(portMapped, node: node, gateway: gateway, tcpPort: listeningPort, udpPort: options.dhtPort)
         }
         if case .none(let reason) = choice, !noDHT {
             NodeEventPrinter.print(.warning("not joining the DHT: \(reason)"), json: json)

@@ -1,13 +1,17 @@
 import Identity
 
-/// The sans-I/O NAT-PMP (RFC 6886) client: asks the gateway for its external
-/// address and for port mappings, retransmits unanswered requests (250 ms,
-/// doubling, nine tries: RFC 6886 §3.1), renews each mapping halfway through
-/// its lifetime, maps everything again when the gateway's epoch shows it lost
-/// its state (a reboot), and deletes the mappings on `stop`. It takes datagrams
-/// and the time (`now`, monotonic seconds) and returns datagrams to send to
-/// the gateway and events; `NATPMPPortMapper` owns the socket and the timer.
-public struct NATPMPClient: Sendable {
+/// The sans-I/O client of the home router's port mapping protocols on UDP
+/// 5351: PCP (RFC 6887) first and, when the router answers that it only
+/// speaks NAT-PMP (a version-0 "unsupported version"), NAT-PMP (RFC 6886).
+/// It asks for the external address (NAT-PMP asks for it; PCP's MAP answer
+/// carries it) and for port mappings, retransmits unanswered requests
+/// (250 ms, doubling, nine tries by default: RFC 6886 §3.1), renews each
+/// mapping halfway through its lifetime, maps everything again when the
+/// gateway's epoch shows it lost its state (a reboot), and deletes the
+/// mappings on `stop`. It takes datagrams and the time (`now`, monotonic
+/// seconds) and returns datagrams to send to the gateway and events;
+/// `NATPMPPortMapper` owns the socket and the timer.
+public struct GatewayMappingClient: Sendable {
     public struct Configuration: Sendable {
         /// Lifetime asked for: RFC 6886 recommends two hours.
         public var lifetime: UInt32 = 7200
@@ -19,12 +23,16 @@ public struct NATPMPClient: Sendable {
         public init() {}
     }
 
-    public enum Event: Equatable, Sendable {
-        case externalAddress(IPAddress)
-        case mapped(NATPMPTransport, internalPort: UInt16, externalPort: UInt16, lifetime: UInt32)
-        /// A request failed: `transport` nil for the external address request.
-        case failed(NATPMPTransport?, internalPort: UInt16, reason: String)
+    /// Which protocol the client speaks.
+    public enum Dialect: Equatable, Sendable {
+        case natpmp
+        /// PCP from our LAN address `client` (which the server checks against
+        /// the datagram's source) under a random 12-byte `nonce`: answers
+        /// that do not echo it are not ours and are dropped.
+        case pcp(client: IPAddress, nonce: [UInt8])
     }
+
+    public typealias Event = PortMappingEvent
 
     public struct Mapping: Hashable, Sendable {
         public var transport: NATPMPTransport
@@ -59,15 +67,18 @@ public struct NATPMPClient: Sendable {
     }
 
     public let configuration: Configuration
-    private var address = Job(state: .requesting(attempt: 0, nextSend: 0))
+    public private(set) var dialect: Dialect
+    /// NAT-PMP's external address request; PCP has none (its MAP answer says the address).
+    private var address: Job?
     private var mappings: [Mapping: Job] = [:]
     private var epoch: (value: UInt32, at: Double)?
     public private(set) var externalAddress: IPAddress?
     private var stopped = false
 
-    public init(mappings wanted: [Mapping], configuration: Configuration = Configuration(), now: Double) {
+    public init(mappings wanted: [Mapping], dialect: Dialect = .natpmp, configuration: Configuration = Configuration(), now: Double) {
         self.configuration = configuration
-        address.state = .requesting(attempt: 0, nextSend: now)
+        self.dialect = dialect
+        if dialect == .natpmp { address = Job(state: .requesting(attempt: 0, nextSend: now)) }
         for mapping in wanted { mappings[mapping] = Job(state: .requesting(attempt: 0, nextSend: now)) }
     }
 
@@ -80,7 +91,7 @@ public struct NATPMPClient: Sendable {
     /// When `poll` next has something to do.
     public var nextWake: Double? {
         guard !stopped else { return nil }
-        return ([address] + Array(mappings.values)).map { job in
+        return ([address].compactMap { $0 } + Array(mappings.values)).map { job in
             switch job.state {
             case .requesting(_, let next): next
             case .granted(let renewAt): renewAt
@@ -95,15 +106,17 @@ public struct NATPMPClient: Sendable {
         guard !stopped else { return ([], []) }
         var datagrams: [[UInt8]] = []
         var events: [Event] = []
-        if advance(&address, now: now, events: &events, failure: .failed(nil, internalPort: 0, reason: "no answer from the gateway")) {
-            datagrams.append(NATPMPRequest.externalAddress.encoded())
+        if var job = address {
+            if advance(&job, now: now, events: &events, failure: .failed(nil, internalPort: 0, reason: "no answer from the gateway")) {
+                datagrams.append(NATPMPRequest.externalAddress.encoded())
+            }
+            address = job
         }
-        for mapping in mappings.keys.sorted(by: { ($0.transport.rawValue, $0.internalPort) < ($1.transport.rawValue, $1.internalPort) }) {
+        for mapping in mappings.keys.sorted(by: Self.order) {
             var job = mappings[mapping]!
             let failure = Event.failed(mapping.transport, internalPort: mapping.internalPort, reason: "no answer from the gateway")
             if advance(&job, now: now, events: &events, failure: failure) {
-                datagrams.append(NATPMPRequest.map(mapping.transport, internalPort: mapping.internalPort,
-                                                   externalPort: job.externalPort, lifetime: configuration.lifetime).encoded())
+                datagrams.append(request(mapping, externalPort: job.externalPort, lifetime: configuration.lifetime))
             }
             mappings[mapping] = job
         }
@@ -130,52 +143,124 @@ public struct NATPMPClient: Sendable {
         }
     }
 
+    /// A mapping request (or, with lifetime 0, deletion) in the client's dialect.
+    private func request(_ mapping: Mapping, externalPort: UInt16, lifetime: UInt32) -> [UInt8] {
+        switch dialect {
+        case .natpmp:
+            NATPMPRequest.map(mapping.transport, internalPort: mapping.internalPort, externalPort: externalPort, lifetime: lifetime).encoded()
+        case .pcp(let client, let nonce):
+            PCPRequest.map(mapping.transport, internalPort: mapping.internalPort, suggestedExternalPort: externalPort,
+                           lifetime: lifetime, client: client, nonce: nonce)
+        }
+    }
+
     /// One datagram from the gateway (the caller drops datagrams from anyone else).
     public mutating func receive(_ bytes: [UInt8], now: Double) -> [Event] {
-        guard !stopped, let response = try? NATPMPResponse(parsing: bytes) else { return [] }
+        guard !stopped else { return [] }
+        if case .pcp(_, let nonce) = dialect {
+            return receivePCP(bytes, nonce: nonce, now: now)
+        }
+        guard let response = try? NATPMPResponse(parsing: bytes) else { return [] }
         switch response {
         case .externalAddress(let epoch, let ip):
             noteEpoch(epoch, now: now)
-            guard case .requesting = address.state else { return [] }
-            address.state = .granted(renewAt: now + configuration.retryAfterFailure)
-            address.reported = nil
-            guard ip != externalAddress else { return [] }
-            externalAddress = ip
-            return [.externalAddress(ip)]
+            guard var job = address, case .requesting = job.state else { return [] }
+            job.state = .granted(renewAt: now + configuration.retryAfterFailure)
+            job.reported = nil
+            address = job
+            return noteExternalAddress(ip)
         case .mapped(let transport, let epoch, let internalPort, let externalPort, let lifetime):
             noteEpoch(epoch, now: now)
-            let mapping = Mapping(transport, internalPort)
-            guard var job = mappings[mapping], case .requesting = job.state else { return [] }
-            guard lifetime > 0 else {
-                job.state = .waiting(until: now + configuration.retryAfterFailure)
-                let events = job.report(.failed(transport, internalPort: internalPort, reason: "the gateway granted no lifetime"))
-                mappings[mapping] = job
-                return events
-            }
-            let changed = job.externalPort != externalPort
-            job.externalPort = externalPort
-            job.state = .granted(renewAt: now + Double(lifetime) / 2)
-            job.reported = nil
-            mappings[mapping] = job
-            return changed ? [.mapped(transport, internalPort: internalPort, externalPort: externalPort, lifetime: lifetime)] : []
+            return granted(Mapping(transport, internalPort), externalPort: externalPort, lifetime: lifetime, now: now)
         case .failed(let request, let result, let epoch, let internalPort):
             noteEpoch(epoch, now: now)
             let reason = "the gateway answered: \(result)"
             if request == 0 {
-                guard case .requesting = address.state else { return [] }
-                address.state = .waiting(until: now + configuration.retryAfterFailure)
-                return address.report(.failed(nil, internalPort: 0, reason: reason))
-            }
-            var events: [Event] = []
-            for (mapping, var job) in mappings where mapping.transport.rawValue == request
-                && (internalPort == nil || internalPort == mapping.internalPort) {
-                guard case .requesting = job.state else { continue }
+                guard var job = address, case .requesting = job.state else { return [] }
                 job.state = .waiting(until: now + configuration.retryAfterFailure)
-                events += job.report(.failed(mapping.transport, internalPort: mapping.internalPort, reason: reason))
-                mappings[mapping] = job
+                defer { address = job }
+                return job.report(.failed(nil, internalPort: 0, reason: reason))
             }
-            return events
+            return refused(NATPMPTransport(rawValue: request), internalPort: internalPort, reason: reason, now: now)
         }
+    }
+
+    /// A PCP answer: only one that echoes our nonce counts (anyone on the LAN
+    /// could forge the rest). A version-0 "unsupported version" is a NAT-PMP
+    /// gateway: switch to NAT-PMP and ask everything again now.
+    private mutating func receivePCP(_ bytes: [UInt8], nonce: [UInt8], now: Double) -> [Event] {
+        if case .failed(_, .unsupportedVersion, _, _)? = try? NATPMPResponse(parsing: bytes) {
+            return fallBackToNATPMP(now: now)
+        }
+        guard let response = try? PCPResponse(parsing: bytes) else { return [] }
+        switch response {
+        case .mapped(let transport, let echoed, let epoch, let internalPort, let externalPort, let externalIP, let lifetime):
+            guard echoed == nonce else { return [] }
+            noteEpoch(epoch, now: now)
+            let events = granted(Mapping(transport, internalPort), externalPort: externalPort, lifetime: lifetime, now: now)
+            // The address comes with every grant: news when it changed.
+            return noteExternalAddress(externalIP) + events
+        case .failed(.unsupportedVersion, let version, _, _, _, _, _):
+            return version == 0 ? fallBackToNATPMP(now: now) : []
+        case .failed(let result, _, let echoed, let transport, let internalPort, let epoch, _):
+            guard echoed == nonce else { return [] }
+            noteEpoch(epoch, now: now)
+            return refused(transport, internalPort: internalPort, reason: "the gateway answered: \(result)", now: now)
+        }
+    }
+
+    private mutating func fallBackToNATPMP(now: Double) -> [Event] {
+        guard dialect != .natpmp else { return [] }
+        dialect = .natpmp
+        epoch = nil
+        address = Job(state: .requesting(attempt: 0, nextSend: now))
+        for (mapping, var job) in mappings {
+            job.state = .requesting(attempt: 0, nextSend: now)
+            job.externalPort = 0
+            mappings[mapping] = job
+        }
+        return [.using(.natpmp)]
+    }
+
+    private mutating func noteExternalAddress(_ ip: IPAddress) -> [Event] {
+        guard ip != externalAddress else { return [] }
+        externalAddress = ip
+        return [.externalAddress(ip)]
+    }
+
+    /// The gateway granted a mapping we asked for (an answer to nothing we asked is dropped).
+    private mutating func granted(_ mapping: Mapping, externalPort: UInt16, lifetime: UInt32, now: Double) -> [Event] {
+        guard var job = mappings[mapping], case .requesting = job.state else { return [] }
+        defer { mappings[mapping] = job }
+        guard lifetime > 0 else {
+            job.state = .waiting(until: now + configuration.retryAfterFailure)
+            return job.report(.failed(mapping.transport, internalPort: mapping.internalPort, reason: "the gateway granted no lifetime"))
+        }
+        let changed = job.externalPort != externalPort
+        job.externalPort = externalPort
+        // Renew halfway, but never hammer a gateway that grants seconds.
+        job.state = .granted(renewAt: now + max(Double(lifetime) / 2, 1))
+        job.reported = nil
+        return changed ? [.mapped(mapping.transport, internalPort: mapping.internalPort, externalPort: externalPort, lifetime: lifetime)] : []
+    }
+
+    /// The gateway refused the mappings of `transport` (every one if it did
+    /// not say which) and `internalPort` (every port if it did not say).
+    private mutating func refused(_ transport: NATPMPTransport?, internalPort: UInt16?, reason: String, now: Double) -> [Event] {
+        var events: [Event] = []
+        for mapping in mappings.keys.sorted(by: Self.order) where (transport == nil || transport == mapping.transport)
+            && (internalPort == nil || internalPort == mapping.internalPort) {
+            var job = mappings[mapping]!
+            guard case .requesting = job.state else { continue }
+            job.state = .waiting(until: now + configuration.retryAfterFailure)
+            events += job.report(.failed(mapping.transport, internalPort: mapping.internalPort, reason: reason))
+            mappings[mapping] = job
+        }
+        return events
+    }
+
+    private static func order(_ a: Mapping, _ b: Mapping) -> Bool {
+        (a.transport.rawValue, a.internalPort) < (b.transport.rawValue, b.internalPort)
     }
 
     /// RFC 6886 §3.6: seconds since the gateway's start must advance (within
@@ -190,15 +275,15 @@ public struct NATPMPClient: Sendable {
             job.state = .requesting(attempt: 0, nextSend: now)
             mappings[mapping] = job
         }
-        address.state = .requesting(attempt: 0, nextSend: now)
+        if address != nil { address!.state = .requesting(attempt: 0, nextSend: now) }
     }
 
     /// Stops: returns the deletions (lifetime 0) of every mapping granted.
     public mutating func stop() -> [[UInt8]] {
         guard !stopped else { return [] }
         stopped = true
-        return mappings.keys.sorted(by: { ($0.transport.rawValue, $0.internalPort) < ($1.transport.rawValue, $1.internalPort) })
+        return mappings.keys.sorted(by: Self.order)
             .filter { mappings[$0]?.externalPort ?? 0 != 0 }
-            .map { NATPMPRequest.map($0.transport, internalPort: $0.internalPort, externalPort: 0, lifetime: 0).encoded() }
+            .map { request($0, externalPort: 0, lifetime: 0) }
     }
 }
