@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The 768-bit Diffie-Hellman exchange of MSE/PE (PeerWire/MSE).
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+        // XML of UPnP IGD device descriptions and SOAP answers (PortMapping/UPnP*).
+        .package(url: "https://github.com/drmohundro/SWXMLHash", from: "8.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -71,6 +73,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "SWXMLHash", package: "SWXMLHash"),
         ]),
         .executableTarget(name: "bitfountain", dependencies: [
             "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity",

@@ -295,6 +295,10 @@ public final class DHTNode: PeerDiscovery, Sendable {
         let address = NodeAddress(ip: ip, port: node.port)
         eventLoop.execute { [engine] in engine.value.learnedNode(address) }
     }
+
+    public func externalAddressReported(_ address: IPAddress) async {
+        eventLoop.execute { [engine] in engine.value.externalAddressReported(address) }
+    }
 }
 
 extension DHTNode {

@@ -184,6 +184,12 @@ final class DHTNodeEngine {
         flush()
     }
 
+    func externalAddressReported(_ address: IPAddress) {
+        guard !isStopped else { return }
+        core.externalAddressReported(address, now: Self.now)
+        flush()
+    }
+
     func setBootstrapNodes(_ addresses: [NodeAddress]) {
         guard !isStopped else { return }
         core.setBootstrapNodes(addresses, now: Self.now)

@@ -100,6 +100,8 @@ public final class LocalServiceDiscovery: PeerDiscovery {
         return await inner.announce(infoHash, port: port)
     }
 
+    public func externalAddressReported(_ address: IPAddress) async { await inner.externalAddressReported(address) }
+
     public func learnedDHTNode(_ node: HostPort) async {
         await inner.learnedDHTNode(node)
     }

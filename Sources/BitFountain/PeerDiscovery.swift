@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 
 /// Where the swarm engine gets peers from and tells the world it serves a torrent.
@@ -17,6 +18,10 @@ public protocol PeerDiscovery: Sendable {
     /// A peer told us its DHT port (BEP 5 `port` message); the DHT may ping it.
     func learnedDHTNode(_ node: HostPort) async
 
+    /// The home router reported our external address (port mapping): the
+    /// DHT derives its BEP 42 node ID from it.
+    func externalAddressReported(_ address: IPAddress) async
+
     /// The UDP port peers can reach our DHT node on (sent as BEP 5 `port`), if any.
     var dhtPort: UInt16? { get }
 
@@ -26,6 +31,7 @@ public protocol PeerDiscovery: Sendable {
 
 extension PeerDiscovery {
     public func learnedDHTNode(_ node: HostPort) async {}
+    public func externalAddressReported(_ address: IPAddress) async {}
     public var dhtPort: UInt16? { nil }
     public func shutdown() async {}
 }

@@ -147,6 +147,15 @@ public final class SwarmNode: @unchecked Sendable {
             || (options.bindHost != "0.0.0.0" && options.bindHost != "::" && address.host == options.bindHost)
     }
 
+    /// The home router reported our external address (port mapping): with
+    /// our port there, it is us too (PEX and the DHT hand it back to us).
+    public func externalAddressReported(_ ip: IPAddress) {
+        loop.execute {
+            self.localHosts.insert(ip.description)
+            for session in self.sessions.values { session.machine.localIPs.insert(ip) }
+        }
+    }
+
     static func interfaceHosts() -> Set<String> {
         guard let devices = try? System.enumerateDevices() else { return [] }
         return Set(devices.compactMap { $0.address?.ipAddress })

@@ -3,8 +3,11 @@ import Foundation
 
 /// Port mapping news on stderr, or as JSON lines (`port_mapping`).
 enum PortMappingPrinter {
-    static func print(_ event: NATPMPClient.Event, json: Bool) {
+    static func print(_ event: PortMappingEvent, json: Bool) {
         switch event {
+        case .using(let name):
+            if json { JSONOutput.line(Line(protocol: name.rawValue)) }
+            else { line("port mapping: asking the router by \(name.rawValue)") }
         case .externalAddress(let ip):
             if json { JSONOutput.line(Line(externalAddress: ip.description)) }
             else { line("port mapping: the router's external address is \(ip)") }
@@ -12,11 +15,11 @@ enum PortMappingPrinter {
             if json {
                 JSONOutput.line(Line(transport: "\(transport)", internalPort: internalPort, externalPort: externalPort, lifetime: lifetime))
             } else {
-                line("port mapping: \(transport) \(internalPort) is reachable as external port \(externalPort) (NAT-PMP, \(lifetime) s, renewed)")
+                line("port mapping: \(transport) \(internalPort) is reachable as external port \(externalPort) (lease \(lifetime) s, renewed)")
             }
         case .failed(let transport, let internalPort, let reason):
             let what = transport.map { "\($0) \(internalPort)" } ?? "external address"
-            NodeEventPrinter.print(.warning("port mapping (NAT-PMP) of \(what): \(reason)"), json: json)
+            NodeEventPrinter.print(.warning("port mapping of \(what): \(reason)"), json: json)
         }
     }
 
@@ -26,6 +29,7 @@ enum PortMappingPrinter {
 
     private struct Line: Encodable {
         let event = "port_mapping"
+        var `protocol`: String?
         var externalAddress: String?
         var transport: String?
         var internalPort: UInt16?

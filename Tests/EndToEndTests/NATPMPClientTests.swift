@@ -4,7 +4,7 @@ import Testing
 
 @Suite("NAT-PMP messages and client core (RFC 6886)")
 struct NATPMPClientTests {
-    typealias Client = NATPMPClient
+    typealias Client = GatewayMappingClient
 
     static func addressResponse(epoch: UInt32, _ ip: [UInt8]) -> [UInt8] {
         [0, 128, 0, 0] + be32(epoch) + ip

@@ -13,7 +13,7 @@ import Testing
 @Suite(.serialized) struct NATPMPPortMapperTests {
     @Test func mapsRenewsReportsTheAddressAndDeletesAtStop() async throws {
         let gateway = try await FakeGateway.start()
-        let events = Mutex<[NATPMPClient.Event]>([])
+        let events = Mutex<[GatewayMappingClient.Event]>([])
         let mapper = try await NATPMPPortMapper.start(gateway: gateway.address, mappings: [.init(.tcp, 6881), .init(.udp, 6881)],
                                                       bindHost: "127.0.0.1") { event in events.withLock { $0.append(event) } }
 
@@ -40,10 +40,10 @@ import Testing
     @Test func aSilentGatewayIsRetriedThenReportedAndForgedAnswersAreNotRead() async throws {
         // A gateway that never answers stands for a router without NAT-PMP.
         let gateway = try await FakeGateway.start(silent: true)
-        var configuration = NATPMPClient.Configuration()
+        var configuration = GatewayMappingClient.Configuration()
         configuration.firstRetry = 0.5
         configuration.maxAttempts = 3
-        let events = Mutex<[NATPMPClient.Event]>([])
+        let events = Mutex<[GatewayMappingClient.Event]>([])
         let mapper = try await NATPMPPortMapper.start(gateway: gateway.address, mappings: [.init(.tcp, 6881)], bindHost: "127.0.0.1",
                                                       configuration: configuration) { event in events.withLock { $0.append(event) } }
         try await waitUntil(timeout: 5) { gateway.clientAddress != nil }

@@ -3,23 +3,31 @@ import Identity
 import NIOCore
 import NIOPosix
 
-/// NAT-PMP on a socket: one UDP socket that talks to the gateway's port 5351,
-/// driven by `NATPMPClient` (which decides everything) and one timer. Only
+/// PCP and NAT-PMP on a socket: one UDP socket that talks to the gateway's port 5351,
+/// driven by `GatewayMappingClient` (which decides everything) and one timer. Only
 /// datagrams from the gateway's address and port are read; `stop` sends the
 /// deletions and closes the socket.
 public final class NATPMPPortMapper: Sendable {
-    public typealias EventHandler = @Sendable (NATPMPClient.Event) -> Void
+    public typealias EventHandler = @Sendable (PortMappingEvent) -> Void
 
     private let loop: EventLoop
     private let engine: NIOLoopBound<NATPMPEngine>
 
-    /// Starts mapping `mappings` on `gateway` (its port is normally 5351).
-    public static func start(gateway: SocketAddress, mappings: [NATPMPClient.Mapping], bindHost: String = "0.0.0.0",
-                             configuration: NATPMPClient.Configuration = NATPMPClient.Configuration(),
+    /// Starts mapping `mappings` on `gateway` (its port is normally 5351),
+    /// in PCP when `pcp` (falling back to NAT-PMP if the gateway says so), else in NAT-PMP.
+    public static func start(gateway: SocketAddress, mappings: [GatewayMappingClient.Mapping], bindHost: String = "0.0.0.0",
+                             pcp: Bool = false,
+                             configuration: GatewayMappingClient.Configuration = GatewayMappingClient.Configuration(),
                              onEvent: @escaping EventHandler) async throws -> NATPMPPortMapper {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let engine = try await loop.submit {
-            NIOLoopBound(NATPMPEngine(client: NATPMPClient(mappings: mappings, configuration: configuration, now: SwarmNode.now()),
+        var dialect = GatewayMappingClient.Dialect.natpmp
+        if pcp, let local = await localAddress(toward: gateway, bindHost: bindHost, loop: loop) {
+            var random = SystemRandomNumberGenerator()
+            dialect = .pcp(client: local, nonce: (0..<12).map { _ in UInt8.random(in: 0...255, using: &random) })
+        }
+        let engine = try await loop.submit { [dialect] in
+            NIOLoopBound(NATPMPEngine(client: GatewayMappingClient(mappings: mappings, dialect: dialect, configuration: configuration,
+                                                                   now: SwarmNode.now()),
                                       gateway: gateway, loop: loop, onEvent: onEvent), eventLoop: loop)
         }.get()
         let channel = try await DatagramBootstrap(group: loop)
@@ -48,6 +56,16 @@ public final class NATPMPPortMapper: Sendable {
         try? await channel?.close()
     }
 
+    /// The address our datagrams to `gateway` leave from (PCP names it in
+    /// each request): what a UDP socket connected to the gateway is bound to.
+    static func localAddress(toward gateway: SocketAddress, bindHost: String, loop: EventLoop) async -> IPAddress? {
+        guard let channel = try? await DatagramBootstrap(group: loop).bind(host: bindHost, port: 0)
+            .flatMap({ channel in channel.connect(to: gateway).map { channel } }).get() else { return nil }
+        let local = channel.localAddress?.ipAddress.flatMap { IPAddress($0) }
+        try? await channel.close()
+        return local
+    }
+
     /// The IPv4 default gateway from Linux's /proc/net/route, if there is one.
     public static func defaultGateway() -> IPAddress? {
         guard let table = try? String(contentsOfFile: "/proc/net/route", encoding: .utf8) else { return nil }
@@ -71,14 +89,14 @@ public final class NATPMPPortMapper: Sendable {
 
 /// The loop-bound side of `NATPMPPortMapper`.
 final class NATPMPEngine {
-    var client: NATPMPClient
+    var client: GatewayMappingClient
     var channel: Channel?
     private let gateway: SocketAddress
     private let loop: EventLoop
     private let onEvent: NATPMPPortMapper.EventHandler
     private var timer: Scheduled<Void>?
 
-    init(client: NATPMPClient, gateway: SocketAddress, loop: EventLoop, onEvent: @escaping NATPMPPortMapper.EventHandler) {
+    init(client: GatewayMappingClient, gateway: SocketAddress, loop: EventLoop, onEvent: @escaping NATPMPPortMapper.EventHandler) {
         self.client = client
         self.gateway = gateway
         self.loop = loop

@@ -52,7 +52,7 @@ public actor Session {
         case node(NodeEvent)
         /// A torrent session's completion future finished (nil error: every piece verified).
         case finished(InfoHash, ObjectIdentifier, error: String?)
-        case portMapping(NATPMPClient.Event)
+        case portMapping(PortMappingEvent)
     }
     let engineSink: AsyncStream<EngineEvent>.Continuation
 
@@ -134,8 +134,13 @@ public actor Session {
         }
         emit(.listening(port: port, dhtPort: dhtPort))
         let sink = engineSink
+        let swarm = self.swarm
         await network.startPortMapping(tcpPort: port, bindHost: configuration.bindHost,
-                                       onEvent: { sink.yield(.portMapping($0)) },
+                                       onEvent: { [weak swarm] event in
+                                           // The router's view of our address: BEP 42 ID and own-address checks.
+                                           if case .externalAddress(let ip) = event { swarm?.externalAddressReported(ip) }
+                                           sink.yield(.portMapping(event))
+                                       },
                                        warning: { sink.yield(.node(.warning($0))) })
         if let reason = network.noDHTReason { engineSink.yield(.node(.warning("not joining the DHT: \(reason)"))) }
         if let store { await restore(from: store) }

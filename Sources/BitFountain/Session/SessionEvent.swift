@@ -17,7 +17,7 @@ public enum SessionEvent: Sendable {
     /// An announce landed on `nodes` DHT nodes.
     case announced(TorrentID, nodes: Int)
     /// NAT-PMP: the router's answer (external address, a mapping made, a failure).
-    case portMapping(NATPMPClient.Event)
+    case portMapping(PortMappingEvent)
     /// Something worth a line in a log that stops nothing.
     case warning(String)
 }

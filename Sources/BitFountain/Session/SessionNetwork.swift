@@ -4,7 +4,7 @@ import Metainfo
 import NIOCore
 
 /// The parts of a session that face the network besides the peer listener:
-/// the DHT node, Local Service Discovery and the NAT-PMP port mapping, stacked
+/// the DHT node, Local Service Discovery and the port mapping (PCP, NAT-PMP, UPnP IGD), stacked
 /// as one `PeerDiscovery` for the swarm. Decided here, once, for every client
 /// of the library (the CLI commands and the daemon alike).
 struct SessionNetwork: Sendable {
@@ -43,7 +43,7 @@ struct SessionNetwork: Sendable {
     /// IPv4 default gateway (no router to ask).
     static func portMappingGateway(bindHost: String) -> SocketAddress? {
         if bindHost != "0.0.0.0", bindHost != "::" {
-            // NAT-PMP maps IPv4 only.
+            // The mappers here (PCP, NAT-PMP, UPnP IGD) map IPv4 only.
             guard let ip = IPAddress(bindHost), ip.family == .v4, !ip.isLoopback else { return nil }
         }
         guard let gateway = NATPMPPortMapper.defaultGateway() else { return nil }

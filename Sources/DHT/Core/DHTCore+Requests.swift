@@ -131,6 +131,15 @@ extension DHTCore {
         adoptExternalAddress(winner, family: family, now: now)
     }
 
+    /// The home router told us our external address (PCP, NAT-PMP, UPnP):
+    /// an authority, not one vote among many, so the BEP 42 node ID is
+    /// derived from it at once when it differs from the one we hold.
+    public mutating func externalAddressReported(_ address: IPAddress, now: DHTInstant) {
+        guard !address.isLocal, !address.isUnroutable, voters[address.family] != nil,
+              externalAddress(for: address.family) != address else { return }
+        adoptExternalAddress(address, family: address.family, now: now)
+    }
+
     mutating func adoptExternalAddress(_ address: IPAddress?, family: IPAddress.Family, now: DHTInstant) {
         voters[family]?.restore(address)
         let newID = SignedNodeID.derive(keyHash: keyHash, externalIP: address)
