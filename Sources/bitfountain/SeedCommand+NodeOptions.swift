@@ -25,6 +25,9 @@ struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("no-port-mapping"), help: "Don't ask the router (NAT-PMP) to forward our TCP and DHT ports.")
     var noPortMapping = false
 
+    @Flag(name: .customLong("no-utp"), help: "Don't use uTP (BEP 29): peers connect over TCP only, both ways.")
+    var noUTP = false
+
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
 
@@ -67,16 +70,20 @@ struct NodeOptions: ParsableArguments {
         options.stateDirectory = resolvedStateDirectory
         options.uploadLimit = try uploadLimitBytes()
         options.encryption = encryption
+        options.utp = !noUTP
         try fountain.apply(to: &options)
         let json = self.json
         let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
         let warning: @Sendable (String) -> Void = { text in NodeEventPrinter.print(.warning(text), json: json) }
         var discovery: any PeerDiscovery
         do {
-            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory, warning: warning)
+            // The DHT binds first, on --port when one is given, so TCP and uTP can follow it there.
+            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory,
+                                                    port: port, warning: warning)
         } catch {
             throw CLIError("cannot start the DHT node: \(error)")
         }
+        let dhtNode = discovery as? DHTNode
         let lsd = noLSD ? nil : try await LocalServiceDiscovery.start(wrapping: discovery, bindHost: bind, warning: warning)
         if let lsd { discovery = lsd }
         let gateway = portMappingGateway()
@@ -87,6 +94,7 @@ struct NodeOptions: ParsableArguments {
             NodeEventPrinter.print(event, json: json)
         }
         lsd?.deliverPeers { [weak node] infoHash, peers in node?.addPeers(peers, for: infoHash) }
+        if let dhtNode { node.shareUDP(with: dhtNode) }
         let listeningPort: UInt16
         do { listeningPort = try await node.start() } catch {
             await node.shutdown()
