@@ -8,6 +8,8 @@ import UTP
 final class UTPTransport {
     let socket: UTPSocket
     var memory = PeerTransportMemory()
+    /// Incoming uTP connections handed to the pipeline so far (confirmed by their initiator).
+    var acceptedConnections = 0
 
     init(socket: UTPSocket) {
         self.socket = socket
@@ -110,6 +112,7 @@ extension SwarmNode {
     /// An incoming uTP connection, confirmed by its initiator: the pipeline of an incoming TCP one.
     private func accepted(_ stream: UTPStream) {
         SwarmNode.trace("incoming uTP from \(stream.remoteAddress)")
+        utp?.acceptedConnections += 1
         start(UTPChannel(stream: stream)) { [self] pipeline in
             try pipeline.addHandler(incomingEncryptionHandler())
             try pipeline.addHandler(PeerChannelHandler(role: .incoming(self)))
