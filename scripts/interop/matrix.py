@@ -126,8 +126,12 @@ def count_packets(cell):
     only uTP can carry the transfer whatever the client prefers."""
     client = cell.lab.addr(cell.client_host)
     drop_tcp = f"""
-    chain no_tcp_in {{ type filter hook input priority -10; ip saddr {client} meta l4proto tcp counter drop comment "tcp_dropped_in" }}
-    chain no_tcp_out {{ type filter hook output priority -10; ip daddr {client} meta l4proto tcp counter drop comment "tcp_dropped_out" }}""" if cell.utp_only else ""
+    chain no_tcp_in {{ type filter hook input priority -10;
+        ip saddr {client} meta l4proto tcp counter drop comment "tcp_dropped_in"
+    }}
+    chain no_tcp_out {{ type filter hook output priority -10;
+        ip daddr {client} meta l4proto tcp counter drop comment "tcp_dropped_out"
+    }}""" if cell.utp_only else ""
     rules = f"""table inet bfmatrix {{{drop_tcp}
     chain seen_in {{ type filter hook input priority 0;
         ip saddr {client} tcp flags & (syn | ack) == syn counter comment "client_tcp_syn"
