@@ -26,6 +26,8 @@ public final class UTPSocket {
     private var readThisBatch: [UTPStream] = []
     /// Streams whose writer was told to wait; told again once the queue drains.
     private var blockedWriters: Set<Key> = []
+    /// After `close`, datagrams still handed over (the DHT's socket outlives us) are dropped.
+    private var isClosed = false
 
     /// A new incoming stream, handed over once the initiator confirmed it (its first packet
     /// after our SYN-ACK): a SYN alone, forged or flooded, builds no stream for the node.
@@ -92,7 +94,7 @@ public final class UTPSocket {
     /// Opens a stream to `address`. Writes before the handshake completes are queued.
     public func connect(to address: SocketAddress) -> UTPStream? {
         eventLoop.preconditionInEventLoop()
-        guard canReach(address) else { return nil }
+        guard !isClosed, canReach(address) else { return nil }
         let result = manager.connect(to: address, now: .now(), random: &random)
         guard let key = result.key else { return nil }
         let stream = UTPStream(key: key, socket: self, isAccepted: true)
@@ -104,6 +106,7 @@ public final class UTPSocket {
     /// Closes every stream with ST_RESET, and the socket if it is our own.
     public func close() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
+        isClosed = true
         for key in Array(streams.keys) { apply(manager.abort(key, now: .now())) }
         wake?.cancel()
         wake = nil
@@ -120,6 +123,7 @@ public final class UTPSocket {
     }
 
     func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard !isClosed else { return }
         switch UTPDatagramKind.classify(envelope.data.readableBytesView) {
         case .krpc:
             onKRPC?(envelope)

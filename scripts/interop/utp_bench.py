@@ -131,9 +131,9 @@ def shaped(args):
             if not seeding:
                 raise RuntimeError("the %s seed did not start: %s" % (name, log))
             magnets[name] = "magnet:?xt=urn:btih:%s&x.pe=%s:6881" % (seeding["infohash"], ip)
-        counters = ("table inet bfbench { chain in { type filter hook input priority 0;\n"
-                    "ip saddr %s udp sport 6881 counter comment \"utp\"\n"
-                    "ip saddr %s tcp sport 6881 counter comment \"tcp\"\n} }\n" % (utp_seed, tcp_seed))
+        counters = ("table inet bfbench {\n    chain seen {\n        type filter hook input priority 0;\n"
+                    "        ip saddr %s udp sport 6881 counter comment \"utp\"\n"
+                    "        ip saddr %s tcp sport 6881 counter comment \"tcp\"\n    }\n}\n" % (utp_seed, tcp_seed))
         subprocess.run(["ip", "netns", "exec", lab.hosts["client"][0], "nft", "-f", "-"], input=counters, text=True,
                        check=True, timeout=20)
 
