@@ -182,6 +182,11 @@ def report(samples):
         print("(b) the TCP flow ran for under 6 s: no figure (make --lab-tcp-mib larger)")
         return
     # Skip the TCP flow's first 3 s (its slow start) and last second.
+    before = [s for s in samples if 2 <= s[0] <= both[0][0]]
+    if len(before) >= 3:
+        solo = rate(samples, before[0][0], before[-1][0], 1)
+        print("(b) uTP alone before TCP starts (%.0f s): %.1f Mbit/s = %.0f %% of the link"
+              % (before[-1][0] - before[0][0], solo / 1e6, 100 * solo / LINK_BITS))
     start, end = both[0][0] + 3, both[-1][0] - 1
     tcp, utp = rate(samples, start, end, 2), rate(samples, start, end, 1)
     after = [s for s in samples if s[0] > both[-1][0] + 2]
@@ -205,8 +210,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-lab", action="store_true", help="skip (b)")
     parser.add_argument("--lab-only", action="store_true", help="skip (a)")
-    parser.add_argument("--lab-utp-mib", type=int, default=48)
-    parser.add_argument("--lab-tcp-mib", type=int, default=32)
+    parser.add_argument("--lab-utp-mib", type=int, default=64)
+    parser.add_argument("--lab-tcp-mib", type=int, default=16)
     parser.add_argument("--lab-head-start", type=float, default=6.0, help="seconds of uTP alone before TCP starts")
     args = parser.parse_args()
     if not args.lab_only:
