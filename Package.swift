@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "bitfountain", targets: ["bitfountain"]),
         .library(name: "BitFountain", targets: ["BitFountain"]),
         // The modules that decode untrusted bytes, for the fuzz targets in Fuzz/ (issue 15).
-        .library(name: "BitFountainDecoders", targets: ["Bencode", "Metainfo", "PeerWire", "DHT", "Swarm", "RaptorQ", "Identity"]),
+        .library(name: "BitFountainDecoders", targets: ["Bencode", "Metainfo", "PeerWire", "DHT", "Swarm", "RaptorQ", "Identity", "UTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -307,15 +307,17 @@ extension DHTNode {
     /// address of both families, and the UDP port is 6881 unless taken, then
     /// any free one. The key and routing table live in `stateDirectory` next
     /// to the swarm's resume data. Call `shutdown()` before exiting so the
-    /// routing table is saved.
+    /// routing table is saved. `port`, when given, is tried instead of 6881
+    /// (the node's TCP port, which uTP shares with the DHT).
     public static func startEmbedded(bootstrap: [HostPort], bindHost: String, stateDirectory: String,
-                                     eventLoopGroup: (any EventLoopGroup)? = nil,
+                                     port: UInt16? = nil, eventLoopGroup: (any EventLoopGroup)? = nil,
                                      warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DHTNode {
         var configuration = DHTNodeConfiguration()
         configuration.bindAddress = ["0.0.0.0", "::", ""].contains(bindHost) ? nil : bindHost
         configuration.bootstrap = bootstrap.isEmpty ? DefaultBootstrap.nodes : bootstrap
         configuration.stateDirectory = stateDirectory
         configuration.eventLoopGroup = eventLoopGroup
+        if let port { configuration.port = Int(port) }
         do {
             return try await start(configuration, warning: warning)
         } catch is StartFailure {

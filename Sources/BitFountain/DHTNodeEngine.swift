@@ -26,6 +26,8 @@ final class DHTNodeEngine {
     private var groups: [Int: LookupGroup] = [:]
     private var nextGroup = 0
     private(set) var isStopped = false
+    /// Where uTP datagrams on the DHT's sockets go (`DHTNode.deliverUTP`); nil drops them.
+    var utpReceiver: (@Sendable ([AddressedEnvelope<ByteBuffer>]) -> Void)?
     /// Background tasks (state saving, bootstrap resolution), cancelled on stop.
     var tasks: [Task<Void, Never>] = []
 

@@ -28,14 +28,15 @@ public enum PeerDiscoveryChoice: Sendable, Equatable {
 }
 
 /// Starts what `choice` says. `bindHost` is the `--bind` address and
-/// `stateDirectory` where the DHT keeps its key and routing table.
+/// `stateDirectory` where the DHT keeps its key and routing table; `port` the UDP
+/// port to try first (the node's `--port`, so TCP, uTP and the DHT share it).
 public func makePeerDiscovery(_ choice: PeerDiscoveryChoice, bindHost: String, stateDirectory: String,
-                              warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> any PeerDiscovery {
+                              port: UInt16? = nil, warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> any PeerDiscovery {
     switch choice {
     case .none:
         return NoPeerDiscovery()
     case .dht(let bootstrap):
         return try await DHTNode.startEmbedded(bootstrap: bootstrap, bindHost: bindHost,
-                                               stateDirectory: stateDirectory, warning: warning)
+                                               stateDirectory: stateDirectory, port: port, warning: warning)
     }
 }

@@ -57,6 +57,8 @@ public final class SwarmNode: @unchecked Sendable {
         public var testCorruptRepairSymbols = false
         /// MSE/PE for incoming and outgoing connections (`--encryption`, see `EncryptionPolicy`).
         public var encryption = EncryptionPolicy.prefer
+        /// uTP (BEP 29) in and out, tried first when dialling with TCP as the fallback (`--no-utp` turns it off).
+        public var utp = true
 
         public init() {}
     }
@@ -75,6 +77,10 @@ public final class SwarmNode: @unchecked Sendable {
     let stateDirectory: StateDirectory
     private let onEvent: @Sendable (NodeEvent) -> Void
     private var listener: Channel?
+    /// uTP's socket and what each peer answered (nil until `start`, or with `--no-utp`); event loop.
+    var utp: UTPTransport?
+    /// The DHT whose UDP sockets uTP shares when they have our port (`shareUDP`).
+    private var sharedDHT: DHTNode?
     private var sessions: [InfoHash: TorrentSession] = [:]
     /// Each open torrent's announce and lookup loops, cancelled when it is removed (event loop).
     private(set) var discoveryTasks: [InfoHash: [Task<Void, Never>]] = [:]
@@ -177,10 +183,21 @@ public final class SwarmNode: @unchecked Sendable {
 
     // MARK: Listening
 
-    /// Binds the listener: the `--port` given, or 6881 then up to 6889 (as the
-    /// original client did), or any free port for 0. Returns the port.
+    /// Lets uTP run on `dht`'s UDP sockets (DESIGN §8): `start` then listens on TCP on the DHT's
+    /// port when it is free and not fixed otherwise by `--port`, so one port serves all three.
+    /// Call before `start`.
+    public func shareUDP(with dht: DHTNode) {
+        sharedDHT = dht
+    }
+
+    /// Binds the listener: the `--port` given, or the shared DHT port, or 6881 then up to 6889
+    /// (as the original client did), or any free port for 0; then uTP on the same port. Returns the port.
     public func start() async throws -> UInt16 {
-        let candidates: [Int] = options.port.map { [Int($0)] } ?? Array(6881...6889)
+        var candidates: [Int] = options.port.map { [Int($0)] } ?? Array(6881...6889)
+        if options.utp, let udp = sharedDHT?.dhtPort, options.port == nil || options.port == 0 || options.port == udp {
+            candidates.removeAll { $0 == Int(udp) }
+            candidates.insert(Int(udp), at: 0)
+        }
         var lastError: Error?
         for candidate in candidates {
             do {
@@ -188,6 +205,9 @@ public final class SwarmNode: @unchecked Sendable {
                 listener = channel
                 port = UInt16(channel.localAddress?.port ?? candidate)
                 localHosts = Self.interfaceHosts()
+                do { try await startUTP(sharing: sharedDHT) } catch {
+                    report(.warning("no uTP: cannot use UDP port \(port) (\(error)); peers connect over TCP only"))
+                }
                 return port
             } catch {
                 lastError = error
@@ -230,8 +250,9 @@ public final class SwarmNode: @unchecked Sendable {
     /// The torrents an incoming MSE handshake may name (event loop).
     var servedInfoHashes: Dictionary<InfoHash, TorrentSession>.Keys { sessions.keys }
 
+    /// Dials over TCP (`connect(to:for:transport:plaintext:)` decides between TCP and uTP).
     /// `plaintext`: the retry of a `prefer` dial whose MSE handshake failed.
-    func connect(to address: HostPort, for session: TorrentSession, plaintext: Bool = false) {
+    func connectTCP(to address: HostPort, for session: TorrentSession, plaintext: Bool = false) {
         let encryption = plaintext ? nil : outgoingEncryptionHandler(to: address, for: session)
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
@@ -388,6 +409,7 @@ public final class SwarmNode: @unchecked Sendable {
         for task in tasks { task.cancel() }
         for session in all { try? await session.stop().get() }
         try? await listener?.close().get()
+        await stopUTP()
         await discovery.shutdown()
         try? await pool.shutdownGracefully()
         await repairPool.shutdown()

@@ -80,6 +80,9 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
     public var halfOpenCount: Int { halfOpen.count }
     public func connection(_ key: Key) -> UTPConnection? { connections[key] }
     public var connectionKeys: [Key] { Array(connections.keys) }
+    /// Application bytes queued on `key` and not yet sent once (nil: no such connection), for
+    /// the adapter's back-pressure toward the writer.
+    public func bufferedSendBytes(on key: Key) -> Int? { connections[key]?.bufferedSendBytes }
 
     /// Handles one datagram from the socket (already classified as uTP or not: anything that
     /// does not decode is counted and dropped).

@@ -22,8 +22,11 @@ struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("no-lsd"), help: "Don't use Local Service Discovery (BEP 14 multicast on the LAN; always off when bound to loopback).")
     var noLSD = false
 
-    @Flag(name: .customLong("no-port-mapping"), help: "Don't ask the router (NAT-PMP) to forward our TCP and DHT ports.")
+    @Flag(name: .customLong("no-port-mapping"), help: "Don't ask the router (PCP, NAT-PMP or UPnP IGD) to forward our TCP and UDP ports.")
     var noPortMapping = false
+
+    @Flag(name: .customLong("no-utp"), help: "Don't use uTP (BEP 29): peers connect over TCP only, both ways.")
+    var noUTP = false
 
     @Option(name: .customLong("state-dir"), help: "Where resume data and fetched metadata are kept (default: $XDG_STATE_HOME/bitfountain or ~/.local/state/bitfountain).")
     var stateDirectory: String?
@@ -69,6 +72,7 @@ struct NodeOptions: ParsableArguments {
         configuration.dht = !noDHT
         configuration.localServiceDiscovery = !noLSD
         configuration.portMapping = !noPortMapping
+        configuration.utp = !noUTP
         configuration.stateDirectory = resolvedStateDirectory
         configuration.uploadLimit = try uploadLimitBytes()
         configuration.encryption = encryption

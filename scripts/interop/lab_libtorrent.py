@@ -7,7 +7,7 @@ loopback. Run it inside a lab host's namespace. JSON lines on stdout.
   lab_libtorrent.py dht  --listen IP:PORT --bootstrap IP:PORT [--enforce-node-id]
       a DHT node only; prints {"event":"table","nodes":[[id_hex, ip, port],…]}
       every --report seconds (its live routing table, dht_live_nodes).
-  lab_libtorrent.py seed --listen … --bootstrap … --torrent T --save DIR [--require-encryption]
+  lab_libtorrent.py seed --listen … --bootstrap … --torrent T --save DIR [--require-encryption] [--utp-only]
       seeds; {"event":"seeding"} once its data is checked.
   lab_libtorrent.py get  --listen … --bootstrap … --magnet M --save DIR [--require-encryption]
       downloads; {"event":"complete","seconds":…} when every piece is verified
@@ -47,6 +47,10 @@ def make_session(args):
         # pe_forced both ways: plaintext peers are refused in and out.
         settings["out_enc_policy"] = lt.enc_policy.forced
         settings["in_enc_policy"] = lt.enc_policy.forced
+    if args.utp_only:
+        # The matrix's uTP cells: libtorrent tries uTP first anyway; this makes TCP no way out.
+        settings["enable_outgoing_tcp"] = False
+        settings["enable_incoming_tcp"] = False
     if args.enforce_node_id:
         # BEP 42 on: nodes whose ID does not match their (non-local) address stay out of the table.
         settings["dht_enforce_node_id"] = True
@@ -143,6 +147,7 @@ def main():
         command.add_argument("--bootstrap", required=True, help="IP:PORT of the lab's DHT bootstrap node")
         command.add_argument("--require-encryption", action="store_true")
         command.add_argument("--enforce-node-id", action="store_true")
+        command.add_argument("--utp-only", action="store_true", help="no TCP in or out: peers over uTP only")
         command.add_argument("--timeout", type=float, default=300)
         command.add_argument("--log", default=os.devnull, help="file for every alert")
         if name == "dht":

@@ -44,7 +44,7 @@ ENCRYPTION = {"forced": lt.enc_policy.pe_forced, "enabled": lt.enc_policy.pe_ena
 ENC_LEVEL = {"rc4": lt.enc_level.pe_rc4, "plaintext": lt.enc_level.pe_plaintext, "both": lt.enc_level.pe_both}
 
 
-def make_session(port, dht_nodes=(), encryption=None, enc_level=None):
+def make_session(port, dht_nodes=(), encryption=None, enc_level=None, transport="tcp"):
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": bool(dht_nodes),
@@ -65,6 +65,10 @@ def make_session(port, dht_nodes=(), encryption=None, enc_level=None):
         | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
         "user_agent": "lt_swarm_peer",
     }
+    if transport == "utp":
+        # uTP only (scripts/bench utp): libtorrent's uTP both ways, no TCP.
+        settings.update(enable_outgoing_utp=True, enable_incoming_utp=True, enable_outgoing_tcp=False,
+                        enable_incoming_tcp=False)
     if encryption:
         settings["out_enc_policy"] = int(ENCRYPTION[encryption])
         settings["in_enc_policy"] = int(ENCRYPTION[encryption])
@@ -136,7 +140,7 @@ def cmd_make(args):
 
 
 def cmd_seed(args):
-    session = make_session(args.port, args.dht_node or (), args.encryption, args.enc_level)
+    session = make_session(args.port, args.dht_node or (), args.encryption, args.enc_level, args.transport)
     info = lt.torrent_info(args.torrent)
     params = lt.add_torrent_params()
     params.ti = info
@@ -171,7 +175,7 @@ def cmd_seed(args):
 
 
 def cmd_get(args):
-    session = make_session(args.port, args.dht_node or (), args.encryption, args.enc_level)
+    session = make_session(args.port, args.dht_node or (), args.encryption, args.enc_level, args.transport)
     if args.torrent:
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info(args.torrent)
@@ -254,6 +258,7 @@ def main():
     for command in (seed, get):
         command.add_argument("--encryption", choices=sorted(ENCRYPTION), help="out_enc_policy and in_enc_policy")
         command.add_argument("--enc-level", choices=sorted(ENC_LEVEL), help="allowed_enc_level")
+        command.add_argument("--transport", choices=("tcp", "utp"), default="tcp", help="peer connections over (default tcp)")
     args = parser.parse_args()
     return {"make": cmd_make, "seed": cmd_seed, "get": cmd_get}[args.command](args)
 

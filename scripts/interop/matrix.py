@@ -3,7 +3,7 @@
 (scripts/lab), through the DHT only. Needs root (network namespaces).
 
   matrix.py [--bin PATH] [--clients libtorrent,transmission,aria2]
-            [--cells seed,get,seed-enc,get-enc,dht,dht-public] [--jobs N] [--world N]
+            [--cells seed,get,seed-enc,get-enc,seed-utp,get-utp,dht,dht-public] [--jobs N] [--world N]
             [--cell-timeout S] [--size BYTES] [--work DIR] [--json]
 
 Every client runs at its DEFAULT settings except its listen address, its DHT
@@ -14,6 +14,10 @@ enforcement on. Cells, per client:
   seed      `bitfountain seed` publishes; the client downloads by bare magnet link
   get       the client seeds; `bitfountain get` downloads by bare magnet link
   seed-enc, get-enc   the same with the client requiring encryption
+  seed-utp, get-utp   the same over uTP only (BEP 29): libtorrent with its TCP
+            switched off both ways; Transmission (no such setting) with TCP
+            between the two hosts dropped by nftables on our host. The cell checks
+            that uTP carried the transfer. Clients without uTP (aria2) have none.
   dht       our DHT node is in the client's routing table under its own ID and
             has answered it (10.0.0.0/8 lab)
   dht-public  the same on non-private addresses (198.18.0.0/15, which exists
@@ -47,8 +51,15 @@ from matrix_lab import (DHT_PORT, HERE, PROCESSES, PYTHON, REPO, CellFailure, La
 
 CLIENTS = ("libtorrent", "transmission", "aria2")
 SHORT = {"libtorrent": "lt", "transmission": "tr", "aria2": "ar"}
-CELLS = ("seed", "get", "seed-enc", "get-enc", "dht", "dht-public")
-CELL_CODE = {"seed": "a", "get": "b", "seed-enc": "ae", "get-enc": "be", "dht": "c", "dht-public": "c"}
+CELLS = ("seed", "get", "seed-enc", "get-enc", "seed-utp", "get-utp", "dht", "dht-public")
+CELL_CODE = {"seed": "a", "get": "b", "seed-enc": "ae", "get-enc": "be", "seed-utp": "au", "get-utp": "bu",
+             "dht": "c", "dht-public": "c"}
+# Clients that speak uTP; the others have no uTP cells.
+UTP_CLIENTS = ("libtorrent", "transmission")
+
+
+def applies(client, kind):
+    return not kind.endswith("-utp") or client in UTP_CLIENTS
 
 # ------------------------------------------------------------------ a cell's context
 
@@ -73,6 +84,7 @@ class Cell:
         self.work = os.path.join(args.work, f"{kind}-{client}")
         os.makedirs(self.work, exist_ok=True)
         self.require_encryption = kind.endswith("-enc")
+        self.utp_only = kind.endswith("-utp")
         self.timeout = cell_timeout(args, client)
         self.deadline = time.time() + self.timeout
         self.notes = []
@@ -109,9 +121,18 @@ def wait_for_file(cell, path, expected, process_logs):
 def count_packets(cell):
     """Counters on our host for what passes between it and the client: TCP
     connection attempts each way, and what the client sends to our UDP port —
-    KRPC (a bencoded dict, "d") or anything else (uTP). Read by packet_summary."""
+    KRPC (a bencoded dict, "d") or anything else (uTP). Read by packet_summary.
+    A uTP cell also drops every TCP packet between the two hosts (both ways), so
+    only uTP can carry the transfer whatever the client prefers."""
     client = cell.lab.addr(cell.client_host)
-    rules = f"""table inet bfmatrix {{
+    drop_tcp = f"""
+    chain no_tcp_in {{ type filter hook input priority -10;
+        ip saddr {client} meta l4proto tcp counter drop comment "tcp_dropped_in"
+    }}
+    chain no_tcp_out {{ type filter hook output priority -10;
+        ip daddr {client} meta l4proto tcp counter drop comment "tcp_dropped_out"
+    }}""" if cell.utp_only else ""
+    rules = f"""table inet bfmatrix {{{drop_tcp}
     chain seen_in {{ type filter hook input priority 0;
         ip saddr {client} tcp flags & (syn | ack) == syn counter comment "client_tcp_syn"
         ip saddr {client} udp dport {DHT_PORT} @th,64,8 != 0x64 counter comment "client_utp"
@@ -127,13 +148,30 @@ def count_packets(cell):
 
 
 def packet_summary(cell):
+    counts = packet_counts(cell)
+    return (f"{cell.client}→us: {counts.get('client_tcp_syn', '?')} TCP SYN, {counts.get('client_utp', '?')} uTP, "
+            f"{counts.get('client_krpc', '?')} KRPC; us→{cell.client}: {counts.get('our_tcp_syn', '?')} TCP SYN")
+
+
+def packet_counts(cell):
     listing = cell.lab.run(cell.ours_host, ["nft", "list", "table", "inet", "bfmatrix"], timeout=20).stdout
     counts = {}
     for line in listing.splitlines():
         if "counter packets" in line and "comment" in line:
             counts[line.split('comment "')[1].rstrip('"')] = int(line.split("counter packets")[1].split()[0])
-    return (f"{cell.client}→us: {counts.get('client_tcp_syn', '?')} TCP SYN, {counts.get('client_utp', '?')} uTP, "
-            f"{counts.get('client_krpc', '?')} KRPC; us→{cell.client}: {counts.get('our_tcp_syn', '?')} TCP SYN")
+    return counts
+
+
+def check_utp_carried(cell):
+    """A uTP cell passes only if uTP packets came from the client (the transfer
+    cannot have gone over TCP: it is dropped); notes how many."""
+    if not cell.utp_only:
+        return
+    counts = packet_counts(cell)
+    if counts.get("client_utp", 0) == 0:
+        raise CellFailure("no uTP packet came from the client")
+    cell.notes.append(f"{counts['client_utp']} uTP packets from {cell.client}, "
+                      f"{counts.get('tcp_dropped_in', 0) + counts.get('tcp_dropped_out', 0)} TCP packets dropped")
 
 
 def cell_seed(cell):
@@ -149,7 +187,9 @@ def cell_seed(cell):
     DRIVERS[cell.client].get(cell, magnet, out)
     if not wait_for_file(cell, os.path.join(out, "content.bin"), expected, []):
         raise CellFailure(f"{cell.client} did not download a verified copy in time")
-    return time.time() - start
+    elapsed = time.time() - start
+    check_utp_carried(cell)
+    return elapsed
 
 
 def cell_get(cell):
@@ -174,6 +214,7 @@ def cell_get(cell):
         raise CellFailure(f"bitfountain get exited {process.returncode}")
     if sha256(path) != expected:
         raise CellFailure("bitfountain get's file does not match (sha256)")
+    check_utp_carried(cell)
     return elapsed
 
 
@@ -213,7 +254,7 @@ def cell_dht(cell):
 
 
 RUNNERS = {"seed": cell_seed, "get": cell_get, "seed-enc": cell_seed, "get-enc": cell_get,
-           "dht": cell_dht, "dht-public": cell_dht}
+           "seed-utp": cell_seed, "get-utp": cell_get, "dht": cell_dht, "dht-public": cell_dht}
 
 
 def run_cell(world, client, kind, args):
@@ -224,7 +265,7 @@ def run_cell(world, client, kind, args):
                 "logs": cell.work}
     except CellFailure as failure:
         note = str(failure)
-        if kind in ("seed", "get", "seed-enc", "get-enc"):
+        if not kind.startswith("dht"):
             note += f" ({packet_summary(cell)})"
         return {"client": client, "cell": kind, "ok": False, "seconds": None, "note": note, "logs": cell.work}
     except Exception as error:  # a harness error is a failed cell too, never a silent pass
@@ -344,7 +385,7 @@ def main():
     signal.signal(signal.SIGTERM, shutdown)
     results = {}
     try:
-        plan = [(client, kind) for client in clients for kind in cells]
+        plan = [(client, kind) for client in clients for kind in cells if applies(client, kind)]
         # Three worlds. The dht cells get small ones of their own: in the world
         # of the transfer cells (30-odd nodes) a client's k=8 buckets fill with
         # other nodes, and whether ours is among them is the luck of its lookups.
@@ -374,7 +415,7 @@ def main():
             world.lab.down()
     print_table(results, clients, cells)
     print(f"logs: {args.work}")
-    complete = len(results) == len(clients) * len(cells)
+    complete = len(results) == len([1 for client in clients for kind in cells if applies(client, kind)])
     return 0 if complete and all(r["ok"] for r in results.values()) else 1
 
 

@@ -45,7 +45,8 @@ class Libtorrent:
     def common(self, cell, host):
         arguments = ["--listen", f"{cell.lab.addr(host)}:{DHT_PORT}", "--bootstrap", cell.boot(),
                      "--timeout", str(cell.timeout + 30), "--log", cell.log("libtorrent-alerts.log")]
-        return arguments + (["--require-encryption"] if cell.require_encryption else [])
+        return (arguments + (["--require-encryption"] if cell.require_encryption else [])
+                + (["--utp-only"] if cell.utp_only else []))
 
     def make_torrent(self, cell, content, torrent):
         made = subprocess.run([PYTHON, self.script, "make", "--content", content, "--out", torrent],

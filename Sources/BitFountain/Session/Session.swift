@@ -77,6 +77,8 @@ public actor Session {
         let swarm = SwarmNode(options: swarmOptions(effective, dhtPort: network.discovery.dhtPort),
                               discovery: network.discovery) { engineSink.yield(.node($0)) }
         network.lsd?.deliverPeers { [weak swarm] infoHash, peers in swarm?.addPeers(peers, for: infoHash) }
+        // TCP, uTP and the DHT on one port: uTP rides the DHT's UDP socket.
+        if let dht = network.dht { swarm.shareUDP(with: dht) }
         let port: UInt16
         do { port = try await swarm.start() } catch {
             await swarm.shutdown()
@@ -111,6 +113,7 @@ public actor Session {
         options.port = configuration.port
         options.stateDirectory = configuration.stateDirectory
         options.uploadLimit = configuration.uploadLimit
+        options.utp = configuration.utp
         options.configuration = configuration.swarm
         options.maxConnections = configuration.maxConnections
         options.maxPeersPerTorrent = configuration.maxPeersPerTorrent

@@ -17,6 +17,8 @@ public struct SessionConfiguration: Sendable {
     public var localServiceDiscovery = true
     /// Ask the home router (NAT-PMP) to forward the TCP and DHT ports (never on loopback).
     public var portMapping = true
+    /// uTP (BEP 29) beside TCP, both ways; on the DHT's UDP port when there is a DHT.
+    public var utp = true
     /// MSE/PE for incoming and outgoing connections.
     public var encryption = EncryptionPolicy.prefer
     /// Global upload and download limits in bytes per second; nil for none.

@@ -22,8 +22,10 @@ struct SessionNetwork: Sendable {
                                                 disabled: !configuration.dht)
         var discovery: any PeerDiscovery
         do {
+            // The DHT binds first, on the configured port when there is one, so TCP and uTP can follow it there.
             discovery = try await makePeerDiscovery(choice, bindHost: configuration.bindHost,
-                                                    stateDirectory: configuration.stateDirectory, warning: warning)
+                                                    stateDirectory: configuration.stateDirectory,
+                                                    port: configuration.port, warning: warning)
         } catch {
             throw SessionError("cannot start the DHT node: \(error)")
         }

@@ -20,6 +20,8 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "torrent": MetainfoTarget.torrent,
     "rq": RaptorQTarget.run,
     "resume": ResumeTarget.run,
+    "utp-header": UTPTarget.header,
+    "utp-stream": UTPTarget.stream,
 ]
 
 /// The target BF_FUZZ_TARGET names; main.swift checks it before fuzzing starts.
