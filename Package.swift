@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // multipart/form-data bodies (qBittorrent's torrents/add uploads, the web UI's).
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         .systemLibrary(
@@ -84,6 +86,10 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+        ], resources: [
+            // The web UI's static files, served from memory (WebUI/WebUIAssets.swift).
+            .copy("WebUI/Static"),
         ]),
         .executableTarget(name: "bitfountain", dependencies: [
             "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity", "RemoteControl",
@@ -132,6 +138,7 @@ let package = Package(
             "RemoteControl", "BitFountain", "Metainfo", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
         ]),
     ]
 )
