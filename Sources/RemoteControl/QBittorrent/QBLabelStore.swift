@@ -50,6 +50,8 @@ public actor QBLabelStore {
 
     private func save() throws {
         guard let path else { return }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(Array(try encoder.encode(contents)), to: path, overwrite: true)
