@@ -6,10 +6,10 @@ import Synchronization
 /// drawing the progress bar (terminal) or printing `progress` events (`--json`).
 struct DownloadWatcher {
     enum Outcome {
-        case complete(TorrentSnapshot)
+        case complete(TorrentStats)
         case failed(String)
-        case timedOut(TorrentSnapshot)
-        case interrupted(TorrentSnapshot)
+        case timedOut(TorrentStats)
+        case interrupted(TorrentStats)
     }
 
     let session: TorrentSession
@@ -73,7 +73,7 @@ final class DownloadProgressLine {
 
     init(label: String) { self.label = label }
 
-    func draw(_ snapshot: TorrentSnapshot) {
+    func draw(_ snapshot: TorrentStats) {
         guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = Date()
         let total = max(snapshot.totalBytes, 1)
@@ -121,7 +121,7 @@ private struct ProgressEvent: Encodable {
     let eta: Double?
     let elapsed: Double
 
-    init(_ snapshot: TorrentSnapshot, elapsed: Double) {
+    init(_ snapshot: TorrentStats, elapsed: Double) {
         infohash = snapshot.infoHash.hex
         metadata = snapshot.hasMetadata
         total = snapshot.totalBytes

@@ -103,7 +103,7 @@ struct GetCommand: AsyncParsableCommand {
         }
     }
 
-    func reportComplete(_ snapshot: TorrentSnapshot, seconds: Double, directory: String) {
+    func reportComplete(_ snapshot: TorrentStats, seconds: Double, directory: String) {
         let rate = Double(snapshot.downloadedPayload) / max(seconds, 1e-6)
         let path = (directory as NSString).appendingPathComponent(snapshot.name ?? "")
         if node.json {

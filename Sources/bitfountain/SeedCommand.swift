@@ -85,7 +85,7 @@ struct SeedCommand: AsyncParsableCommand {
         }
     }
 
-    private func report(_ snapshot: TorrentSnapshot, plan: SeedPlan) {
+    private func report(_ snapshot: TorrentStats, plan: SeedPlan) {
         if node.json {
             JSONOutput.line(SeedStatsEvent(snapshot))
         } else if isatty(STDERR_FILENO) == 1 {
@@ -150,7 +150,7 @@ struct SeedStatsEvent: Encodable {
     /// bf_fountain symbols served.
     let symbolsUploaded: Int
 
-    init(_ snapshot: TorrentSnapshot) {
+    init(_ snapshot: TorrentStats) {
         infohash = snapshot.infoHash.hex
         peers = snapshot.connectedPeers
         uploaded = snapshot.uploadedPayload
