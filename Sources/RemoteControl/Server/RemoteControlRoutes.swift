@@ -1,3 +1,4 @@
+import BitFountain
 import Hummingbird
 import Logging
 
@@ -8,13 +9,15 @@ public protocol RemoteControlRoutes: Sendable {
     func register(on router: Router<RemoteControlContext>, services: RemoteControlServices)
 }
 
-/// What every dialect shares: the security services and the logger. The
-/// library `Session` is added here once it lands (issue 13, item 1).
+/// What every dialect shares: the session it controls, the security services
+/// (authentication, download roots) and the logger.
 public struct RemoteControlServices: Sendable {
+    public let session: Session
     public let security: RemoteSecurity
     public let logger: Logger
 
-    public init(security: RemoteSecurity, logger: Logger) {
+    public init(session: Session, security: RemoteSecurity, logger: Logger) {
+        self.session = session
         self.security = security
         self.logger = logger
     }
