@@ -57,10 +57,9 @@ final class RemoteControlHarness: Sendable {
 
         let paths = try PathConfinement(roots: [downloads])
         let security = try RemoteSecurity(credentials: Credentials(), bindAddress: "127.0.0.1", paths: paths)
-        let services = RemoteControlServices(security: security, logger: Logger(label: "remote-control-test"))
-        let routes: [any RemoteControlRoutes] = [
-            QBittorrentRoutes(session: session, paths: paths), WebUIRoutes(session: session, paths: paths),
-        ]
+        let services = RemoteControlServices(session: session, security: security, logger: Logger(label: "remote-control-test"))
+        // The daemon's own list of dialects: Transmission RPC, /metrics, qBittorrent, the web UI.
+        let routes = await DaemonRoutes.all(services: services, configDirectory: configuration.stateDirectory)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = RemoteControlServer.makeApplication(host: "127.0.0.1", port: 0, services: services, routes: routes) {
             channel in

@@ -10,6 +10,8 @@ public enum DaemonRoutes {
         return [
             TransmissionRPCRoutes(handler: transmission),
             MetricsRoutes(),
+            QBittorrentRoutes(session: services.session, paths: services.security.paths),
+            WebUIRoutes(session: services.session, paths: services.security.paths),
         ]
     }
 }
