@@ -1,0 +1,60 @@
+import MultipartKit
+import NIOCore
+import Testing
+
+@testable import RemoteControl
+
+@Suite struct QBParametersTests {
+    @Test func urlEncodedBodyOverridesTheQueryAndDecodesPlusAndPercent() throws {
+        let body = ByteBuffer(string: "hashes=abc%7Cdef&category=tv+shows&deleteFiles=True")
+        let parameters = try QBParameters(query: "category=movies&limit=5",
+                                          contentType: "application/x-www-form-urlencoded", body: body)
+        #expect(parameters["category"] == "tv shows")
+        #expect(parameters.hashes("hashes") == ["abc", "def"])
+        #expect(parameters.bool("deleteFiles") == true)
+        #expect(try parameters.int("limit") == 5)
+        #expect(parameters.files.isEmpty)
+    }
+
+    @Test func anUntypedBodyIsReadAsAForm() throws {
+        let parameters = try QBParameters(query: nil, contentType: nil, body: ByteBuffer(string: "rid=7"))
+        #expect(try parameters.int("rid") == 7)
+    }
+
+    @Test func multipartSeparatesFieldsFromTorrentFiles() throws {
+        // Shaped as python-requests sends qbittorrent-api's torrents_add: plain fields, then files.
+        let torrent: [UInt8] = Array("d4:infod4:name1:xee".utf8) + [0, 255, 13, 10]
+        let parts = [
+            MultipartPart(headers: ["Content-Disposition": "form-data; name=\"urls\""], body: "magnet:?xt=urn:btih:aa\nmagnet:?xt=urn:btih:bb"),
+            MultipartPart(headers: ["Content-Disposition": "form-data; name=\"stopped\""], body: "True"),
+            MultipartPart(headers: ["Content-Disposition": "form-data; name=\"torrent__0\"; filename=\"torrent__0\""], body: torrent),
+        ]
+        var body = ByteBuffer()
+        try MultipartSerializer().serialize(parts: parts, boundary: "b0undary", into: &body)
+        let parameters = try QBParameters(query: nil, contentType: "multipart/form-data; boundary=b0undary", body: body)
+        #expect(parameters["urls"] == "magnet:?xt=urn:btih:aa\nmagnet:?xt=urn:btih:bb")
+        #expect(parameters.bool("stopped") == true)
+        #expect(parameters.files == [QBUploadedFile(fieldName: "torrent__0", bytes: torrent)])
+    }
+
+    @Test func multipartWithoutBoundaryIsRefused() {
+        #expect(throws: QBRequestError.self) {
+            try QBParameters(query: nil, contentType: "multipart/form-data", body: ByteBuffer(string: "x"))
+        }
+    }
+
+    @Test func truncatedMultipartIsRefusedOrYieldsNoFields() throws {
+        let body = ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"urls\"\r\n\r\nmagnet")
+        let parameters = try? QBParameters(query: nil, contentType: "multipart/form-data; boundary=b", body: body)
+        // An unterminated part is never delivered as a field.
+        #expect(parameters?["urls"] == nil)
+    }
+
+    @Test func badNumbersAndMissingParametersAreErrors() throws {
+        let parameters = QBParameters(["limit": "ten"])
+        #expect(throws: QBRequestError.badParameter("limit", "ten")) { try parameters.int("limit") }
+        #expect(throws: QBRequestError.missingParameter("hash")) { try parameters.required("hash") }
+        #expect(QBParameters(["hashes": "all"]).hashes("hashes") == nil)
+        #expect(QBParameters(["tags": " a, b ,,c"]).list("tags") == ["a", "b", "c"])
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import RemoteControl
+
+/// The dispatcher's own rules (which parameters are required, qBittorrent's status codes, the
+/// category save path default), over a backend that keeps torrents in memory and records calls.
+@Suite struct QBittorrentAPITests {
+    actor MemoryBackend: QBBackend {
+        var torrents: [String: QBTorrent] = [:]
+        var categories: [String: QBCategory] = [:]
+        var added: [QBAddRequest] = []
+        var stopped: [Set<String>?] = []
+
+        init(_ torrents: [QBTorrent]) { self.torrents = Dictionary(uniqueKeysWithValues: torrents.map { ($0.hash, $0) }) }
+
+        func mainData() -> QBMainDataSnapshot {
+            QBMainDataSnapshot(torrents: Array(torrents.values), categories: Array(categories.values))
+        }
+        func preferences() -> QBPreferences { QBPreferences(savePath: "/downloads") }
+        func add(_ request: QBAddRequest) -> Int {
+            added.append(request)
+            return request.urls.filter { $0.hasPrefix("magnet:") }.count + request.torrentFiles.count
+        }
+        func delete(_ hashes: Set<String>?, deleteFiles: Bool) {
+            for hash in hashes ?? Set(torrents.keys) { torrents[hash] = nil }
+        }
+        func setStopped(_ hashes: Set<String>?, _ stop: Bool) { stopped.append(hashes) }
+        func recheck(_ hashes: Set<String>?) {}
+        func setLocation(_ hashes: Set<String>?, _ location: String) {}
+        func setFilePriority(_ hash: String, files: [Int], priority: Int) {}
+        func setGlobalLimits(download: Int?, upload: Int?) {}
+        func files(of hash: String) throws(QBRequestError) -> [QBFile] {
+            guard torrents[hash] != nil else { throw .notFound(hash) }
+            return [QBFile(index: 0, name: "a.bin", size: 10, progress: 1, priority: 1, pieceRange: 0...0)]
+        }
+        func pieceInfo(of hash: String) throws(QBRequestError) -> QBPieceInfo {
+            QBPieceInfo(pieceSize: 16384, pieceCount: 2, piecesHave: 1)
+        }
+        func pieceStates(of hash: String) -> [Int] { [2, 0] }
+        func createCategory(_ category: QBCategory) { categories[category.name] = category }
+        func removeCategories(_ names: [String]) { for name in names { categories[name] = nil } }
+        func setCategory(_ category: String, for hashes: Set<String>?) {
+            for hash in hashes ?? Set(torrents.keys) { torrents[hash]?.category = category }
+        }
+        func createTags(_ tags: [String]) {}
+        func deleteTags(_ tags: [String]) {}
+        func addTags(_ tags: [String], to hashes: Set<String>?) {
+            for hash in hashes ?? Set(torrents.keys) { torrents[hash]?.tags += tags }
+        }
+        func removeTags(_ tags: [String], from hashes: Set<String>?) {}
+    }
+
+    let hash = String(repeating: "ab", count: 20)
+
+    func api() -> (QBittorrentAPI, MemoryBackend) {
+        let backend = MemoryBackend([QBTorrent(hash: hash, name: "show", state: .stalledUP)])
+        return (QBittorrentAPI(backend: backend, unixNow: { 1_000 }), backend)
+    }
+
+    func json(_ response: QBResponse) throws -> Any {
+        guard case .json(let value) = response else { throw QBRequestError.conflict("not JSON: \(response)") }
+        return try JSONSerialization.jsonObject(with: value.encoded())
+    }
+
+    @Test func versionsAreQBittorrent5sWebAPI() async {
+        let (api, _) = api()
+        #expect(await api.handle("app/version", QBParameters()) == .text("v5.0.0"))
+        #expect(await api.handle("app/webapiVersion", QBParameters()) == .text("2.11.2"))
+        #expect(await api.handle("app/nonsense", QBParameters()) == .failure(.notFound("Unknown method app/nonsense")))
+    }
+
+    @Test func addUsesTheCategorysSavePathUnlessOneIsGiven() async throws {
+        let (api, backend) = api()
+        #expect(await api.handle("torrents/createCategory", QBParameters(["category": "tv", "savePath": "/d/tv"])) == .text(""))
+        #expect(await api.handle("torrents/createCategory", QBParameters(["category": "tv"]))
+            == .failure(.conflict("Category already exists")))
+        #expect(await api.handle("torrents/add", QBParameters(["urls": "magnet:?xt=urn:btih:\(hash)", "category": "tv",
+                                                                 "paused": "true", "tags": "a,b"])) == .text("Ok."))
+        #expect(await api.handle("torrents/add", QBParameters(["urls": "magnet:?x", "category": "tv", "savepath": "/d/x"]))
+            == .text("Ok."))
+        let added = await backend.added
+        #expect(added.map(\.savePath) == ["/d/tv", "/d/x"])
+        #expect(added.first?.stopped == true && added.first?.tags == ["a", "b"])
+        #expect(await api.handle("torrents/add", QBParameters(["urls": "not a link"])) == .failure(.unsupported("Fails.")))
+        #expect(await api.handle("torrents/add", QBParameters()) == .failure(.missingParameter("urls or torrents")))
+    }
+
+    @Test func setCategoryNeedsAnExistingCategoryAndHashes() async throws {
+        let (api, backend) = api()
+        #expect(await api.handle("torrents/setCategory", QBParameters(["hashes": hash, "category": "nope"]))
+            == .failure(.conflict("Category does not exist")))
+        #expect(await api.handle("torrents/setCategory", QBParameters(["category": ""])) == .failure(.missingParameter("hashes")))
+        _ = await api.handle("torrents/createCategory", QBParameters(["category": "movies"]))
+        #expect(await api.handle("torrents/setCategory", QBParameters(["hashes": hash.uppercased(), "category": "movies"]))
+            == .text(""))
+        #expect(await backend.torrents[hash]?.category == "movies")
+        let listed = try #require(try json(await api.handle("torrents/info", QBParameters(["category": "movies"]))) as? [[String: Any]])
+        #expect(listed.map { $0["hash"] as? String } == [hash])
+    }
+
+    @Test func pauseAndStopAreTheSameAndAllMeansEveryTorrent() async {
+        let (api, backend) = api()
+        _ = await api.handle("torrents/pause", QBParameters(["hashes": hash]))
+        _ = await api.handle("torrents/stop", QBParameters(["hashes": "all"]))
+        #expect(await backend.stopped == [[hash], nil])
+    }
+
+    @Test func propertiesAndFilesOfAnUnknownHashAre404() async throws {
+        let (api, _) = api()
+        let other = String(repeating: "cd", count: 20)
+        #expect(await api.handle("torrents/properties", QBParameters(["hash": other]))
+            == .failure(.notFound("Torrent hash \(other)")))
+        let properties = try #require(try json(await api.handle("torrents/properties", QBParameters(["hash": hash]))) as? [String: Any])
+        #expect(properties["pieces_num"] as? Int == 2 && properties["pieces_have"] as? Int == 1)
+        let files = try #require(try json(await api.handle("torrents/files", QBParameters(["hash": hash]))) as? [[String: Any]])
+        #expect(files.first?["piece_range"] as? [Int] == [0, 0])
+        #expect(await api.handle("torrents/files", QBParameters(["hash": other])) == .failure(.notFound(other)))
+    }
+
+    @Test func filePriorityValuesAreChecked() async {
+        let (api, _) = api()
+        #expect(await api.handle("torrents/filePrio", QBParameters(["hash": hash, "id": "0|1", "priority": "6"])) == .text(""))
+        #expect(await api.handle("torrents/filePrio", QBParameters(["hash": hash, "id": "0", "priority": "3"]))
+            == .failure(.badParameter("priority", "3")))
+        #expect(await api.handle("torrents/filePrio", QBParameters(["hash": hash, "id": "x", "priority": "1"]))
+            == .failure(.badParameter("id", "x")))
+    }
+}
