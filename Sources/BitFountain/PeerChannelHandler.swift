@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -11,7 +12,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
 
     enum Role {
         /// We dialled this peer for a torrent we know.
-        case outgoing(TorrentSession, HostPort)
+        case outgoing(TorrentSession, PeerAddress)
         /// The peer dialled us; its handshake says which torrent it wants.
         case incoming(SwarmNode)
     }
@@ -87,9 +88,8 @@ final class PeerChannelHandler: ChannelInboundHandler {
         case .incoming(let node):
             // The session answers with our handshake first, then its greeting messages.
             guard let session = node.session(for: handshake.infoHash),
-                  let remote = channel.remoteAddress, let ip = remote.ipAddress, let port = remote.port else { return false }
-            guard let key = session.attach(channel: channel, handshake: handshake,
-                                           address: HostPort(host: ip, port: UInt16(clamping: port)), outgoing: false) else { return false }
+                  let remote = channel.remoteAddress.flatMap(PeerAddress.init) else { return false }
+            guard let key = session.attach(channel: channel, handshake: handshake, address: remote, outgoing: false) else { return false }
             attached = (session, key)
         }
         return true

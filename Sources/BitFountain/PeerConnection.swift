@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -9,7 +10,7 @@ import Swarm
 final class PeerConnection {
     let key: UInt64
     let channel: Channel
-    let address: HostPort
+    let address: PeerAddress
     let outgoing: Bool
     private let limiter: UploadLimiter
     /// Small messages collected during one batch of actions, written as one buffer.
@@ -29,7 +30,7 @@ final class PeerConnection {
     /// Below this many queued bytes we read more blocks to serve.
     static let lowWater = 1 << 20
 
-    init(key: UInt64, channel: Channel, address: HostPort, outgoing: Bool, limiter: UploadLimiter) {
+    init(key: UInt64, channel: Channel, address: PeerAddress, outgoing: Bool, limiter: UploadLimiter) {
         self.key = key
         self.channel = channel
         self.address = address

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 
 /// Where the swarm engine gets peers from and tells the world it serves a torrent.
@@ -5,9 +6,9 @@ import Metainfo
 /// The DHT node implements it; tests and `--peer` use simpler ones. Keeping the
 /// swarm behind this protocol lets it be built and tested without a DHT.
 public protocol PeerDiscovery: Sendable {
-    /// Streams peers (IP literal and TCP port) for `infoHash` as a lookup finds
+    /// Streams peers (IP and TCP port) for `infoHash` as a lookup finds
     /// them; the stream finishes when the lookup has ended.
-    func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort>
+    func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress>
 
     /// Announces that this node serves `infoHash` on TCP `port`; returns how
     /// many nodes accepted the announcement (0: try again soon).
@@ -15,7 +16,7 @@ public protocol PeerDiscovery: Sendable {
     func announce(_ infoHash: InfoHash, port: UInt16) async -> Int
 
     /// A peer told us its DHT port (BEP 5 `port` message); the DHT may ping it.
-    func learnedDHTNode(_ node: HostPort) async
+    func learnedDHTNode(_ node: PeerAddress) async
 
     /// The UDP port peers can reach our DHT node on (sent as BEP 5 `port`), if any.
     var dhtPort: UInt16? { get }
@@ -25,7 +26,7 @@ public protocol PeerDiscovery: Sendable {
 }
 
 extension PeerDiscovery {
-    public func learnedDHTNode(_ node: HostPort) async {}
+    public func learnedDHTNode(_ node: PeerAddress) async {}
     public var dhtPort: UInt16? { nil }
     public func shutdown() async {}
 }

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import Swarm
 
@@ -18,11 +19,11 @@ public struct TorrentSpec: Sendable {
     public var rootName: String?
     /// True for content the user publishes: opened read-only, never written.
     public var seedingExistingContent: Bool
-    /// Peers to dial at once (`--peer`, magnet `x.pe`).
-    public var peers: [HostPort]
+    /// Peers to dial at once (`--peer`, magnet `x.pe`), resolved at the command-line edge.
+    public var peers: [PeerAddress]
 
     public init(content: Content, directory: String, rootName: String? = nil,
-                seedingExistingContent: Bool, peers: [HostPort] = []) {
+                seedingExistingContent: Bool, peers: [PeerAddress] = []) {
         self.content = content
         self.directory = directory
         self.rootName = rootName

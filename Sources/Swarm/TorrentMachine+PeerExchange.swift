@@ -22,8 +22,7 @@ extension TorrentMachine {
 
     /// Our port on one of our own IPs.
     func isOwnAddress(_ address: PeerAddress) -> Bool {
-        guard let listenPort, address.port == listenPort else { return false }
-        return address.ip.isLoopback || localIPs.contains(address.ip)
+        address.isOwnListener(port: listenPort, localIPs: localIPs)
     }
 
     /// Sends each PEX peer what changed in the swarm, when its minute is up.

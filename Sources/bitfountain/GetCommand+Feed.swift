@@ -95,9 +95,9 @@ extension GetCommand {
         let session: TorrentSession
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let peerAddresses = await DHTBootstrapResolver.resolve(peers.compactMap { try? HostPort(parsing: $0) })
             session = try await swarm.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: version.infoHash)), directory: directory,
-                                                      seedingExistingContent: false,
-                                                      peers: peers.compactMap { try? HostPort(parsing: $0) }))
+                                                      seedingExistingContent: false, peers: peerAddresses))
         } catch {
             return "feed version \(version.sequence): \(error)"
         }

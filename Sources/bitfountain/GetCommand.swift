@@ -57,8 +57,9 @@ struct GetCommand: AsyncParsableCommand {
         if FeedLink.looksLikeFeed(source) { return try await runFeed() }
         let (content, linkPeers) = try resolveSource()
         let directory = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
-        let spec = TorrentSpec(content: content, directory: directory, seedingExistingContent: false,
-                               peers: linkPeers + peers.map { try! HostPort(parsing: $0) })
+        // The string edge: names in --peer and x.pe become addresses here, once.
+        let peerAddresses = await DHTBootstrapResolver.resolve(linkPeers + peers.map { try! HostPort(parsing: $0) })
+        let spec = TorrentSpec(content: content, directory: directory, seedingExistingContent: false, peers: peerAddresses)
         let swarm = try await node.startNode(label: "get")
         let started = Date()
         let session: TorrentSession

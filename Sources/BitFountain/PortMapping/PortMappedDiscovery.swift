@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import Synchronization
@@ -34,11 +35,11 @@ public final class PortMappedDiscovery: PeerDiscovery {
         if lateStop { await started.stop() }
     }
 
-    public func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> { inner.findPeers(for: infoHash) }
+    public func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> { inner.findPeers(for: infoHash) }
 
     public func announce(_ infoHash: InfoHash, port: UInt16) async -> Int { await inner.announce(infoHash, port: port) }
 
-    public func learnedDHTNode(_ node: HostPort) async { await inner.learnedDHTNode(node) }
+    public func learnedDHTNode(_ node: PeerAddress) async { await inner.learnedDHTNode(node) }
 
     public func shutdown() async {
         stopped.withLock { $0 = true }
