@@ -12,6 +12,9 @@ final class PeerConnection {
     let channel: Channel
     let address: PeerAddress
     let outgoing: Bool
+    /// Where the peer accepts connections: `address` when we dialled it, else
+    /// the BEP 10 `p` it sent (the address PEX and the DHT know it by).
+    var listenAddress: PeerAddress?
     private let limiter: UploadLimiter
     /// Small messages collected during one batch of actions, written as one buffer.
     private var pending: ByteBuffer?
@@ -35,6 +38,7 @@ final class PeerConnection {
         self.channel = channel
         self.address = address
         self.outgoing = outgoing
+        listenAddress = outgoing ? address : nil
         self.limiter = limiter
     }
 

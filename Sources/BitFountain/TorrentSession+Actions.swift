@@ -56,6 +56,10 @@ extension TorrentSession {
             let discovery = node.discovery
             let address = PeerAddress(ip: connection.address.ip, port: port)
             Task { await discovery.learnedDHTNode(address) }
+        case .peerListens(let key, let address):
+            guard let connection = connections[key], !connection.outgoing else { return }
+            connection.listenAddress = address
+            addressBook.markConnected(address)
         case .peersDiscovered(let found):
             for peer in found {
                 let address = peer.address

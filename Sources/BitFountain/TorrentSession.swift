@@ -183,12 +183,13 @@ public final class TorrentSession: @unchecked Sendable {
         forget(connection)
     }
 
-    /// Books a closed connection: an outgoing one may be dialled again later,
+    /// Books a closed connection: where the peer listens (the address we
+    /// dialled, or the `p` an incoming peer sent) may be dialled again later,
     /// unless it was a seed and so are we.
     private func forget(_ connection: PeerConnection) {
-        guard connection.outgoing else { return }
-        addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false)
-        if machine.departedAsSeed(connection.key) { addressBook.markSeed(connection.address) }
+        guard let listening = connection.listenAddress else { return }
+        addressBook.markDisconnected(listening, now: SwarmNode.now(), failed: false)
+        if machine.departedAsSeed(connection.key) { addressBook.markSeed(listening) }
     }
 
     func markDirty(_ connection: PeerConnection) {

@@ -8,7 +8,9 @@ extension TorrentMachine {
     mutating func extensionHandshakeArrived(from key: PeerKey) {
         guard let peer = peers[key], let extensions = peer.extensions else { return }
         if peer.listenAddress == nil, let ip = peer.remoteIP, let port = extensions.listenPort, port != 0 {
-            peers[key]!.listenAddress = PeerAddress(ip: ip, port: port)
+            let address = PeerAddress(ip: ip, port: port)
+            peers[key]!.listenAddress = address
+            actions.append(.peerListens(key, at: address))
         }
         if let remoteID = extensions.id(of: UTPex.extensionName) { pex?.peerReady(key, remoteID: remoteID) }
     }
