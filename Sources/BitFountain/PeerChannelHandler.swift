@@ -21,11 +21,21 @@ final class PeerChannelHandler: ChannelInboundHandler {
     private var attached: (session: TorrentSession, key: UInt64)?
     private var cumulation: ByteBuffer?
     private let decoder = PeerMessageDecoder()
+    /// The torrent an incoming MSE handshake was set up for (its SKEY), if any.
+    private var encryptedFor: InfoHash?
     /// How long a peer may take to send its handshake.
     static let handshakeTimeout = TimeAmount.seconds(10)
 
     init(role: Role) {
         self.role = role
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let established = event as? MSEStreamEstablished {
+            encryptedFor = established.infoHash
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -86,6 +96,10 @@ final class PeerChannelHandler: ChannelInboundHandler {
                   let key = session.attach(channel: channel, handshake: handshake, address: address, outgoing: true) else { return false }
             attached = (session, key)
         case .incoming(let node):
+            if let encryptedFor, handshake.infoHash != encryptedFor {
+                SwarmNode.trace("refused \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): its handshake names \(handshake.infoHash), its MSE SKEY \(encryptedFor)")
+                return false
+            }
             // The session answers with our handshake first, then its greeting messages.
             guard let session = node.session(for: handshake.infoHash),
                   let remote = channel.remoteAddress.flatMap(PeerAddress.init) else { return false }
