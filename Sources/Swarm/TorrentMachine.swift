@@ -3,7 +3,9 @@ import Metainfo
 import PeerWire
 
 /// The sans-I/O state machine of one torrent: peers, choking, piece picking,
-/// request pipelining, endgame, serving, BEP 9 metadata and bans.
+/// request pipelining, endgame, serving, BEP 9 metadata and bans. It coordinates
+/// sub-machines that own their slice of the state: the choker (Choker.swift),
+/// the request ledgers (RequestLedger.swift) and PEX (PeerExchange.swift).
 ///
 /// It takes events (a peer connected, a message arrived, a piece was stored, a
 /// tick) with the current time, and queues `TorrentAction`s for its adapter,
@@ -44,8 +46,8 @@ public struct TorrentMachine: Sendable {
     public var localIPs: Set<IPAddress> = []
     var random: SplitMix64
     var actions: [TorrentAction] = []
-    var lastChokeRound = -Double.infinity
-    var lastOptimisticRound = -Double.infinity
+    /// Who we upload to (Choker.swift).
+    var choker: Choker
     var lastTick: Double?
     public internal(set) var downloadedPayload: Int64 = 0
     public internal(set) var uploadedPayload: Int64 = 0
@@ -70,6 +72,7 @@ public struct TorrentMachine: Sendable {
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
+        choker = Choker(configuration)
         random = SplitMix64(seed: seed)
         adopt(info, have: have)
     }
@@ -82,6 +85,7 @@ public struct TorrentMachine: Sendable {
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
+        choker = Choker(configuration)
         random = SplitMix64(seed: seed)
     }
 
@@ -244,7 +248,7 @@ public struct TorrentMachine: Sendable {
             forgetSettledLateRequests(key)
             requestMetadataIfNeeded(key, now: now)
         }
-        if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
+        if choker.roundDue(now: now) { chokeRound(now: now) }
         reviewFountainPieces()
         exchangePeers(now: now)
         // Fastest peers choose first; snubbed ones get what is left.
