@@ -5,7 +5,8 @@ import PeerWire
 /// The sans-I/O state machine of one torrent: peers, choking, piece picking,
 /// request pipelining, endgame, serving, BEP 9 metadata and bans. It coordinates
 /// sub-machines that own their slice of the state: the choker (Choker.swift),
-/// the request ledgers (RequestLedger.swift) and PEX (PeerExchange.swift).
+/// the metadata exchange (MetadataExchange.swift), the request ledgers
+/// (RequestLedger.swift) and PEX (PeerExchange.swift).
 ///
 /// It takes events (a peer connected, a message arrived, a piece was stored, a
 /// tick) with the current time, and queues `TorrentAction`s for its adapter,
@@ -39,7 +40,8 @@ public struct TorrentMachine: Sendable {
     var departed: [PeerKey: (address: String, peerID: PeerID)] = [:]
     /// Peers that were seeds when they left: a seed does not dial them again.
     var departedSeeds: Set<PeerKey> = []
-    var metadata: MetadataAssembler?
+    /// BEP 9 download of the info dictionary (MetadataExchange.swift).
+    var metadataExchange: MetadataExchange
     /// BEP 11, when ut_pex is in our extension handshake (PeerExchange.swift).
     var pex: PeerExchange?
     /// The IPs of this host's interfaces: a PEX entry at one of them with our port is us.
@@ -73,6 +75,8 @@ public struct TorrentMachine: Sendable {
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         choker = Choker(configuration)
+        metadataExchange = MetadataExchange(infoHash: info.infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
+                                            timeout: configuration.metadataTimeout)
         random = SplitMix64(seed: seed)
         adopt(info, have: have)
     }
@@ -86,6 +90,8 @@ public struct TorrentMachine: Sendable {
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         choker = Choker(configuration)
+        metadataExchange = MetadataExchange(infoHash: infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
+                                            timeout: configuration.metadataTimeout)
         random = SplitMix64(seed: seed)
     }
 
@@ -121,7 +127,7 @@ public struct TorrentMachine: Sendable {
         peers.values.reduce(0) { count, peer in
             let useful: Bool
             if info == nil {
-                useful = !peer.hasNoMetadata && peer.extensions?.metadataSize != nil
+                useful = metadataExchange.mayServe(peer.key, advertisedSize: peer.extensions?.metadataSize)
             } else if isComplete {
                 useful = peer.pieces != nil && !peer.isSeed
             } else {
@@ -166,6 +172,7 @@ public struct TorrentMachine: Sendable {
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
         pex?.peerGone(key)
+        metadataExchange.peerGone(key)
         if departed.count >= 256 {
             departed.removeAll()
             departedSeeds.removeAll()
@@ -226,7 +233,7 @@ public struct TorrentMachine: Sendable {
         var picker = PiecePicker(pieceCount: info.pieceCount, have: have)
         picker.randomFirstPieces = configuration.randomFirstPieces
         self.picker = picker
-        metadata = nil
+        metadataExchange.finish()
         for key in Array(peers.keys) { applyEarlyAnnouncements(key) }
     }
 
