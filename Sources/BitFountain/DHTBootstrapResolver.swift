@@ -10,7 +10,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns bootstrap `host:port` entries into addresses. Numeric addresses are
+/// Turns bootstrap `host:port` entries into addresses (and, at the command
+/// line's edge, `--peer` and magnet `x.pe` entries: past it only `PeerAddress` travels). Numeric addresses are
 /// used as they are; names go through getaddrinfo on NIO's thread pool so no
 /// event loop or task thread blocks on DNS, all of them at once so one slow
 /// name does not hold up the others.

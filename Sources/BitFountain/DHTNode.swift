@@ -263,13 +263,13 @@ public final class DHTNode: PeerDiscovery, Sendable {
     /// nodes ends at once and finds nothing.
     static let tableWait: Duration = .seconds(10)
 
-    public func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
+    public func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> {
         AsyncStream { continuation in
             let task = Task {
                 _ = await waitForNodes(1, timeout: DHTNode.tableWait)
                 for await update in getPeers(NodeID(bytes: infoHash.bytes)!) {
                     if case .peers(let peers) = update {
-                        for peer in peers { continuation.yield(HostPort(host: peer.ip.description, port: peer.port)) }
+                        for peer in peers { continuation.yield(peer) }
                     }
                 }
                 continuation.finish()
@@ -290,10 +290,8 @@ public final class DHTNode: PeerDiscovery, Sendable {
 
     public var dhtPort: UInt16? { listeningAddresses.first?.port }
 
-    public func learnedDHTNode(_ node: HostPort) async {
-        guard let ip = IPAddress(node.host) else { return }
-        let address = NodeAddress(ip: ip, port: node.port)
-        eventLoop.execute { [engine] in engine.value.learnedNode(address) }
+    public func learnedDHTNode(_ node: PeerAddress) async {
+        eventLoop.execute { [engine] in engine.value.learnedNode(node) }
     }
 
     public func externalAddressReported(_ address: IPAddress) async {

@@ -22,7 +22,7 @@ import Darwin
 /// one host hear each other; each drops its own announces by their cookie.
 /// The TTL stays 1: announces do not leave the LAN segment.
 public final class LocalServiceDiscovery: PeerDiscovery {
-    public typealias PeerSink = @Sendable (InfoHash, [HostPort]) -> Void
+    public typealias PeerSink = @Sendable (InfoHash, [PeerAddress]) -> Void
 
     private let inner: any PeerDiscovery
     private let loop: EventLoop
@@ -88,7 +88,7 @@ public final class LocalServiceDiscovery: PeerDiscovery {
 
     // MARK: PeerDiscovery
 
-    public func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
+    public func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> {
         inner.findPeers(for: infoHash)
     }
 
@@ -102,7 +102,7 @@ public final class LocalServiceDiscovery: PeerDiscovery {
 
     public func externalAddressReported(_ address: IPAddress) async { await inner.externalAddressReported(address) }
 
-    public func learnedDHTNode(_ node: HostPort) async {
+    public func learnedDHTNode(_ node: PeerAddress) async {
         await inner.learnedDHTNode(node)
     }
 
@@ -188,7 +188,7 @@ final class LSDEngine {
     }
 
     func receive(_ datagram: ByteBuffer, from source: SocketAddress) {
-        guard !stopped, let host = Self.dialableHost(source) else { return }
+        guard !stopped, let host = Self.dialableIP(source) else { return }
         let peers = datagram.readableBytesView.withContiguousStorageIfAvailable { bytes in
             scheduler.receive(bytes, from: host, now: SwarmNode.now())
         } ?? scheduler.receive(Array(datagram.readableBytesView), from: host, now: SwarmNode.now())
@@ -235,13 +235,13 @@ final class LSDEngine {
         return channels.map(\.1)
     }
 
-    /// The source as a host to dial, or nil. An IPv6 link-local source would
-    /// need its interface (scope) to be dialled, which a `HostPort` does not
-    /// carry; such peers are normally heard over IPv4 as well.
-    static func dialableHost(_ source: SocketAddress) -> String? {
-        guard let text = source.ipAddress, let ip = IPAddress(text), !ip.isUnroutable else { return nil }
+    /// The source's IP if it can be dialled, or nil. An IPv6 link-local source
+    /// would need its interface (scope) to be dialled, which a `PeerAddress`
+    /// does not carry; such peers are normally heard over IPv4 as well.
+    static func dialableIP(_ source: SocketAddress) -> IPAddress? {
+        guard let ip = PeerAddress(source)?.ip, !ip.isUnroutable else { return nil }
         if case .v6(let high, _) = ip, high >> 54 == 0x3FA { return nil }
-        return ip.description
+        return ip
     }
 }
 

@@ -144,6 +144,10 @@ final class MSEChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if !result.send.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: result.send)), promise: nil) }
             guard let established = result.established else { return .inProgress }
             SwarmNode.trace("MSE with \(peerName(context)) established: \(established.method)")
+            if case .incoming = role {
+                // Which torrent SKEY named: the plaintext handshake above must name the same one.
+                context.fireUserInboundEventTriggered(MSEStreamEstablished(infoHash: established.infoHash))
+            }
             handOver(context: context, payload: ByteBuffer(bytes: established.payload),
                      outgoing: established.outgoing, incoming: established.incoming)
             return .established
@@ -242,4 +246,12 @@ final class MSEChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var generator = SystemRandomNumberGenerator()
         return (0..<Int.random(in: 0...MSE.maxPadding, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
+}
+
+/// Sent up the pipeline when an incoming MSE handshake completes: the torrent
+/// its SKEY named. The BitTorrent handshake that follows must name the same
+/// torrent, or a peer could set up the stream for one torrent and then ask
+/// for another (libtorrent refuses that too).
+struct MSEStreamEstablished {
+    let infoHash: InfoHash
 }

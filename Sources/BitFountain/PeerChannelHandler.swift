@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -11,7 +12,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
 
     enum Role {
         /// We dialled this peer for a torrent we know.
-        case outgoing(TorrentSession, HostPort)
+        case outgoing(TorrentSession, PeerAddress)
         /// The peer dialled us; its handshake says which torrent it wants.
         case incoming(SwarmNode)
     }
@@ -20,11 +21,21 @@ final class PeerChannelHandler: ChannelInboundHandler {
     private var attached: (session: TorrentSession, key: UInt64)?
     private var cumulation: ByteBuffer?
     private let decoder = PeerMessageDecoder()
+    /// The torrent an incoming MSE handshake was set up for (its SKEY), if any.
+    private var encryptedFor: InfoHash?
     /// How long a peer may take to send its handshake.
     static let handshakeTimeout = TimeAmount.seconds(10)
 
     init(role: Role) {
         self.role = role
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let established = event as? MSEStreamEstablished {
+            encryptedFor = established.infoHash
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -85,11 +96,14 @@ final class PeerChannelHandler: ChannelInboundHandler {
                   let key = session.attach(channel: channel, handshake: handshake, address: address, outgoing: true) else { return false }
             attached = (session, key)
         case .incoming(let node):
+            if let encryptedFor, handshake.infoHash != encryptedFor {
+                SwarmNode.trace("refused \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): its handshake names \(handshake.infoHash), its MSE SKEY \(encryptedFor)")
+                return false
+            }
             // The session answers with our handshake first, then its greeting messages.
             guard let session = node.session(for: handshake.infoHash),
-                  let remote = channel.remoteAddress, let ip = remote.ipAddress, let port = remote.port else { return false }
-            guard let key = session.attach(channel: channel, handshake: handshake,
-                                           address: HostPort(host: ip, port: UInt16(clamping: port)), outgoing: false) else { return false }
+                  let remote = channel.remoteAddress.flatMap(PeerAddress.init) else { return false }
+            guard let key = session.attach(channel: channel, handshake: handshake, address: remote, outgoing: false) else { return false }
             attached = (session, key)
         }
         return true

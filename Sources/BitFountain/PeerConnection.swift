@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -9,8 +10,11 @@ import Swarm
 final class PeerConnection {
     let key: UInt64
     let channel: Channel
-    let address: HostPort
+    let address: PeerAddress
     let outgoing: Bool
+    /// Where the peer accepts connections: `address` when we dialled it, else
+    /// the BEP 10 `p` it sent (the address PEX and the DHT know it by).
+    var listenAddress: PeerAddress?
     private let limiter: UploadLimiter
     /// Small messages collected during one batch of actions, written as one buffer.
     private var pending: ByteBuffer?
@@ -29,11 +33,12 @@ final class PeerConnection {
     /// Below this many queued bytes we read more blocks to serve.
     static let lowWater = 1 << 20
 
-    init(key: UInt64, channel: Channel, address: HostPort, outgoing: Bool, limiter: UploadLimiter) {
+    init(key: UInt64, channel: Channel, address: PeerAddress, outgoing: Bool, limiter: UploadLimiter) {
         self.key = key
         self.channel = channel
         self.address = address
         self.outgoing = outgoing
+        listenAddress = outgoing ? address : nil
         self.limiter = limiter
     }
 

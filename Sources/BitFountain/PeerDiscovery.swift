@@ -6,9 +6,9 @@ import Metainfo
 /// The DHT node implements it; tests and `--peer` use simpler ones. Keeping the
 /// swarm behind this protocol lets it be built and tested without a DHT.
 public protocol PeerDiscovery: Sendable {
-    /// Streams peers (IP literal and TCP port) for `infoHash` as a lookup finds
+    /// Streams peers (IP and TCP port) for `infoHash` as a lookup finds
     /// them; the stream finishes when the lookup has ended.
-    func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort>
+    func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress>
 
     /// Announces that this node serves `infoHash` on TCP `port`; returns how
     /// many nodes accepted the announcement (0: try again soon).
@@ -16,7 +16,7 @@ public protocol PeerDiscovery: Sendable {
     func announce(_ infoHash: InfoHash, port: UInt16) async -> Int
 
     /// A peer told us its DHT port (BEP 5 `port` message); the DHT may ping it.
-    func learnedDHTNode(_ node: HostPort) async
+    func learnedDHTNode(_ node: PeerAddress) async
 
     /// The home router reported our external address (port mapping): the
     /// DHT derives its BEP 42 node ID from it.
@@ -30,7 +30,7 @@ public protocol PeerDiscovery: Sendable {
 }
 
 extension PeerDiscovery {
-    public func learnedDHTNode(_ node: HostPort) async {}
+    public func learnedDHTNode(_ node: PeerAddress) async {}
     public func externalAddressReported(_ address: IPAddress) async {}
     public var dhtPort: UInt16? { nil }
     public func shutdown() async {}

@@ -1,10 +1,11 @@
+import Identity
 import Metainfo
 
 /// A discovery that knows no one: peers come only from `--peer`, magnet `x.pe`
 /// and incoming connections (`--no-dht`, and tests of the swarm alone).
 public struct NoPeerDiscovery: PeerDiscovery {
     public init() {}
-    public func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> { AsyncStream { $0.finish() } }
+    public func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> { AsyncStream { $0.finish() } }
     public func announce(_ infoHash: InfoHash, port: UInt16) async -> Int { 0 }
 }
 

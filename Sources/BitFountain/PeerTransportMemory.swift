@@ -12,18 +12,18 @@ public enum PeerTransport: String, Sendable, CaseIterable {
 /// oldest entry goes.
 struct PeerTransportMemory {
     let capacity: Int
-    private var entries: [HostPort: PeerTransport] = [:]
-    private var order: [HostPort] = []
+    private var entries: [PeerAddress: PeerTransport] = [:]
+    private var order: [PeerAddress] = []
 
     init(capacity: Int = 4_096) {
         self.capacity = capacity
     }
 
-    func transport(for peer: HostPort) -> PeerTransport? { entries[peer] }
+    func transport(for peer: PeerAddress) -> PeerTransport? { entries[peer] }
 
     var count: Int { entries.count }
 
-    mutating func remember(_ transport: PeerTransport, for peer: HostPort) {
+    mutating func remember(_ transport: PeerTransport, for peer: PeerAddress) {
         if entries.updateValue(transport, forKey: peer) == nil {
             order.append(peer)
             if order.count > capacity {

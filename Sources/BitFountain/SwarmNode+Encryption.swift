@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -15,7 +16,7 @@ extension SwarmNode {
 
     /// A factory for the handler of an outgoing connection (called on the channel's loop),
     /// or nil when the policy dials in plaintext.
-    func outgoingEncryptionHandler(to address: HostPort, for session: TorrentSession) -> (@Sendable () -> MSEChannelHandler)? {
+    func outgoingEncryptionHandler(to address: PeerAddress, for session: TorrentSession) -> (@Sendable () -> MSEChannelHandler)? {
         guard let offer = encryption.outgoingOffer else { return nil }
         let retries = encryption.retriesInPlaintext
         return { [self] in

@@ -67,7 +67,7 @@ extension SwarmNode {
     /// Dials `address` for `session` (on the loop). `transport` nil: uTP first when it is on and
     /// the peer did not need TCP before, falling back to TCP; `.tcp` or `.utp`: that one only
     /// (holepunching needs uTP). `plaintext`: the retry of a `prefer` dial whose MSE handshake failed.
-    func connect(to address: HostPort, for session: TorrentSession, transport: PeerTransport? = nil, plaintext: Bool = false) {
+    func connect(to address: PeerAddress, for session: TorrentSession, transport: PeerTransport? = nil, plaintext: Bool = false) {
         let chosen = transport ?? (utp == nil ? .tcp : (utp!.memory.transport(for: address) ?? .utp))
         switch chosen {
         case .tcp: connectTCP(to: address, for: session, plaintext: plaintext)
@@ -75,12 +75,11 @@ extension SwarmNode {
         }
     }
 
-    private func connectUTP(to address: HostPort, for session: TorrentSession, plaintext: Bool, fallBack: Bool) {
+    private func connectUTP(to address: PeerAddress, for session: TorrentSession, plaintext: Bool, fallBack: Bool) {
         let failed = { [self] in
             if fallBack { connectTCP(to: address, for: session, plaintext: plaintext) } else { session.connectionFailed(address) }
         }
-        guard let utp, let remote = try? SocketAddress(ipAddress: address.host, port: Int(address.port)),
-              let stream = utp.socket.connect(to: remote) else { return failed() }
+        guard let utp, let stream = utp.socket.connect(to: address.socketAddress) else { return failed() }
         SwarmNode.trace("dialling \(address) over uTP")
         // One outcome per dial: connected, refused/reset, or no answer in time.
         let attempt = UTPDialAttempt()

@@ -92,8 +92,9 @@ public final class SwarmNode: @unchecked Sendable {
     var encryption: EncryptionPolicy
     /// The TCP port peers reach us on (valid after `start`).
     public private(set) var port: UInt16 = 0
-    /// The IP addresses of this host's interfaces (read at `start`), to know our own announce when a lookup returns it.
-    private(set) var localHosts: Set<String> = []
+    /// The IP addresses of this host's interfaces and the bound one (read at
+    /// `start`), to know our own announce when a lookup returns it.
+    private(set) var localIPs: Set<IPAddress> = []
 
     public init(options: Options, discovery: any PeerDiscovery, onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }) {
         self.options = options
@@ -128,43 +129,30 @@ public final class SwarmNode: @unchecked Sendable {
     /// Monotonic seconds, the clock the state machines run on.
     static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
-    static func isLoopback(_ host: String) -> Bool { host.hasPrefix("127.") || host == "::1" }
-
-    /// The raw 4 or 16 bytes of a peer's IP address (for BEP 10 `yourip`).
-    static func addressBytes(_ address: SocketAddress?) -> [UInt8]? {
-        switch address {
-        case .v4(let v4)?:
-            return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
-        case .v6(let v6)?:
-            return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-        default:
-            return nil
-        }
-    }
 
     func report(_ event: NodeEvent) { onEvent(event) }
 
     /// Whether `address` is this node: our port on one of our interfaces (what
     /// a DHT lookup returns once our own announce landed). Behind a NAT the
     /// external address is not among them; the handshake's peer ID catches that.
-    func isOwnAddress(_ address: HostPort) -> Bool {
-        guard address.port == port else { return false }
-        return Self.isLoopback(address.host) || localHosts.contains(address.host)
-            || (options.bindHost != "0.0.0.0" && options.bindHost != "::" && address.host == options.bindHost)
+    func isOwnAddress(_ address: PeerAddress) -> Bool {
+        address.isOwnListener(port: port, localIPs: localIPs)
     }
 
     /// The home router reported our external address (port mapping): with
     /// our port there, it is us too (PEX and the DHT hand it back to us).
     public func externalAddressReported(_ ip: IPAddress) {
         loop.execute {
-            self.localHosts.insert(ip.description)
+            self.localIPs.insert(ip)
             for session in self.sessions.values { session.machine.localIPs.insert(ip) }
         }
     }
 
-    static func interfaceHosts() -> Set<String> {
-        guard let devices = try? System.enumerateDevices() else { return [] }
-        return Set(devices.compactMap { $0.address?.ipAddress })
+    /// This host's interface addresses, and the one we bound to when it is not a wildcard.
+    func ownIPs() -> Set<IPAddress> {
+        var ips = Set((try? System.enumerateDevices())?.compactMap { $0.address.flatMap(PeerAddress.init)?.ip } ?? [])
+        if let bound = IPAddress(options.bindHost), bound != IPAddress("0.0.0.0"), bound != IPAddress("::") { ips.insert(bound) }
+        return ips
     }
 
     /// `BITFOUNTAIN_DEBUG=1` traces connections and disconnections on stderr:
@@ -204,7 +192,7 @@ public final class SwarmNode: @unchecked Sendable {
                 let channel = try await makeServerBootstrap().bind(host: options.bindHost, port: candidate).get()
                 listener = channel
                 port = UInt16(channel.localAddress?.port ?? candidate)
-                localHosts = Self.interfaceHosts()
+                localIPs = ownIPs()
                 do { try await startUTP(sharing: sharedDHT) } catch {
                     report(.warning("no uTP: cannot use UDP port \(port) (\(error)); peers connect over TCP only"))
                 }
@@ -243,7 +231,7 @@ public final class SwarmNode: @unchecked Sendable {
 
     /// Peers a push source (Local Service Discovery) found for `infoHash`,
     /// handed to that torrent's session to dial; ignored if it is not open.
-    public func addPeers(_ peers: [HostPort], for infoHash: InfoHash) {
+    public func addPeers(_ peers: [PeerAddress], for infoHash: InfoHash) {
         loop.execute { self.sessions[infoHash]?.addPeers(peers) }
     }
 
@@ -252,7 +240,7 @@ public final class SwarmNode: @unchecked Sendable {
 
     /// Dials over TCP (`connect(to:for:transport:plaintext:)` decides between TCP and uTP).
     /// `plaintext`: the retry of a `prefer` dial whose MSE handshake failed.
-    func connectTCP(to address: HostPort, for session: TorrentSession, plaintext: Bool = false) {
+    func connectTCP(to address: PeerAddress, for session: TorrentSession, plaintext: Bool = false) {
         let encryption = plaintext ? nil : outgoingEncryptionHandler(to: address, for: session)
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
@@ -270,7 +258,7 @@ public final class SwarmNode: @unchecked Sendable {
             bootstrap = bootstrap.bind(to: local)
         }
         SwarmNode.trace("dialling \(address)")
-        bootstrap.connect(host: address.host, port: Int(address.port)).whenFailure { error in
+        bootstrap.connect(to: address.socketAddress).whenFailure { error in
             SwarmNode.trace("cannot connect to \(address): \(error)")
             session.loop.execute { session.connectionFailed(address) }
         }
@@ -310,7 +298,7 @@ public final class SwarmNode: @unchecked Sendable {
             machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, extensions: extensions, seed: seed)
         }
         machine.listenPort = port
-        machine.localIPs = Set(localHosts.compactMap { IPAddress($0) })
+        machine.localIPs = localIPs
         machine.dhtPort = options.dhtPort
         let prepared = machine
         let preparedStorage = storage

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import PeerWire
@@ -36,7 +37,7 @@ extension TorrentSession {
             bannedIDs.insert(peerID)
             if let connection = connections[key] {
                 // Off loopback an address is one machine; on loopback, test peers share 127.0.0.1.
-                addressBook.ban(connection.address, wholeHost: !SwarmNode.isLoopback(connection.address.host))
+                addressBook.ban(connection.address, wholeHost: !connection.address.ip.isLoopback)
             }
             node.report(.peerBanned(infoHash: infoHash, address: address, reason: reason))
             closeConnection(key)
@@ -53,11 +54,15 @@ extension TorrentSession {
         case .dhtPort(let key, let port):
             guard let connection = connections[key] else { return }
             let discovery = node.discovery
-            let address = HostPort(host: connection.address.host, port: port)
+            let address = PeerAddress(ip: connection.address.ip, port: port)
             Task { await discovery.learnedDHTNode(address) }
+        case .peerListens(let key, let address):
+            guard let connection = connections[key], !connection.outgoing else { return }
+            connection.listenAddress = address
+            addressBook.markConnected(address)
         case .peersDiscovered(let found):
             for peer in found {
-                let address = HostPort(host: peer.address.ip.description, port: peer.address.port)
+                let address = peer.address
                 guard !node.isOwnAddress(address) else { continue }
                 addressBook.add(address)
                 if peer.flags.contains(.seed) { addressBook.markSeed(address) }

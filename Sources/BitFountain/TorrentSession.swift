@@ -19,7 +19,7 @@ public final class TorrentSession: @unchecked Sendable {
     var readCache: PieceReadCache?
     var connections: [UInt64: PeerConnection] = [:]
     var addressBook = PeerAddressBook()
-    var connecting: Set<HostPort> = []
+    var connecting: Set<PeerAddress> = []
     var bannedIDs: Set<PeerID> = []
     private var scratch: [TorrentAction] = []
     var dirty: [PeerConnection] = []
@@ -71,7 +71,7 @@ public final class TorrentSession: @unchecked Sendable {
         loop.submit { self.makeSnapshot() }
     }
 
-    public func addPeers(_ peers: [HostPort]) {
+    public func addPeers(_ peers: [PeerAddress]) {
         loop.execute {
             for peer in peers where !self.node.isOwnAddress(peer) { self.addressBook.add(peer) }
             self.connectMore()
@@ -106,7 +106,7 @@ public final class TorrentSession: @unchecked Sendable {
     }
 
     /// A peer finished its handshake; nil when it is refused (banned, ourselves, a duplicate, limits).
-    func attach(channel: Channel, handshake: Handshake, address: HostPort, outgoing: Bool) -> UInt64? {
+    func attach(channel: Channel, handshake: Handshake, address: PeerAddress, outgoing: Bool) -> UInt64? {
         connecting.remove(address)
         if handshake.peerID == node.peerID {
             // Our own announce came back from the DHT (or PEX): never dial that address again.
@@ -136,8 +136,7 @@ public final class TorrentSession: @unchecked Sendable {
             addressBook.markConnected(address)
         }
         machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now(),
-                              remoteIP: SwarmNode.addressBytes(channel.remoteAddress),
-                              dialed: outgoing ? PeerAddress(host: address.host, port: address.port) : nil)
+                              remoteIP: address.ip.bytes, dialed: outgoing ? address : nil)
         markDirty(connection)
         runActions()
         flushConnections()
@@ -168,7 +167,7 @@ public final class TorrentSession: @unchecked Sendable {
         flushConnections()
     }
 
-    func connectionFailed(_ address: HostPort) {
+    func connectionFailed(_ address: PeerAddress) {
         guard connecting.remove(address) != nil else { return }
         addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true)
     }
@@ -184,12 +183,13 @@ public final class TorrentSession: @unchecked Sendable {
         forget(connection)
     }
 
-    /// Books a closed connection: an outgoing one may be dialled again later,
+    /// Books a closed connection: where the peer listens (the address we
+    /// dialled, or the `p` an incoming peer sent) may be dialled again later,
     /// unless it was a seed and so are we.
     private func forget(_ connection: PeerConnection) {
-        guard connection.outgoing else { return }
-        addressBook.markDisconnected(connection.address, now: SwarmNode.now(), failed: false)
-        if machine.departedAsSeed(connection.key) { addressBook.markSeed(connection.address) }
+        guard let listening = connection.listenAddress else { return }
+        addressBook.markDisconnected(listening, now: SwarmNode.now(), failed: false)
+        if machine.departedAsSeed(connection.key) { addressBook.markSeed(listening) }
     }
 
     func markDirty(_ connection: PeerConnection) {

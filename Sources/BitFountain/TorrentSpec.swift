@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import Swarm
 
@@ -18,8 +19,8 @@ public struct TorrentSpec: Sendable {
     public var rootName: String?
     /// True for content the user publishes: opened read-only, never written.
     public var seedingExistingContent: Bool
-    /// Peers to dial at once (`--peer`, magnet `x.pe`).
-    public var peers: [HostPort]
+    /// Peers to dial at once (`--peer`, magnet `x.pe`), resolved at the command-line edge.
+    public var peers: [PeerAddress]
     /// Speak bf_fountain for this torrent; nil: the node's default (`SwarmNode.Options.fountain`).
     public var fountain: Bool?
     /// Seconds before the first announce and lookup: a session restoring thousands
@@ -27,7 +28,7 @@ public struct TorrentSpec: Sendable {
     public var discoveryDelay: Double
 
     public init(content: Content, directory: String, rootName: String? = nil,
-                seedingExistingContent: Bool, peers: [HostPort] = [], fountain: Bool? = nil, discoveryDelay: Double = 0) {
+                seedingExistingContent: Bool, peers: [PeerAddress] = [], fountain: Bool? = nil, discoveryDelay: Double = 0) {
         self.content = content
         self.fountain = fountain
         self.discoveryDelay = discoveryDelay

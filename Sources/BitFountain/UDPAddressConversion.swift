@@ -8,9 +8,9 @@ import Glibc
 import Darwin
 #endif
 
-/// NIO socket addresses ↔ the DHT core's plain `NodeAddress`, without going
-/// through strings (this runs for every datagram).
-extension NodeAddress {
+/// NIO socket addresses ↔ the plain `PeerAddress` (a DHT `NodeAddress` too),
+/// without going through strings (this runs for every datagram and connection).
+extension PeerAddress {
     init?(_ address: SocketAddress) {
         switch address {
         case .v4(let v4):

@@ -1,4 +1,4 @@
-import Metainfo
+import Identity
 
 /// Addresses a torrent may connect to (from `--peer`, magnet `x.pe`, the DHT,
 /// or peers that connected to us), with a retry backoff for those that fail.
@@ -11,31 +11,33 @@ public struct PeerAddressBook: Sendable {
         var isSeed = false
     }
 
-    private var entries: [HostPort: Entry] = [:]
-    /// Addresses of banned peers, never tried nor accepted again; port 0 stands for every port of the host.
-    private var banned: Set<HostPort> = []
+    private var entries: [PeerAddress: Entry] = [:]
+    /// Addresses of banned peers, never tried nor accepted again.
+    private var banned: Set<PeerAddress> = []
+    /// Hosts banned on every port.
+    private var bannedHosts: Set<IPAddress> = []
     public static let maxEntries = 2000
 
     public init() {}
 
     public var count: Int { entries.count }
 
-    public func contains(_ address: HostPort) -> Bool { entries[address] != nil }
+    public func contains(_ address: PeerAddress) -> Bool { entries[address] != nil }
 
-    public mutating func add(_ address: HostPort) {
+    public mutating func add(_ address: PeerAddress) {
         guard !isBanned(address), entries[address] == nil, entries.count < Self.maxEntries else { return }
         entries[address] = Entry()
     }
 
-    public func isBanned(_ address: HostPort) -> Bool {
-        banned.contains(address) || banned.contains(HostPort(host: address.host, port: 0))
+    public func isBanned(_ address: PeerAddress) -> Bool {
+        banned.contains(address) || bannedHosts.contains(address.ip)
     }
 
     /// Up to `limit` addresses due for a connection attempt; they count as
     /// connected until told otherwise. `skippingSeeds`: we are a seed ourselves.
-    public mutating func takeCandidates(now: Double, limit: Int, skippingSeeds: Bool = false) -> [HostPort] {
+    public mutating func takeCandidates(now: Double, limit: Int, skippingSeeds: Bool = false) -> [PeerAddress] {
         guard limit > 0 else { return [] }
-        var out: [HostPort] = []
+        var out: [PeerAddress] = []
         for (address, entry) in entries where !entry.connected && entry.nextAttempt <= now && !(skippingSeeds && entry.isSeed) {
             out.append(address)
             if out.count >= limit { break }
@@ -45,7 +47,7 @@ public struct PeerAddressBook: Sendable {
     }
 
     /// An address we are connected to by any means (also incoming connections).
-    public mutating func markConnected(_ address: HostPort) {
+    public mutating func markConnected(_ address: PeerAddress) {
         add(address)
         entries[address]?.connected = true
         entries[address]?.failures = 0
@@ -54,7 +56,7 @@ public struct PeerAddressBook: Sendable {
     /// A connection attempt failed or a connection ended: retry later, backing off
     /// from 2 s up to 5 minutes as failures repeat (a peer that is still starting
     /// up refuses us once; it should not cost the download long).
-    public mutating func markDisconnected(_ address: HostPort, now: Double, failed: Bool) {
+    public mutating func markDisconnected(_ address: PeerAddress, now: Double, failed: Bool) {
         guard var entry = entries[address] else { return }
         entry.connected = false
         if failed { entry.failures += 1 }
@@ -64,16 +66,16 @@ public struct PeerAddressBook: Sendable {
     }
 
     /// The peer at this address has every piece (it said so, or PEX did).
-    public mutating func markSeed(_ address: HostPort) {
+    public mutating func markSeed(_ address: PeerAddress) {
         entries[address]?.isSeed = true
     }
 
     /// Bans an address, or with `wholeHost` every port of its host.
-    public mutating func ban(_ address: HostPort, wholeHost: Bool = false) {
+    public mutating func ban(_ address: PeerAddress, wholeHost: Bool = false) {
         banned.insert(address)
         entries.removeValue(forKey: address)
         guard wholeHost else { return }
-        banned.insert(HostPort(host: address.host, port: 0))
-        entries = entries.filter { $0.key.host != address.host }
+        bannedHosts.insert(address.ip)
+        entries = entries.filter { $0.key.ip != address.ip }
     }
 }

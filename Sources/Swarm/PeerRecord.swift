@@ -58,8 +58,6 @@ public struct PeerRecord: Sendable {
     var allowedFastToPeer: Set<Int> = []
 
     public var extensions: ExtensionHandshake?
-    var metadataRequests: [Int: Double] = [:]
-    var hasNoMetadata = false
 
     public internal(set) var download = RateMeter()
     public internal(set) var upload = RateMeter()

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import PeerWire
 
@@ -35,6 +36,9 @@ public enum TorrentAction: Sendable {
     case completed
     /// BEP 5 `port`: the peer runs a DHT node on this UDP port.
     case dhtPort(PeerRecord.Key, UInt16)
+    /// An incoming peer told us where it listens (BEP 10 `p`): that address is
+    /// connected now, so PEX or the DHT naming it must not start a second connection.
+    case peerListens(PeerRecord.Key, at: PeerAddress)
     /// BEP 11: a peer told us of these (new, not us, within bounds): candidates to dial.
     case peersDiscovered([UTPex.AddedPeer])
 }

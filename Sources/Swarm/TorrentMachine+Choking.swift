@@ -1,32 +1,22 @@
 import PeerWire
 
+/// Wiring of the choker sub-machine (Choker.swift) into the torrent machine:
+/// it decides, the machine sends the messages and drops what a choke cancels.
 extension TorrentMachine {
-    /// Every `chokeInterval`: the interested peers with the best rates get the
-    /// regular slots (download rate from them while we leech — reciprocation —
-    /// upload rate to them once we seed), and every `optimisticUnchokeInterval`
-    /// one more choked peer is unchoked at random so newcomers get a chance.
-    mutating func chokeRound(now: Double) {
-        lastChokeRound = now
-        let seeding = isComplete
-        let candidates = peers.values.filter { $0.peerInterested && !$0.isSeed }
-        let ranked = candidates.sorted { a, b in
-            let rateA = seeding ? a.upload.bytesPerSecond : a.download.bytesPerSecond
-            let rateB = seeding ? b.upload.bytesPerSecond : b.download.bytesPerSecond
-            return rateA != rateB ? rateA > rateB : a.key < b.key
-        }
-        let regular = Set(ranked.prefix(configuration.regularUnchokeSlots).map(\.key))
+    /// What the choker sees of a peer.
+    func chokerView(_ peer: PeerRecord, seeding: Bool) -> Choker.Peer {
+        Choker.Peer(key: peer.key, interested: peer.peerInterested, isSeed: peer.isSeed,
+                    rate: seeding ? peer.upload.bytesPerSecond : peer.download.bytesPerSecond,
+                    unchoked: !peer.amChoking, optimistic: peer.isOptimistic)
+    }
 
-        var optimistic = peers.values.first { $0.isOptimistic && !regular.contains($0.key) && $0.peerInterested }?.key
-        if optimistic == nil || now - lastOptimisticRound >= configuration.optimisticUnchokeInterval {
-            let choked = ranked.filter { !regular.contains($0.key) && $0.key != optimistic }
-            if !choked.isEmpty {
-                optimistic = choked[Int.random(in: 0..<choked.count, using: &random)].key
-                lastOptimisticRound = now
-            }
-        }
+    /// Every `chokeInterval` (and whenever the tick finds it due).
+    mutating func chokeRound(now: Double) {
+        let seeding = isComplete
+        let round = choker.round(now: now, peers: peers.values.map { chokerView($0, seeding: seeding) }, random: &random)
         for key in Array(peers.keys) {
-            peers[key]!.isOptimistic = key == optimistic
-            if regular.contains(key) || key == optimistic {
+            peers[key]!.isOptimistic = key == round.optimistic
+            if round.unchokes(key) {
                 unchoke(key)
             } else if !peers[key]!.amChoking {
                 choke(key)
@@ -36,13 +26,14 @@ extension TorrentMachine {
 
     /// Between rounds, an interested peer is unchoked at once while slots are free.
     mutating func fillUnchokeSlots(now: Double) {
-        var unchoked = peers.values.filter { !$0.amChoking && !$0.isOptimistic }.count
-        guard unchoked < configuration.regularUnchokeSlots else { return }
-        for key in peers.keys.sorted() where peers[key]!.amChoking && peers[key]!.peerInterested {
-            unchoke(key)
-            unchoked += 1
-            if unchoked >= configuration.regularUnchokeSlots { break }
-        }
+        let seeding = isComplete
+        for key in choker.slotsToFill(peers.values.map { chokerView($0, seeding: seeding) }) { unchoke(key) }
+    }
+
+    /// It told us it is no longer interested.
+    mutating func peerLostInterest(_ key: PeerKey) {
+        guard let peer = peers[key], choker.chokesWhenUninterested(chokerView(peer, seeding: isComplete)) else { return }
+        choke(key)
     }
 
     mutating func unchoke(_ key: PeerKey) {

@@ -2,6 +2,8 @@ import Metainfo
 import NIOCore
 import PeerWire
 
+/// The BEP 10 handshake, the dispatch of extension messages to their
+/// sub-machines, and the wiring of the metadata exchange (MetadataExchange.swift).
 extension TorrentMachine {
     /// BEP 10 handshake: our extensions, client, port, queue depth and, when we
     /// have it, the metadata size (BEP 9).
@@ -42,30 +44,27 @@ extension TorrentMachine {
     private mutating func receivedMetadataMessage(_ message: UTMetadata.Message, from key: PeerKey, now: Double) {
         switch message {
         case .request(let piece):
-            serveMetadata(piece, to: key)
+            guard let remoteID = peers[key]?.extensions?.id(of: UTMetadata.extensionName) else { return }
+            let reply = MetadataExchange.reply(to: piece, of: info?.rawBytes)
+            actions.append(.send(key, .extended(id: remoteID, payload: ByteBuffer(bytes: UTMetadata.encode(reply)))))
         case .reject(let piece):
-            peers[key]!.metadataRequests.removeValue(forKey: piece)
-            peers[key]!.hasNoMetadata = true
+            metadataExchange.rejected(piece, by: key)
         case .data(let piece, let totalSize, let payload):
-            guard peers[key]!.metadataRequests.removeValue(forKey: piece) != nil, info == nil, metadata != nil else { return }
-            let outcome: MetadataAssembler.Outcome
-            do {
-                outcome = try metadata!.add(piece: piece, totalSize: totalSize, payload: payload, from: key)
-            } catch {
+            guard info == nil else { return }
+            let outcome: MetadataAssembler.Outcome?
+            do { outcome = try metadataExchange.received(piece, totalSize: totalSize, payload: payload, from: key) } catch {
                 return disconnect(key, "\(error)")
             }
             switch outcome {
-            case .incomplete:
+            case nil:
+                return
+            case .incomplete?:
                 requestMetadataIfNeeded(key, now: now)
-            case .complete(let info):
+            case .complete(let info)?:
                 actions.append(.metadataReceived(info))
                 adopt(info, have: Bitfield(count: info.pieceCount))
-                for peerKey in Array(peers.keys) {
-                    peers[peerKey]?.metadataRequests.removeAll()
-                    fillRequests(peerKey, now: now)
-                }
-            case .rejected(let reason, let senders):
-                metadata = nil
+                for peerKey in Array(peers.keys) { fillRequests(peerKey, now: now) }
+            case .rejected(let reason, let senders)?:
                 if senders.isEmpty {
                     actions.append(.fail(reason: reason))
                 } else {
@@ -75,45 +74,17 @@ extension TorrentMachine {
         }
     }
 
-    private mutating func serveMetadata(_ piece: Int, to key: PeerKey) {
-        guard let remoteID = peers[key]?.extensions?.id(of: UTMetadata.extensionName) else { return }
-        let reply: UTMetadata.Message
-        if let raw = info?.rawBytes, piece >= 0, piece < UTMetadata.pieceCount(forSize: raw.count) {
-            let start = piece * UTMetadata.pieceSize
-            let end = min(raw.count, start + UTMetadata.pieceSize)
-            reply = .data(piece: piece, totalSize: raw.count, payload: Array(raw[start..<end]))
-        } else {
-            reply = .reject(piece: piece)
-        }
-        actions.append(.send(key, .extended(id: remoteID, payload: ByteBuffer(bytes: UTMetadata.encode(reply)))))
-    }
-
     /// While the metadata is missing: ask this peer for pieces nobody else is fetching.
     mutating func requestMetadataIfNeeded(_ key: PeerKey, now: Double) {
-        guard info == nil, let peer = peers[key], !peer.hasNoMetadata,
-              let remoteID = peer.extensions?.id(of: UTMetadata.extensionName) else { return }
-        // A peer that lets a request expire is not asked again; its pieces go to whoever asks next.
-        for (piece, sentAt) in peer.metadataRequests where now - sentAt > configuration.metadataTimeout {
-            peers[key]!.metadataRequests.removeValue(forKey: piece)
-            peers[key]!.hasNoMetadata = true
+        guard info == nil, let peer = peers[key], let remoteID = peer.extensions?.id(of: UTMetadata.extensionName) else { return }
+        let pieces: [Int]
+        do {
+            pieces = try metadataExchange.piecesToRequest(from: key, advertisedSize: peer.extensions?.metadataSize,
+                                                          advertised: peers.mapValues { $0.extensions?.metadataSize }, now: now)
+        } catch {
+            return disconnect(key, "\(error)")
         }
-        guard !peers[key]!.hasNoMetadata else { return }
-        // If nobody left can serve the size we are assembling (a peer lied about it), start over.
-        if let assembler = metadata,
-           !peers.values.contains(where: { !$0.hasNoMetadata && $0.extensions?.metadataSize == assembler.size }) {
-            metadata = nil
-        }
-        if metadata == nil {
-            guard let size = peer.extensions?.metadataSize else { return }
-            do { metadata = try MetadataAssembler(infoHash: infoHash, size: size) } catch {
-                return disconnect(key, "\(error)")
-            }
-        }
-        guard let assembler = metadata, peer.extensions?.metadataSize == assembler.size else { return }
-        let inFlight = Set(peers.values.flatMap { $0.metadataRequests.keys })
-        for piece in assembler.missingPieces where !inFlight.contains(piece) {
-            guard peers[key]!.metadataRequests.count < configuration.metadataRequestsPerPeer else { break }
-            peers[key]!.metadataRequests[piece] = now
+        for piece in pieces {
             actions.append(.send(key, .extended(id: remoteID, payload: ByteBuffer(bytes: UTMetadata.encode(.request(piece: piece))))))
         }
     }

@@ -8,7 +8,9 @@ extension TorrentMachine {
     mutating func extensionHandshakeArrived(from key: PeerKey) {
         guard let peer = peers[key], let extensions = peer.extensions else { return }
         if peer.listenAddress == nil, let ip = peer.remoteIP, let port = extensions.listenPort, port != 0 {
-            peers[key]!.listenAddress = PeerAddress(ip: ip, port: port)
+            let address = PeerAddress(ip: ip, port: port)
+            peers[key]!.listenAddress = address
+            actions.append(.peerListens(key, at: address))
         }
         if let remoteID = extensions.id(of: UTPex.extensionName) { pex?.peerReady(key, remoteID: remoteID) }
     }
@@ -22,8 +24,7 @@ extension TorrentMachine {
 
     /// Our port on one of our own IPs.
     func isOwnAddress(_ address: PeerAddress) -> Bool {
-        guard let listenPort, address.port == listenPort else { return false }
-        return address.ip.isLoopback || localIPs.contains(address.ip)
+        address.isOwnListener(port: listenPort, localIPs: localIPs)
     }
 
     /// Sends each PEX peer what changed in the swarm, when its minute is up.

@@ -23,7 +23,7 @@ extension TorrentMachine {
             fillUnchokeSlots(now: now)
         case .notInterested:
             peers[key]!.peerInterested = false
-            if !peers[key]!.amChoking, !peers[key]!.isOptimistic { choke(key) }
+            peerLostInterest(key)
         case .have(let piece):
             receivedHave(piece, from: key, now: now)
         case .bitfield(let bytes):

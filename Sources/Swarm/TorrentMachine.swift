@@ -3,7 +3,10 @@ import Metainfo
 import PeerWire
 
 /// The sans-I/O state machine of one torrent: peers, choking, piece picking,
-/// request pipelining, endgame, serving, BEP 9 metadata and bans.
+/// request pipelining, endgame, serving, BEP 9 metadata and bans. It coordinates
+/// sub-machines that own their slice of the state: the choker (Choker.swift),
+/// the metadata exchange (MetadataExchange.swift), the request ledgers
+/// (RequestLedger.swift) and PEX (PeerExchange.swift).
 ///
 /// It takes events (a peer connected, a message arrived, a piece was stored, a
 /// tick) with the current time, and queues `TorrentAction`s for its adapter,
@@ -37,15 +40,16 @@ public struct TorrentMachine: Sendable {
     var departed: [PeerKey: (address: String, peerID: PeerID)] = [:]
     /// Peers that were seeds when they left: a seed does not dial them again.
     var departedSeeds: Set<PeerKey> = []
-    var metadata: MetadataAssembler?
+    /// BEP 9 download of the info dictionary (MetadataExchange.swift).
+    var metadataExchange: MetadataExchange
     /// BEP 11, when ut_pex is in our extension handshake (PeerExchange.swift).
     var pex: PeerExchange?
     /// The IPs of this host's interfaces: a PEX entry at one of them with our port is us.
     public var localIPs: Set<IPAddress> = []
     var random: SplitMix64
     var actions: [TorrentAction] = []
-    var lastChokeRound = -Double.infinity
-    var lastOptimisticRound = -Double.infinity
+    /// Who we upload to (Choker.swift).
+    var choker: Choker
     var lastTick: Double?
     public internal(set) var downloadedPayload: Int64 = 0
     public internal(set) var uploadedPayload: Int64 = 0
@@ -70,6 +74,9 @@ public struct TorrentMachine: Sendable {
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
+        choker = Choker(configuration)
+        metadataExchange = MetadataExchange(infoHash: info.infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
+                                            timeout: configuration.metadataTimeout)
         random = SplitMix64(seed: seed)
         adopt(info, have: have)
     }
@@ -82,6 +89,9 @@ public struct TorrentMachine: Sendable {
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
+        choker = Choker(configuration)
+        metadataExchange = MetadataExchange(infoHash: infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
+                                            timeout: configuration.metadataTimeout)
         random = SplitMix64(seed: seed)
     }
 
@@ -117,7 +127,7 @@ public struct TorrentMachine: Sendable {
         peers.values.reduce(0) { count, peer in
             let useful: Bool
             if info == nil {
-                useful = !peer.hasNoMetadata && peer.extensions?.metadataSize != nil
+                useful = metadataExchange.mayServe(peer.key, advertisedSize: peer.extensions?.metadataSize)
             } else if isComplete {
                 useful = peer.pieces != nil && !peer.isSeed
             } else {
@@ -162,6 +172,7 @@ public struct TorrentMachine: Sendable {
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
         pex?.peerGone(key)
+        metadataExchange.peerGone(key)
         if departed.count >= 256 {
             departed.removeAll()
             departedSeeds.removeAll()
@@ -222,7 +233,7 @@ public struct TorrentMachine: Sendable {
         var picker = PiecePicker(pieceCount: info.pieceCount, have: have)
         picker.randomFirstPieces = configuration.randomFirstPieces
         self.picker = picker
-        metadata = nil
+        metadataExchange.finish()
         for key in Array(peers.keys) { applyEarlyAnnouncements(key) }
     }
 
@@ -244,7 +255,7 @@ public struct TorrentMachine: Sendable {
             forgetSettledLateRequests(key)
             requestMetadataIfNeeded(key, now: now)
         }
-        if now - lastChokeRound >= configuration.chokeInterval { chokeRound(now: now) }
+        if choker.roundDue(now: now) { chokeRound(now: now) }
         reviewFountainPieces()
         exchangePeers(now: now)
         // Fastest peers choose first; snubbed ones get what is left.

@@ -95,8 +95,8 @@ extension GetCommand {
         let added: TorrentSnapshot
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            added = try await cli.add(.infoHash(version.infoHash),
-                                      options: AddOptions(savePath: directory, peers: peers.compactMap { try? HostPort(parsing: $0) }))
+            let peerAddresses = await DHTBootstrapResolver.resolve(peers.compactMap { try? HostPort(parsing: $0) })
+            added = try await cli.add(.infoHash(version.infoHash), options: AddOptions(savePath: directory, peers: peerAddresses))
         } catch {
             return "feed version \(version.sequence): \(error)"
         }

@@ -57,7 +57,9 @@ struct GetCommand: AsyncParsableCommand {
         if FeedLink.looksLikeFeed(source) { return try await runFeed() }
         let source = try resolveSource()
         let directory = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
-        let options = AddOptions(savePath: directory, peers: peers.map { try! HostPort(parsing: $0) })
+        // The string edge: names in --peer become addresses here, once (x.pe: in Session.add).
+        let peerAddresses = await DHTBootstrapResolver.resolve(peers.map { try! HostPort(parsing: $0) })
+        let options = AddOptions(savePath: directory, peers: peerAddresses)
         let cli = try await node.startSession(label: "get")
         let started = Date()
         let snapshot: TorrentSnapshot

@@ -37,14 +37,14 @@ import TestSupport
         let seeder: any PeerDiscovery = nodes[0]
         await seeder.announce(infoHash, port: 51_413)
         let leecher: any PeerDiscovery = nodes[3]
-        var found: [HostPort] = []
+        var found: [PeerAddress] = []
         for await peer in leecher.findPeers(for: infoHash) { found.append(peer) }
-        #expect(found.contains(HostPort(host: "127.0.0.1", port: 51_413)), "found \(found)")
+        #expect(found.contains(PeerAddress(host: "127.0.0.1", port: 51_413)!), "found \(found)")
 
         // BEP 5 PORT message: a peer's DHT port gets pinged and joins the table.
         let loner = try await DHTNode.start(configuration(stateDirectory: nil, bootstrap: [], group: group))
         let lonerAddress = loner.listeningAddresses[0]
-        await (nodes[1] as any PeerDiscovery).learnedDHTNode(HostPort(host: lonerAddress.ip.description, port: lonerAddress.port))
+        await (nodes[1] as any PeerDiscovery).learnedDHTNode(lonerAddress)
         #expect(await loner.waitForNodes(1, timeout: Self.joinTimeout))
 
         let reply = await nodes[2].ping(hubAddress)
@@ -125,9 +125,9 @@ import TestSupport
         #expect(await a.waitForNodes(1, timeout: Self.joinTimeout))
         let infoHash = InfoHash(string: "00000000000000000000000000000000000000aa")!
         await a.announce(infoHash, port: 6_000)
-        var found: [HostPort] = []
+        var found: [PeerAddress] = []
         for await peer in b.findPeers(for: infoHash) { found.append(peer) }
-        #expect(found == [HostPort(host: "::1", port: 6_000)])
+        #expect(found == [PeerAddress(host: "::1", port: 6_000)!])
         await a.shutdown()
         await b.shutdown()
     }

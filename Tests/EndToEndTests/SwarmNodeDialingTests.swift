@@ -1,5 +1,6 @@
 @testable import BitFountain
 import Foundation
+import Identity
 import Metainfo
 import Synchronization
 import Testing
@@ -12,11 +13,11 @@ import TestSupport
     /// Answers lookup number n (from 1) with `answer(n)`; never accepts an announce.
     final class ScriptedDiscovery: PeerDiscovery {
         let lookups = Mutex(0)
-        let answer: @Sendable (Int) -> [HostPort]
+        let answer: @Sendable (Int) -> [PeerAddress]
 
-        init(answer: @escaping @Sendable (Int) -> [HostPort]) { self.answer = answer }
+        init(answer: @escaping @Sendable (Int) -> [PeerAddress]) { self.answer = answer }
 
-        func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
+        func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> {
             let peers = answer(lookups.withLock { $0 += 1; return $0 })
             return AsyncStream { continuation in
                 for peer in peers { continuation.yield(peer) }
@@ -67,7 +68,7 @@ import TestSupport
         let (info, content) = try Self.torrent(work, "dialled.bin", size: 400_000)
         let (getNode, download, getPort) = try await Self.passiveDownload(work, info)
 
-        let discovery = ScriptedDiscovery { _ in [HostPort(host: "127.0.0.1", port: getPort)] }
+        let discovery = ScriptedDiscovery { _ in [PeerAddress(host: "127.0.0.1", port: getPort)!] }
         let seedNode = SwarmNode(options: Self.options(work.file("seed-state")), discovery: discovery)
         _ = try await seedNode.start()
         _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
@@ -86,7 +87,7 @@ import TestSupport
         let seedNode = SwarmNode(options: Self.options(work.file("seed-state")), discovery: NoPeerDiscovery())
         _ = try await seedNode.start()
         _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true,
-                                               peers: [HostPort(host: "127.0.0.1", port: getPort)]))
+                                               peers: [PeerAddress(host: "127.0.0.1", port: getPort)!]))
         #expect(try await Self.completes(download, within: 60))
         #expect(FileManager.default.contents(atPath: work.file("out/given.bin")) == content)
         await seedNode.shutdown()
@@ -103,10 +104,10 @@ import TestSupport
         let getPort = Mutex<UInt16>(0)
         // Lookups 1–2 find only our own announce and a port nobody listens on (the
         // seed "announces late"); from the third on, the seed is there too.
-        let dead = HostPort(host: "127.0.0.1", port: 1)
+        let dead = PeerAddress(host: "127.0.0.1", port: 1)!
         let discovery = ScriptedDiscovery { n in
-            let own = HostPort(host: "127.0.0.1", port: getPort.withLock { $0 })
-            return n < 3 ? [own, dead] : [own, dead, HostPort(host: "127.0.0.1", port: seedPort)]
+            let own = PeerAddress(host: "127.0.0.1", port: getPort.withLock { $0 })!
+            return n < 3 ? [own, dead] : [own, dead, PeerAddress(host: "127.0.0.1", port: seedPort)!]
         }
         let getNode = SwarmNode(options: Self.options(work.file("get-state")), discovery: discovery)
         let port = try await getNode.start()
@@ -118,7 +119,7 @@ import TestSupport
         #expect(ContinuousClock.now - started < .seconds(40), "looked again within seconds, not lookupInterval (an hour)")
         #expect(discovery.lookups.withLock { $0 } >= 3)
         #expect(FileManager.default.contents(atPath: work.file("out/late.bin")) == content)
-        let dialledSelf = try await getNode.loop.submit { download.addressBook.contains(HostPort(host: "127.0.0.1", port: port)) }.get()
+        let dialledSelf = try await getNode.loop.submit { download.addressBook.contains(PeerAddress(host: "127.0.0.1", port: port)!) }.get()
         #expect(!dialledSelf, "our own address never enters the book")
         await getNode.shutdown()
         await seedNode.shutdown()

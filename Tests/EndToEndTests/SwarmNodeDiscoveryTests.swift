@@ -1,5 +1,6 @@
 @testable import BitFountain
 import Foundation
+import Identity
 import Metainfo
 import Synchronization
 import Testing
@@ -12,16 +13,16 @@ import TestSupport
     final class RecordingDiscovery: PeerDiscovery {
         let announces = Mutex<[(InfoHash, UInt16)]>([])
         let lookups = Mutex<[InfoHash]>([])
-        let peers: [HostPort]
+        let peers: [PeerAddress]
         /// Lookups and announces before this many come back empty, like a DHT still joining.
         let emptyAnswers: Int
 
-        init(peers: [HostPort] = [], emptyAnswers: Int = 0) {
+        init(peers: [PeerAddress] = [], emptyAnswers: Int = 0) {
             self.peers = peers
             self.emptyAnswers = emptyAnswers
         }
 
-        func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> {
+        func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> {
             let count = lookups.withLock { $0.append(infoHash); return $0.count }
             let peers = count > emptyAnswers ? self.peers : []
             return AsyncStream { continuation in
@@ -55,7 +56,7 @@ import TestSupport
         let seedPort = try await seedNode.start()
         _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
 
-        let getDiscovery = RecordingDiscovery(peers: [HostPort(host: "127.0.0.1", port: seedPort)])
+        let getDiscovery = RecordingDiscovery(peers: [PeerAddress(host: "127.0.0.1", port: seedPort)!])
         let getNode = SwarmNode(options: Self.options(work.file("get-state")), discovery: getDiscovery)
         let getPort = try await getNode.start()
         let download = try await getNode.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: info.infoHash)),
@@ -87,7 +88,7 @@ import TestSupport
         _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
 
         slow.stateDirectory = work.file("get-state")
-        let getDiscovery = RecordingDiscovery(peers: [HostPort(host: "127.0.0.1", port: seedPort)], emptyAnswers: 1)
+        let getDiscovery = RecordingDiscovery(peers: [PeerAddress(host: "127.0.0.1", port: seedPort)!], emptyAnswers: 1)
         let getNode = SwarmNode(options: slow, discovery: getDiscovery)
         _ = try await getNode.start()
         let started = ContinuousClock.now

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Metainfo
 import NIOCore
 import NIOEmbedded
@@ -19,7 +20,7 @@ import Testing
         let channel = EmbeddedChannel(loop: loop)
         // 10,000 B/s starts with a 200-byte burst.
         let limiter = UploadLimiter(bytesPerSecond: 10_000, loop: loop)
-        let connection = PeerConnection(key: 1, channel: channel, address: HostPort(host: "127.0.0.1", port: 6881),
+        let connection = PeerConnection(key: 1, channel: channel, address: PeerAddress(host: "127.0.0.1", port: 6881)!,
                                         outgoing: true, limiter: limiter)
 
         // A large protocol message (a bitfield, say) goes while there is credit
@@ -41,7 +42,7 @@ import Testing
     @Test func withoutALimitNothingWaits() throws {
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
-        let connection = PeerConnection(key: 1, channel: channel, address: HostPort(host: "127.0.0.1", port: 6881),
+        let connection = PeerConnection(key: 1, channel: channel, address: PeerAddress(host: "127.0.0.1", port: 6881)!,
                                         outgoing: true, limiter: UploadLimiter(bytesPerSecond: nil, loop: loop))
         for _ in 0..<100 {
             connection.sendRaw([UInt8](repeating: 1, count: 10_000))

@@ -1,11 +1,11 @@
-import Metainfo
+import Identity
 import Testing
 @testable import Swarm
 
 @Suite struct PeerAddressBookTests {
     @Test func failedPeersAreRetriedWithGrowingBackoff() {
         var book = PeerAddressBook()
-        let peer = HostPort(host: "127.0.0.1", port: 6881)
+        let peer = PeerAddress(host: "127.0.0.1", port: 6881)!
         book.add(peer)
         #expect(book.takeCandidates(now: 0, limit: 5) == [peer])
         #expect(book.takeCandidates(now: 0, limit: 5).isEmpty, "not twice while connecting")
@@ -19,8 +19,8 @@ import Testing
 
     @Test func aSeedSkipsAddressesKnownToBeSeeds() {
         var book = PeerAddressBook()
-        let seed = HostPort(host: "127.0.0.1", port: 7000)
-        let leecher = HostPort(host: "127.0.0.1", port: 7001)
+        let seed = PeerAddress(host: "127.0.0.1", port: 7000)!
+        let leecher = PeerAddress(host: "127.0.0.1", port: 7001)!
         book.add(seed)
         book.add(leecher)
         book.markSeed(seed)
@@ -30,7 +30,7 @@ import Testing
 
     @Test func bannedPeersAreNeverOfferedAgain() {
         var book = PeerAddressBook()
-        let peer = HostPort(host: "192.0.2.1", port: 1)
+        let peer = PeerAddress(host: "192.0.2.1", port: 1)!
         book.add(peer)
         book.ban(peer)
         book.add(peer)
@@ -40,14 +40,14 @@ import Testing
 
     @Test func aHostBanCoversEveryPortOfIt() {
         var book = PeerAddressBook()
-        let other = HostPort(host: "192.0.2.2", port: 1)
-        let sibling = HostPort(host: "192.0.2.1", port: 7)
+        let other = PeerAddress(host: "192.0.2.2", port: 1)!
+        let sibling = PeerAddress(host: "192.0.2.1", port: 7)!
         book.add(sibling)
         book.add(other)
-        book.ban(HostPort(host: "192.0.2.1", port: 1), wholeHost: true)
-        #expect(book.isBanned(sibling) && book.isBanned(HostPort(host: "192.0.2.1", port: 9)))
+        book.ban(PeerAddress(host: "192.0.2.1", port: 1)!, wholeHost: true)
+        #expect(book.isBanned(sibling) && book.isBanned(PeerAddress(host: "192.0.2.1", port: 9)!))
         #expect(!book.isBanned(other))
-        book.add(HostPort(host: "192.0.2.1", port: 9))
+        book.add(PeerAddress(host: "192.0.2.1", port: 9)!)
         #expect(book.takeCandidates(now: 0, limit: 5) == [other], "the host's other ports are dropped and refused")
     }
 }

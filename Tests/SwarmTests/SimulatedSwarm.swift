@@ -184,7 +184,7 @@ final class SimulatedSwarm {
             node.machine.symbolsDecoded(job, now: now)
         case .peersDiscovered(let found):
             node.discovered += found
-        case .cancelServe, .cancelSymbols, .metadataReceived, .pieceVerified, .dhtPort:
+        case .cancelServe, .cancelSymbols, .metadataReceived, .pieceVerified, .dhtPort, .peerListens:
             break
         }
     }

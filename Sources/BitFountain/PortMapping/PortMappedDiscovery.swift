@@ -103,11 +103,11 @@ public final class PortMappedDiscovery: PeerDiscovery {
         }
     }
 
-    public func findPeers(for infoHash: InfoHash) -> AsyncStream<HostPort> { inner.findPeers(for: infoHash) }
+    public func findPeers(for infoHash: InfoHash) -> AsyncStream<PeerAddress> { inner.findPeers(for: infoHash) }
 
     public func announce(_ infoHash: InfoHash, port: UInt16) async -> Int { await inner.announce(infoHash, port: port) }
 
-    public func learnedDHTNode(_ node: HostPort) async { await inner.learnedDHTNode(node) }
+    public func learnedDHTNode(_ node: PeerAddress) async { await inner.learnedDHTNode(node) }
 
     public func externalAddressReported(_ address: IPAddress) async { await inner.externalAddressReported(address) }
 

@@ -21,7 +21,7 @@ struct ManagedTorrent: Sendable {
     var category: String?
     var tags: [String]
     var fountain: Bool
-    var peers: [HostPort]
+    var peers: [PeerAddress]
     var paused: Bool
     var addedDate: Date
     var doneDate: Date?

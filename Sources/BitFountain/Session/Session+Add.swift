@@ -19,6 +19,8 @@ extension Session {
     public func add(_ source: TorrentSource, options: AddOptions = AddOptions()) async throws -> TorrentID {
         try ensureRunning()
         let resolved = try await resolve(source, options: options)
+        // The magnet-link edge: x.pe may name hosts; they become addresses here, once.
+        let linkPeers = await DHTBootstrapResolver.resolve(resolved.magnet?.peers ?? [])
         // `resolve` may have waited (a download, hashing): look again.
         try ensureRunning()
         if let existing = idsByInfoHash[resolved.infoHash] { throw DuplicateTorrentError(id: existing, infoHash: resolved.infoHash) }
@@ -29,7 +31,7 @@ extension Session {
                                      savePath: savePath, rootName: resolved.rootName, published: resolved.published,
                                      category: options.category, tags: options.tags,
                                      fountain: options.fountain ?? settings.fountain,
-                                     peers: (resolved.magnet?.peers ?? []) + options.peers,
+                                     peers: linkPeers + options.peers,
                                      paused: options.paused, addedDate: Date())
         torrent.lastState = options.paused ? .paused : .checking
         if let info = resolved.info { torrent.filePriorities = Array(repeating: .normal, count: info.files.count) }

@@ -95,7 +95,7 @@ struct SessionStore: Sendable {
             var torrent = ManagedTorrent(id: record.id, infoHash: infoHash, info: state.loadMetadata(infoHash), magnet: magnet,
                                          savePath: record.savePath, rootName: record.rootName, published: record.published,
                                          category: record.category, tags: record.tags, fountain: record.fountain,
-                                         peers: record.peers.compactMap { try? HostPort(parsing: $0) },
+                                         peers: record.peers.compactMap { (try? HostPort(parsing: $0)).flatMap { PeerAddress(host: $0.host, port: $0.port) } },
                                          paused: record.paused, addedDate: record.addedDate)
             if torrent.info == nil, magnet == nil {
                 torrent.magnet = MagnetLink(infoHash: infoHash)

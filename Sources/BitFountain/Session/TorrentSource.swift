@@ -49,11 +49,12 @@ public struct AddOptions: Sendable, Equatable {
     public var tags: [String] = []
     /// Speak bf_fountain with BitFountain peers; nil: the session's default.
     public var fountain: Bool?
-    /// Peers to dial at once, besides those the DHT finds.
-    public var peers: [HostPort] = []
+    /// Peers to dial at once, besides those the DHT finds (names resolved by
+    /// the caller: see `DHTBootstrapResolver.resolve`).
+    public var peers: [PeerAddress] = []
 
     public init(savePath: String? = nil, paused: Bool = false, category: String? = nil, tags: [String] = [],
-                fountain: Bool? = nil, peers: [HostPort] = []) {
+                fountain: Bool? = nil, peers: [PeerAddress] = []) {
         self.savePath = savePath
         self.paused = paused
         self.category = category

@@ -13,8 +13,8 @@ import Metainfo
 /// A sends step 3 as soon as Yb is in: it does not wait for PadB, whose
 /// length it cannot know; it then finds the end of PadB by looking for
 /// ENCRYPT(VC), the first eight bytes of B's keystream.
-public struct MSEInitiator {
-    private enum State {
+public struct MSEInitiator: MSEHandshakeSteps {
+    enum State {
         case awaitingPublicKey
         case awaitingVerification(expected: [UInt8], outgoing: RC4, incoming: RC4)
         case awaitingSelection(outgoing: RC4, incoming: RC4)
@@ -28,8 +28,9 @@ public struct MSEInitiator {
     private let padA: [UInt8]
     private let padC: [UInt8]
     private let initialPayload: [UInt8]
-    private var state = State.awaitingPublicKey
-    private var input = MSEInput()
+    var state = State.awaitingPublicKey
+    var input = MSEInput()
+    public internal(set) var isEstablished = false
 
     /// - Parameters:
     ///   - offer: `crypto_provide`: `.rc4`, or `[.plaintext, .rc4]` to let the responder choose.
@@ -51,22 +52,13 @@ public struct MSEInitiator {
     /// Step 1: Ya and PadA.
     public func start() -> [UInt8] { keys.publicKey + padA }
 
-    public var isEstablished: Bool {
-        if case .established = state { return true }
-        return false
-    }
-
     /// Feeds bytes from the peer. Throws on anything the protocol does not allow;
     /// the connection must then be closed.
     public mutating func receive(_ bytes: some Collection<UInt8>) throws(MSEError) -> MSEStep {
-        input.append(bytes)
-        var step = MSEStep()
-        while let next = try advance(&step) { state = next }
-        return step
+        try runSteps(on: bytes)
     }
 
-    /// One state transition, or nil when more bytes are needed (or the handshake is over).
-    private mutating func advance(_ step: inout MSEStep) throws(MSEError) -> State? {
+    mutating func advance(_ step: inout MSEStep) throws(MSEError) -> State? {
         switch state {
         case .awaitingPublicKey:
             guard input.available >= MSE.keyLength else { return nil }

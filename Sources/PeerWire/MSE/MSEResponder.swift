@@ -4,8 +4,8 @@ import Metainfo
 /// It learns which torrent is meant from HASH('req2', SKEY) by asking `lookup`,
 /// which maps that hash to an infohash we serve (SKEY is the infohash).
 /// See `MSEInitiator` for the message sequence.
-public struct MSEResponder {
-    private enum State {
+public struct MSEResponder: MSEHandshakeSteps {
+    enum State {
         case awaitingPublicKey
         case awaitingReq1(secret: [UInt8])
         case awaitingReq2(secret: [UInt8])
@@ -21,8 +21,9 @@ public struct MSEResponder {
     private let padB: [UInt8]
     private let padD: [UInt8]
     private let lookup: (_ req2: [UInt8]) -> InfoHash?
-    private var state = State.awaitingPublicKey
-    private var input = MSEInput()
+    var state = State.awaitingPublicKey
+    var input = MSEInput()
+    public internal(set) var isEstablished = false
 
     /// - Parameters:
     ///   - accept: the methods our policy allows. When the initiator offers both
@@ -41,21 +42,13 @@ public struct MSEResponder {
         self.lookup = lookup
     }
 
-    public var isEstablished: Bool {
-        if case .established = state { return true }
-        return false
-    }
-
     /// Feeds bytes from the peer (starting with Ya). Throws on anything the
     /// protocol does not allow; the connection must then be closed.
     public mutating func receive(_ bytes: some Collection<UInt8>) throws(MSEError) -> MSEStep {
-        input.append(bytes)
-        var step = MSEStep()
-        while let next = try advance(&step) { state = next }
-        return step
+        try runSteps(on: bytes)
     }
 
-    private mutating func advance(_ step: inout MSEStep) throws(MSEError) -> State? {
+    mutating func advance(_ step: inout MSEStep) throws(MSEError) -> State? {
         switch state {
         case .awaitingPublicKey:
             guard input.available >= MSE.keyLength else { return nil }

@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 
 /// The sans-I/O core of Local Service Discovery (BEP 14): decides when each
@@ -42,9 +43,9 @@ public struct LSDScheduler: Sendable {
     /// A peer heard on the LAN for one of our torrents.
     public struct Peer: Hashable, Sendable {
         public var infoHash: InfoHash
-        public var address: HostPort
+        public var address: PeerAddress
 
-        public init(infoHash: InfoHash, address: HostPort) {
+        public init(infoHash: InfoHash, address: PeerAddress) {
             self.infoHash = infoHash
             self.address = address
         }
@@ -122,10 +123,10 @@ public struct LSDScheduler: Sendable {
         return byPort.keys.sorted().map { Due(port: $0, infoHashes: byPort[$0]!.sorted()) }
     }
 
-    /// One datagram from `sourceIP` (an IP literal). Returns the peers to hand
+    /// One datagram from `sourceIP`. Returns the peers to hand
     /// to the torrents they belong to; anything malformed, our own, not ours or
     /// recently handed out already is counted and dropped.
-    public mutating func receive(_ datagram: some Collection<UInt8>, from sourceIP: String, now: Double) -> [Peer] {
+    public mutating func receive(_ datagram: some Collection<UInt8>, from sourceIP: IPAddress, now: Double) -> [Peer] {
         let announce: LSDAnnounce
         do { announce = try LSDAnnounce(parsing: datagram) } catch {
             statistics.malformed += 1
@@ -141,7 +142,7 @@ public struct LSDScheduler: Sendable {
                 statistics.notOurs += 1
                 continue
             }
-            let peer = Peer(infoHash: infoHash, address: HostPort(host: sourceIP, port: announce.port))
+            let peer = Peer(infoHash: infoHash, address: PeerAddress(ip: sourceIP, port: announce.port))
             if let last = remembered[peer], now - last < configuration.peerMemory {
                 statistics.repeated += 1
                 remembered[peer] = now
