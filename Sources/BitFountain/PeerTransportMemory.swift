@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 
 /// A byte stream to a peer: TCP or uTP (BEP 29). Which one carries a connection is invisible

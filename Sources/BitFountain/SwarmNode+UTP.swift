@@ -1,3 +1,4 @@
+import Identity
 import Metainfo
 import NIOCore
 import UTP

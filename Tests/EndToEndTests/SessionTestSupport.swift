@@ -1,4 +1,5 @@
 @testable import BitFountain
+import Identity
 import Foundation
 import Metainfo
 import Synchronization
@@ -34,7 +35,7 @@ enum SessionHarness {
         return (session, published)
     }
 
-    static func peer(_ session: Session) -> HostPort { HostPort(host: "127.0.0.1", port: session.port) }
+    static func peer(_ session: Session) -> PeerAddress { PeerAddress(host: "127.0.0.1", port: session.port)! }
 
     /// Waits until the torrent is in `state` (polling its snapshot), or fails the test.
     @discardableResult

@@ -18,7 +18,7 @@ import TestSupport
 
         // A magnet link carrying the seed's address.
         var magnet = try MagnetLink(parsing: published["a.bin"]!.magnetLink)
-        magnet.peers = [seedPeer]
+        magnet.peers = [HostPort(host: "127.0.0.1", port: seedPeer.port)]
         let byMagnet = try await getter.add(.magnet(magnet), options: AddOptions(savePath: downloads))
         // The .torrent's bytes.
         let torrentB = try TorrentBuilder(path: work.file("b.bin"), nodes: [], creationDate: nil).build()

@@ -1,4 +1,5 @@
 @testable import BitFountain
+import Identity
 import Foundation
 import Metainfo
 import NIOCore
@@ -48,7 +49,7 @@ import UTP
         // A real peer still downloads over uTP while the flood's half-open connections linger.
         let getNode = SwarmNode(options: Dialing.options(work.file("get")), discovery: NoPeerDiscovery())
         _ = try await getNode.start()
-        let seed = HostPort(host: "127.0.0.1", port: seedPort)
+        let seed = PeerAddress(host: "127.0.0.1", port: seedPort)!
         let download = try await getNode.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: info.infoHash)),
                                                          directory: work.file("out"), seedingExistingContent: false, peers: [seed]))
         #expect(try await Dialing.completes(download, within: 60))

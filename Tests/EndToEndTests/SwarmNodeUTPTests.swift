@@ -1,4 +1,5 @@
 @testable import BitFountain
+import Identity
 import DHT
 import Foundation
 import Metainfo
@@ -29,7 +30,7 @@ import TestSupport
                                                          directory: work.file("out"), seedingExistingContent: false))
         let seedNode = SwarmNode(options: seed, discovery: NoPeerDiscovery())
         _ = try await seedNode.start()
-        let peer = HostPort(host: "127.0.0.1", port: getPort)
+        let peer = PeerAddress(host: "127.0.0.1", port: getPort)!
         _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true,
                                                peers: [peer]))
         let completed = try await Dialing.completes(download, within: 60)
@@ -84,7 +85,7 @@ import TestSupport
 
         let getNode = SwarmNode(options: Self.options(work.file("get")), discovery: NoPeerDiscovery())
         _ = try await getNode.start()
-        let seedPeer = HostPort(host: "127.0.0.1", port: seedPort)
+        let seedPeer = PeerAddress(host: "127.0.0.1", port: seedPort)!
         let download = try await getNode.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: info.infoHash)),
                                                          directory: work.file("out"), seedingExistingContent: false,
                                                          peers: [seedPeer]))
@@ -105,12 +106,12 @@ import TestSupport
 
     @Test func theTransportMemoryIsBounded() {
         var memory = PeerTransportMemory(capacity: 3)
-        for port in UInt16(1)...5 { memory.remember(port.isMultiple(of: 2) ? .tcp : .utp, for: HostPort(host: "10.0.0.1", port: port)) }
+        for port in UInt16(1)...5 { memory.remember(port.isMultiple(of: 2) ? .tcp : .utp, for: PeerAddress(host: "10.0.0.1", port: port)!) }
         #expect(memory.count == 3)
-        #expect(memory.transport(for: HostPort(host: "10.0.0.1", port: 1)) == nil, "the oldest went first")
-        #expect(memory.transport(for: HostPort(host: "10.0.0.1", port: 4)) == .tcp)
-        memory.remember(.utp, for: HostPort(host: "10.0.0.1", port: 4))
-        #expect(memory.transport(for: HostPort(host: "10.0.0.1", port: 4)) == .utp)
+        #expect(memory.transport(for: PeerAddress(host: "10.0.0.1", port: 1)!) == nil, "the oldest went first")
+        #expect(memory.transport(for: PeerAddress(host: "10.0.0.1", port: 4)!) == .tcp)
+        memory.remember(.utp, for: PeerAddress(host: "10.0.0.1", port: 4)!)
+        #expect(memory.transport(for: PeerAddress(host: "10.0.0.1", port: 4)!) == .utp)
         #expect(memory.count == 3)
     }
 }
