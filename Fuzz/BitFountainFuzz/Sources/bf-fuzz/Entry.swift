@@ -20,6 +20,9 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "torrent": MetainfoTarget.torrent,
     "rq": RaptorQTarget.run,
     "resume": ResumeTarget.run,
+    "mse": MSETarget.run,
+    "pex": DiscoveryTarget.pex,
+    "lsd": DiscoveryTarget.lsd,
 ]
 
 /// The target BF_FUZZ_TARGET names; main.swift checks it before fuzzing starts.
