@@ -149,7 +149,57 @@ def rq_seeds():
     write("rq", "two-blocks", oti(1000, 16, z=2) + struct.pack(">I", 1 << 24 | 3) + bytes(16))
 
 
+def mse_seeds():
+    # Header: flags (offer bits 0-1, accept bits 2-3, scenario bits 4-5, full-size IA bit 6), PadA/PadB/PadC/PadD
+    # lengths in units of 2, IA length (u16), chunk size (0 = all at once); then tampers (offset u16, xor u8)
+    # for the handshake scenarios or raw bytes for the lone-side ones.
+    def header(flags, pads=(0, 0, 0, 0), ia=68, chunk=0):
+        return bytes([flags, *pads]) + struct.pack(">H", ia) + bytes([chunk])
+    write("mse", "both-prefer-plaintext", header(0x00, (10, 20, 5, 7)))
+    write("mse", "rc4-only", header(0x0A, (0, 0, 0, 0), ia=200))
+    write("mse", "no-common-method", header(0x06))
+    write("mse", "byte-at-a-time", header(0x0F, (255, 255, 255, 255), ia=300, chunk=1))
+    write("mse", "full-ia", header(0x40 | 0x0A, ia=16384, chunk=97))
+    # Tampers on the initiator's stream: Ya, req1, VC/crypto_provide, PadC length (with PadA = 0, Ya is 96 bytes).
+    write("mse", "tamper-ya", header(0x00) + struct.pack(">HB", 5, 0x40))
+    write("mse", "tamper-provide", header(0x0A) + struct.pack(">HB", 96 + 40 + 11, 0x03))
+    write("mse", "tamper-padc-length", header(0x0A) + struct.pack(">HB", 96 + 40 + 12, 0xFF))
+    write("mse", "tamper-ia-length", header(0x0A, ia=10) + struct.pack(">HB", 96 + 40 + 14, 0x7F))
+    # Tampers on the responder's stream: Yb, crypto_select, PadD length (PadB = 0).
+    write("mse", "tamper-select", header(0x10 | 0x0F) + struct.pack(">HB", 96 + 11, 0x02))
+    write("mse", "tamper-padd-length", header(0x10) + struct.pack(">HB", 96 + 12, 0x10))
+    write("mse", "raw-responder", header(0x20, (7, 0, 0, 0)) + bytes(range(256)) * 3)
+    write("mse", "raw-responder-small-key", header(0x20) + bytes(95) + b"\x01" + bytes(100))
+    write("mse", "raw-initiator", header(0x30, (0, 3, 4, 68)) + bytes([0xFF]) * 96 + bytes(600))
+
+
+def pex_seeds():
+    v4 = bytes([10, 0, 0, 1, 0x1A, 0xE1]) + bytes([192, 168, 1, 7, 0xC8, 0xD5])
+    v6 = bytes(15) + b"\x01" + struct.pack(">H", 6881)
+    # Even first byte: a received message.
+    write("pex", "added", b"\x00" + bencode({b"added": v4, b"added.f": b"\x02\x10", b"dropped": b""}))
+    write("pex", "both-families", b"\x00" + bencode({b"added": v4[:6], b"added.f": b"\x01", b"added6": v6, b"added6.f": b"\x12",
+                                                    b"dropped": v4[6:], b"dropped6": v6}))
+    write("pex", "short-flags", b"\x00" + bencode({b"added": v4, b"added.f": b""}))
+    write("pex", "ragged", b"\x00" + bencode({b"added": v4[:5]}))
+    write("pex", "many", b"\x00" + bencode({b"added": bytes([1, 2, 3, 4, 0, 1]) * 210}))
+    # Odd first byte: a described message (kind byte: bit 0 IPv6, bit 1 dropped, bits 2-7 flags; then the compact entry).
+    write("pex", "described", b"\x01" + b"\x08" + v4[:6] + b"\x03" + v6 + b"\x02" + v4[6:])
+
+
+def lsd_seeds():
+    ih = OTHER.hex()
+    write("lsd", "v4", f"BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\nInfohash: {ih}\r\n"
+                       f"cookie: abc123\r\n\r\n\r\n".encode())
+    write("lsd", "v6-two-hashes", f"BT-SEARCH * HTTP/1.1\r\nHost: [ff15::efc0:988f]:6771\r\nPort: 51413\r\n"
+                                  f"Infohash: {ih}\r\nInfohash: {ID.hex().upper()}\r\n\r\n\r\n".encode())
+    write("lsd", "bare-newlines", f"BT-SEARCH * HTTP/1.1\nport:1\ninfohash: {ih}\n\n".encode())
+    write("lsd", "bad-port", f"BT-SEARCH * HTTP/1.1\r\nPort: 0\r\nInfohash: {ih}\r\n\r\n".encode())
+    write("lsd", "many-hashes", ("BT-SEARCH * HTTP/1.1\r\nPort: 6881\r\n" + "".join(
+        f"Infohash: {hashlib.sha1(bytes([i])).hexdigest()}\r\n" for i in range(38)) + "\r\n").encode())
+
+
 if __name__ == "__main__":
     for make in (bencode_seeds, krpc_seeds, peer_wire_seeds, extension_seeds, metadata_seeds, fountain_seeds,
-                 magnet_seeds, torrent_seeds, resume_seeds, rq_seeds):
+                 magnet_seeds, torrent_seeds, resume_seeds, rq_seeds, mse_seeds, pex_seeds, lsd_seeds):
         make()

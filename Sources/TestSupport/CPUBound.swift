@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 /// `.cpuBound`: a test that keeps a core busy for seconds (simulations, big
@@ -10,10 +9,10 @@ import Testing
 /// tests hold both, and every other test, the end-to-end tests' waits as much
 /// as trivial unit tests, stops until one finishes. Under load that starvation
 /// lasted 20–30 s ("passed after 29.75 seconds" for tests that take 1 ms).
-/// Here the test body runs on a thread of its own (`CPUBoundExecutor`, through
-/// a task-executor preference), so the pool keeps both threads for everyone
-/// else, and a gate lets one such test in at a time (one core computing); a
-/// test waiting at the gate holds no thread at all.
+/// Here the test body runs on a thread of its own (`ThreadExecutor.cpuBound`),
+/// so the pool keeps both threads for everyone else, and a gate lets one such
+/// test in at a time (one core computing); a test waiting at the gate holds no
+/// thread at all.
 public struct CPUBoundTrait: TestTrait, SuiteTrait, TestScoping {
     public var isRecursive: Bool { true }
 
@@ -28,12 +27,24 @@ public struct CPUBoundTrait: TestTrait, SuiteTrait, TestScoping {
         }
         await CPUGate.shared.acquire()
         do {
-            try await withTaskExecutorPreference(CPUBoundExecutor.shared) { try await function() }
+            try await Self.runOnItsThread(function)
         } catch {
             await CPUGate.shared.release()
             throw error
         }
         await CPUGate.shared.release()
+    }
+
+    /// Runs `body` on `ThreadExecutor.cpuBound`, and says so loudly if the
+    /// runtime ever starts it anywhere else (rather than silently computing on
+    /// a pool thread, which is what starved the suite before).
+    static func runOnItsThread(_ body: @Sendable () async throws -> Void) async throws {
+        try await ThreadExecutor.cpuBound.run {
+            if !ThreadExecutor.cpuBound.isCurrent {
+                Issue.record("a .cpuBound test body started off its own thread (on the cooperative pool)")
+            }
+            try await body()
+        }
     }
 }
 
@@ -61,41 +72,6 @@ actor CPUGate {
             busy = false
         } else {
             waiting.removeFirst().resume()  // the place passes straight to the next in line
-        }
-    }
-}
-
-/// A task executor that runs its jobs on one thread it owns, outside the cooperative pool.
-public final class CPUBoundExecutor: TaskExecutor, @unchecked Sendable {
-    public static let shared = CPUBoundExecutor()
-    /// The name of its thread (tests check where they run by it).
-    public static let threadName = "cpu-bound tests"
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []  // guarded by `condition`
-
-    private init() {
-        Thread { [self] in
-            // Set from the thread itself: on Linux a new thread otherwise keeps its creator's name.
-            Thread.current.name = Self.threadName
-            runJobs()
-        }.start()
-    }
-
-    public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func runJobs() -> Never {
-        while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 }

@@ -20,10 +20,35 @@ public enum Paths {
     public static let systemPython = "/usr/bin/python3"
 
     /// A fresh temporary directory; the caller removes it (see `TemporaryDirectory`).
+    /// Its name carries the test process's PID, so that what a test process
+    /// that died (`kill -9`, a crash) could not remove is swept by the next one.
     public static func makeTemporaryDirectory(_ prefix: String = "bf-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        _ = sweptOnce
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(prefix)-pid\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// Runs `sweepTemporaryDirectories` once per test process.
+    private static let sweptOnce: Void = { _ = sweepTemporaryDirectories() }()
+
+    /// Removes the temporary directories of test processes that no longer run
+    /// (named `bf-…-pidN-XXXXXXXX` by `makeTemporaryDirectory`); returns their paths.
+    /// A directory whose PID is alive, or not ours to remove, is left alone.
+    @discardableResult
+    public static func sweepTemporaryDirectories(in folder: URL = FileManager.default.temporaryDirectory) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var removed: [String] = []
+        for name in names where name.hasPrefix("bf-") {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 4, parts.last!.count == 8, parts.last!.allSatisfy(\.isHexDigit),
+                  parts[parts.count - 2].hasPrefix("pid"), let pid = Int32(parts[parts.count - 2].dropFirst(3)), pid > 1, pid != getpid() else { continue }
+            guard kill(pid, 0) == -1, errno == ESRCH else { continue }  // alive, or someone else's: not ours to judge
+            let path = folder.appendingPathComponent(name).path
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
     }
 }
 

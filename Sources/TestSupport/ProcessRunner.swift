@@ -17,7 +17,18 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 /// A child process whose output goes to files (no pipe can fill up and stall
 /// it), bounded in time, and killed when the test lets go of it. Tests only
 /// ever kill processes they started, through this type.
+///
+/// It also dies with the test process, however that ends (a crash, a
+/// `kill -9`, a CI timeout): it is started through util-linux's `setpriv
+/// --pdeathsig KILL`, which asks the kernel to SIGKILL it when its parent goes,
+/// and then execs the command in place (same PID). The kernel's "parent" is
+/// the thread that forked, so every child is forked from one thread that
+/// lives as long as the process (`ThreadExecutor.spawning`), never from a
+/// pool thread that may be retired while the child still runs.
 public final class ChildProcess: @unchecked Sendable {
+    /// The launcher that sets the parent-death signal (util-linux, in every Debian).
+    public static let launcher = "/usr/bin/setpriv"
+
     public let process = Process()
     private let stdoutURL: URL
     private let stderrURL: URL
@@ -30,8 +41,13 @@ public final class ChildProcess: @unchecked Sendable {
         stderrURL = directory.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // setpriv would report a missing program only as exit status 127: say it here, as Process did.
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            try? FileManager.default.removeItem(at: directory)
+            throw ProcessFailure(description: "\(executable) is not an executable file")
+        }
+        process.executableURL = URL(fileURLWithPath: Self.launcher)
+        process.arguments = ["--pdeathsig", "KILL", "--", executable] + arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -39,7 +55,13 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        do {
+            let process = self.process
+            try ThreadExecutor.spawning.sync { try process.run() }
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
     }
 
     deinit {

@@ -46,12 +46,9 @@ import TestSupport
 
     /// Polls, so that a failure ends the test in bounded time rather than hanging on `completion`.
     static func completes(_ session: TorrentSession, within seconds: Int) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try await session.snapshot().get().isComplete { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
+        try await Waiting.pollAsync(timeout: Double(seconds), every: .milliseconds(100)) {
+            try await session.snapshot().get().isComplete ? true : nil
+        } ?? false
     }
 
     /// A downloader that finds no one and is dialled by the seed.

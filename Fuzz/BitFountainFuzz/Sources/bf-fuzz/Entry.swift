@@ -22,6 +22,9 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "resume": ResumeTarget.run,
     "utp-header": UTPTarget.header,
     "utp-stream": UTPTarget.stream,
+    "mse": MSETarget.run,
+    "pex": DiscoveryTarget.pex,
+    "lsd": DiscoveryTarget.lsd,
 ]
 
 /// The target BF_FUZZ_TARGET names; main.swift checks it before fuzzing starts.
