@@ -52,8 +52,10 @@ public actor TransmissionRPCHandler {
         case .torrentVerify(let ids): try await each(ids) { try await self.session.recheck($0) }
         case .torrentReannounce(let ids): _ = try await select(ids)  // announces run on their own schedule
         case .torrentRemove(let ids, let delete):
-            try await each(ids) { try await self.session.remove($0, deleteData: delete) }
-            for id in try await select(ids) { torrentLimits[id] = nil }
+            for id in try await select(ids) {
+                try await call { try await self.session.remove(id, deleteData: delete) }
+                torrentLimits[id] = nil
+            }
         case .torrentSet(let ids, let set): try await self.set(set, on: ids)
         case .torrentSetLocation(let ids, let location, let move):
             try await self.setLocation(ids, location: location, move: move)

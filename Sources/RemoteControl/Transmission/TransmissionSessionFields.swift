@@ -14,6 +14,7 @@ enum TransmissionSessionFields {
             "speed-limit-down": .int(limits.downloadKilobytes), "speed-limit-down-enabled": .bool(limits.downloadLimited),
             "speed-limit-up": .int(limits.uploadKilobytes), "speed-limit-up-enabled": .bool(limits.uploadLimited),
             "alt-speed-enabled": false, "alt-speed-down": 0, "alt-speed-up": 0, "alt-speed-time-enabled": false,
+            "alt-speed-time-begin": 540, "alt-speed-time-end": 1020, "alt-speed-time-day": 127,
             "peer-port": .int(Int64(settings.port)), "peer-port-random-on-start": false,
             "peer-limit-global": .int(Int64(settings.maxConnections)),
             "peer-limit-per-torrent": .int(Int64(settings.maxPeersPerTorrent)),
