@@ -7,7 +7,7 @@ import PeerWire
 extension SwarmNode {
     /// Every incoming connection gets one: it tells plaintext from MSE and applies the policy.
     func incomingEncryptionHandler() -> MSEChannelHandler {
-        MSEChannelHandler(role: .incoming(options.encryption, lookup: { [unowned self] req2 in
+        MSEChannelHandler(role: .incoming(encryption, lookup: { [unowned self] req2 in
             // SKEY is the infohash: find the torrent whose HASH('req2', infohash) matches.
             self.servedInfoHashes.first { MSEHashes.req2(infoHash: $0) == req2 }
         }))
@@ -16,8 +16,8 @@ extension SwarmNode {
     /// A factory for the handler of an outgoing connection (called on the channel's loop),
     /// or nil when the policy dials in plaintext.
     func outgoingEncryptionHandler(to address: HostPort, for session: TorrentSession) -> (@Sendable () -> MSEChannelHandler)? {
-        guard let offer = options.encryption.outgoingOffer else { return nil }
-        let retries = options.encryption.retriesInPlaintext
+        guard let offer = encryption.outgoingOffer else { return nil }
+        let retries = encryption.retriesInPlaintext
         return { [self] in
             // Runs on the loop, as does the retry (from the handler's channelInactive).
             let retry: (() -> Void)? = retries ? {

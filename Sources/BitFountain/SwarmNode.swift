@@ -76,9 +76,14 @@ public final class SwarmNode: @unchecked Sendable {
     private let onEvent: @Sendable (NodeEvent) -> Void
     private var listener: Channel?
     private var sessions: [InfoHash: TorrentSession] = [:]
-    private(set) var discoveryTasks: [Task<Void, Never>] = []
+    /// Each open torrent's announce and lookup loops, cancelled when it is removed (event loop).
+    private(set) var discoveryTasks: [InfoHash: [Task<Void, Never>]] = [:]
     private var nextKey: UInt64 = 0
     var connectionCount = 0
+    /// What `apply` may change while the node runs; read and written on the event loop only.
+    var maxConnections: Int
+    var maxPeersPerTorrent: Int
+    var encryption: EncryptionPolicy
     /// The TCP port peers reach us on (valid after `start`).
     public private(set) var port: UInt16 = 0
     /// The IP addresses of this host's interfaces (read at `start`), to know our own announce when a lookup returns it.
@@ -98,6 +103,20 @@ public final class SwarmNode: @unchecked Sendable {
         repairPool = RepairSymbolPool(threads: options.repairThreads, loop: loop, cacheBytes: options.symbolCacheBytes,
                                       corruptRepairSymbols: options.testCorruptRepairSymbols)
         stateDirectory = StateDirectory(path: options.stateDirectory)
+        maxConnections = options.maxConnections
+        maxPeersPerTorrent = options.maxPeersPerTorrent
+        encryption = options.encryption
+    }
+
+    /// Changes the limits and the encryption policy of a running node; new
+    /// connections follow them (existing ones are not closed).
+    public func apply(uploadLimit: Int?, maxConnections: Int, maxPeersPerTorrent: Int, encryption: EncryptionPolicy) async {
+        try? await loop.submit {
+            self.limiter.bytesPerSecond = uploadLimit
+            self.maxConnections = maxConnections
+            self.maxPeersPerTorrent = maxPeersPerTorrent
+            self.encryption = encryption
+        }.get()
     }
 
     /// Monotonic seconds, the clock the state machines run on.
@@ -241,7 +260,7 @@ public final class SwarmNode: @unchecked Sendable {
         var storage: TorrentStorage?
         var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
-        let extensions = ExtensionRegistry.offered(fountain: options.fountain, pex: options.pex)
+        let extensions = ExtensionRegistry.offered(fountain: spec.fountain ?? options.fountain, pex: options.pex)
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)
@@ -274,7 +293,7 @@ public final class SwarmNode: @unchecked Sendable {
             session.connectMore()
             return session
         }.get()
-        startDiscovery(for: session)
+        startDiscovery(for: session, delay: spec.discoveryDelay)
         return session
     }
 
@@ -283,7 +302,7 @@ public final class SwarmNode: @unchecked Sendable {
     /// Without a discovery (`NoPeerDiscovery`: `--no-dht`, loopback without
     /// `--bootstrap`) there is nobody to tell or ask: its answers are always
     /// empty, and the loops would retry them for as long as the node runs.
-    private func startDiscovery(for session: TorrentSession) {
+    private func startDiscovery(for session: TorrentSession, delay: Double) {
         guard !(discovery is NoPeerDiscovery) else { return }
         let discovery = self.discovery
         let port = self.port
@@ -293,6 +312,7 @@ public final class SwarmNode: @unchecked Sendable {
         // Until an announce lands, try again soon (2 s, doubling): a node that
         // has just started may still be joining the DHT.
         let announcer = Task {
+            if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
             var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
                 let accepted = await discovery.announce(infoHash, port: port)
@@ -303,6 +323,7 @@ public final class SwarmNode: @unchecked Sendable {
         }
         // Lookups go on for as long as the torrent runs, seeding too (LookupSchedule.swift).
         let finder = Task {
+            if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
             var schedule = LookupSchedule(lookupInterval: lookupEvery, announceInterval: announceEvery)
             while !Task.isCancelled {
                 for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
@@ -312,16 +333,49 @@ public final class SwarmNode: @unchecked Sendable {
                 try? await Task.sleep(for: .seconds(schedule.delay(after: state)))
             }
         }
-        loop.execute { self.discoveryTasks += [announcer, finder] }
+        loop.execute {
+            // Removed before this ran: stop the loops now rather than never.
+            guard self.sessions[infoHash] === session else {
+                announcer.cancel()
+                finder.cancel()
+                return
+            }
+            self.discoveryTasks[infoHash, default: []] += [announcer, finder]
+        }
     }
 
     /// The first delay before an announce or lookup that came back empty is retried.
     static let firstRetry: Double = 2
 
+    /// Closes one torrent: its announces and lookups stop, its connections
+    /// close, its resume data is saved, and it leaves the node (incoming
+    /// connections for it are refused from now on). Returns false if it was not open.
+    @discardableResult
+    public func remove(_ infoHash: InfoHash) async -> Bool {
+        let removed = try? await loop.submit { () -> (TorrentSession, [Task<Void, Never>])? in
+            guard let session = self.sessions.removeValue(forKey: infoHash) else { return nil }
+            return (session, self.discoveryTasks.removeValue(forKey: infoHash) ?? [])
+        }.get()
+        guard let (session, tasks) = removed ?? nil else { return false }
+        for task in tasks { task.cancel() }
+        try? await session.stop().get()
+        return true
+    }
+
+    /// The numbers of every open torrent, read in one pass on the event loop.
+    public func allStats() async -> [InfoHash: TorrentStats] {
+        (try? await loop.submit { self.sessions.mapValues { $0.makeSnapshot() } }.get()) ?? [:]
+    }
+
+    /// The open torrent session for `infoHash`, if any.
+    public func openSession(_ infoHash: InfoHash) async -> TorrentSession? {
+        try? await loop.submit { self.sessions[infoHash] }.get()
+    }
+
     /// Stops every session (resume data saved), the discovery (DHT state saved)
     /// and closes the listener.
     public func shutdown() async {
-        let (all, tasks) = (try? await loop.submit { (Array(self.sessions.values), self.discoveryTasks) }.get()) ?? ([], [])
+        let (all, tasks) = (try? await loop.submit { (Array(self.sessions.values), self.discoveryTasks.values.flatMap { $0 }) }.get()) ?? ([], [])
         for task in tasks { task.cancel() }
         for session in all { try? await session.stop().get() }
         try? await listener?.close().get()

@@ -67,7 +67,7 @@ public final class TorrentSession: @unchecked Sendable {
 
     // MARK: Public API (any thread)
 
-    public func snapshot() -> EventLoopFuture<TorrentSnapshot> {
+    public func snapshot() -> EventLoopFuture<TorrentStats> {
         loop.submit { self.makeSnapshot() }
     }
 
@@ -116,7 +116,7 @@ public final class TorrentSession: @unchecked Sendable {
         }
         guard !stopped, !bannedIDs.contains(handshake.peerID),
               !addressBook.isBanned(address),
-              connections.count < node.options.maxPeersPerTorrent, node.connectionCount < node.options.maxConnections,
+              connections.count < node.maxPeersPerTorrent, node.connectionCount < node.maxConnections,
               !machine.peers.values.contains(where: { $0.peerID == handshake.peerID }) else {
             if outgoing { addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true) }
             SwarmNode.trace("refused \(address) (\(handshake.peerID))")
@@ -210,8 +210,8 @@ public final class TorrentSession: @unchecked Sendable {
     /// clients never dial a peer they found in the DHT), but not other seeds.
     func connectMore() {
         guard !stopped else { return }
-        let room = min(node.options.maxPeersPerTorrent - connections.count - connecting.count,
-                       node.options.maxConnections - node.connectionCount - connecting.count)
+        let room = min(node.maxPeersPerTorrent - connections.count - connecting.count,
+                       node.maxConnections - node.connectionCount - connecting.count)
         let candidates = addressBook.takeCandidates(now: SwarmNode.now(), limit: min(room, 10),
                                                     skippingSeeds: machine.isComplete)
         for address in candidates {
@@ -237,9 +237,9 @@ public final class TorrentSession: @unchecked Sendable {
         }
     }
 
-    func makeSnapshot() -> TorrentSnapshot {
+    func makeSnapshot() -> TorrentStats {
         let info = machine.info
-        return TorrentSnapshot(
+        return TorrentStats(
             infoHash: infoHash, name: info?.name, hasMetadata: info != nil,
             totalBytes: info?.totalLength ?? 0, verifiedBytes: machine.verifiedBytes,
             pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,

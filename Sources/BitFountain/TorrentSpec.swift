@@ -20,10 +20,17 @@ public struct TorrentSpec: Sendable {
     public var seedingExistingContent: Bool
     /// Peers to dial at once (`--peer`, magnet `x.pe`).
     public var peers: [HostPort]
+    /// Speak bf_fountain for this torrent; nil: the node's default (`SwarmNode.Options.fountain`).
+    public var fountain: Bool?
+    /// Seconds before the first announce and lookup: a session restoring thousands
+    /// of torrents spreads them out instead of flooding the DHT in one second.
+    public var discoveryDelay: Double
 
     public init(content: Content, directory: String, rootName: String? = nil,
-                seedingExistingContent: Bool, peers: [HostPort] = []) {
+                seedingExistingContent: Bool, peers: [HostPort] = [], fountain: Bool? = nil, discoveryDelay: Double = 0) {
         self.content = content
+        self.fountain = fountain
+        self.discoveryDelay = discoveryDelay
         self.directory = directory
         self.rootName = rootName
         self.seedingExistingContent = seedingExistingContent
@@ -38,8 +45,9 @@ public struct TorrentSpec: Sendable {
     }
 }
 
-/// A moment's view of a session, for progress displays and reports.
-public struct TorrentSnapshot: Sendable {
+/// A moment's numbers of one running torrent session, as the engine counts
+/// them (`Session` turns them into `TorrentSnapshot`s for its users).
+public struct TorrentStats: Sendable {
     public let infoHash: InfoHash
     public let name: String?
     public let hasMetadata: Bool

@@ -7,8 +7,13 @@ import NIOCore
 /// empty wait in line and are woken in turn as it refills. Lives on the
 /// node's event loop: no locks.
 final class UploadLimiter {
-    /// nil: unlimited.
-    let bytesPerSecond: Int?
+    /// nil: unlimited. Changed on the loop by `SwarmNode.apply`.
+    var bytesPerSecond: Int? {
+        didSet {
+            lastRefill = NIODeadline.now()
+            if bytesPerSecond == nil { while let wake = waiters.popFirst() { wake() } }
+        }
+    }
     private let loop: EventLoop
     private var tokens: Double
     private var lastRefill = NIODeadline.now()

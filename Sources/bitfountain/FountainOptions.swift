@@ -30,8 +30,8 @@ struct FountainOptions: ParsableArguments {
         return bytes
     }
 
-    /// Sets the node's fountain options (and the test modes, with a warning).
-    func apply(to options: inout SwarmNode.Options) throws {
+    /// Sets the session's fountain options (and the test modes, with a warning).
+    func apply(to options: inout SessionConfiguration) throws {
         options.fountain = !noFountain
         options.pex = !noPEX
         options.symbolCacheBytes = try symbolCacheBytes()
@@ -40,7 +40,7 @@ struct FountainOptions: ParsableArguments {
             FileHandle.standardError.write(Data("warning: TEST MODE \(mode.rawValue) (\(TestMode.variable)): \(mode.warning)\n".utf8))
         }
         options.testCorruptRepairSymbols = modes.contains(.corruptRepairSymbols)
-        options.configuration.repairSymbolsOnly = modes.contains(.repairOnly)
+        options.swarm.repairSymbolsOnly = modes.contains(.repairOnly)
     }
 }
 

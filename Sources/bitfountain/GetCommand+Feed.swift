@@ -45,9 +45,9 @@ extension GetCommand {
         do { link = try FeedLink(parsing: source) } catch { throw CLIError("\(error)") }
         guard feed.followInterval >= 1 else { throw CLIError("--follow-interval must be at least 1 second") }
         let base = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
-        let swarm = try await node.startNode(label: "get")
-        guard let dht = swarm.discovery as? DHTNode else {
-            await swarm.shutdown()
+        let cli = try await node.startSession(label: "get")
+        guard let dht = cli.session.dht else {
+            await cli.shutdown()
             throw CLIError("a feed link is resolved on the DHT: give --bootstrap HOST:PORT (or drop --no-dht)")
         }
         let signals = StopSignals.shared.count
@@ -61,7 +61,7 @@ extension GetCommand {
                 if node.json { JSONOutput.line(FeedRepublishedEvent(seq: version.sequence, nodes: stored)) }
             }
             if let version, version.infoHash != current {
-                if let reason = await download(version, into: base, swarm: swarm) {
+                if let reason = await download(version, into: base, cli: cli) {
                     failure = reason
                     if !feed.follow { break }
                     NodeEventPrinter.print(.warning(reason), json: node.json)
@@ -79,12 +79,12 @@ extension GetCommand {
             if !node.json { FileHandle.standardError.write(Data("seeding; stop with Ctrl-C\n".utf8)) }
             await StopSignals.shared.wait(after: signals)
         }
-        await swarm.shutdown()
+        await cli.shutdown()
         if let failure { throw CLIError(failure) }
     }
 
     /// Downloads one version into BASE/v<seq>; the reason when it did not complete.
-    private func download(_ version: FeedVersion, into base: String, swarm: SwarmNode) async -> String? {
+    private func download(_ version: FeedVersion, into base: String, cli: CLISession) async -> String? {
         let directory = (base as NSString).appendingPathComponent("v\(version.sequence)")
         if node.json {
             JSONOutput.line(FeedVersionEvent(seq: version.sequence, infohash: version.infoHash.hex, directory: directory))
@@ -92,26 +92,25 @@ extension GetCommand {
             FileHandle.standardError.write(Data("feed version \(version.sequence): \(version.infoHash.hex) -> \(directory)\n".utf8))
         }
         let started = Date()
-        let session: TorrentSession
+        let added: TorrentSnapshot
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            session = try await swarm.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: version.infoHash)), directory: directory,
-                                                      seedingExistingContent: false,
-                                                      peers: peers.compactMap { try? HostPort(parsing: $0) }))
+            added = try await cli.add(.infoHash(version.infoHash),
+                                      options: AddOptions(savePath: directory, peers: peers.compactMap { try? HostPort(parsing: $0) }))
         } catch {
             return "feed version \(version.sequence): \(error)"
         }
-        switch await DownloadWatcher(session: session, json: node.json, timeout: timeout, started: started).run() {
+        switch await DownloadWatcher(cli: cli, id: added.id, json: node.json, timeout: timeout, started: started).run() {
         case .complete(let snapshot):
             reportComplete(snapshot, seconds: Date().timeIntervalSince(started), directory: directory)
             return nil
         case .failed(let reason):
             return "feed version \(version.sequence) (\(version.infoHash.hex)): \(reason)"
         case .timedOut(let snapshot):
-            if snapshot.name == nil || snapshot.pieceCount == 0 {
+            if !snapshot.hasMetadata || snapshot.pieceCount == 0 {
                 return "feed version \(version.sequence) points to \(version.infoHash.hex), but no peer sent its metadata within \(Int(timeout ?? 0)) s"
             }
-            return "feed version \(version.sequence): timed out with \(snapshot.piecesVerified) of \(snapshot.pieceCount) pieces verified"
+            return "feed version \(version.sequence): timed out with \(snapshot.piecesHave) of \(snapshot.pieceCount) pieces verified"
         case .interrupted:
             return "interrupted"
         }

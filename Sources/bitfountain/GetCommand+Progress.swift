@@ -1,6 +1,5 @@
 import BitFountain
 import Foundation
-import Synchronization
 
 /// Follows a download until it completes, fails, times out or is interrupted,
 /// drawing the progress bar (terminal) or printing `progress` events (`--json`).
@@ -12,36 +11,30 @@ struct DownloadWatcher {
         case interrupted(TorrentSnapshot)
     }
 
-    let session: TorrentSession
+    let cli: CLISession
+    let id: TorrentID
     let json: Bool
     let timeout: Double?
     let started: Date
 
     func run() async -> Outcome {
-        let state = WatchState()
-        session.completion.whenComplete { result in
-            switch result {
-            case .success: state.finish(nil)
-            case .failure(let error): state.finish("\(error)")
-            }
-        }
         let signalsSeen = StopSignals.shared.count
         var bar: DownloadProgressLine?
         var lastEvent = Date.distantPast
         while true {
-            if let result = state.result {
+            if let result = cli.outcome(id) {
                 bar?.finish()
                 switch result {
                 case .success:
-                    guard let snapshot = try? await session.snapshot().get() else { return .failed("the session ended") }
+                    guard let snapshot = try? await cli.session.snapshot(id) else { return .failed("the session ended") }
                     return .complete(snapshot)
-                case .failure(let reason):
-                    return .failed(reason.text)
+                case .failure(let failure):
+                    return .failed(failure.reason)
                 }
             }
-            guard let snapshot = try? await session.snapshot().get() else { return .failed("the session ended") }
+            guard let snapshot = try? await cli.session.snapshot(id) else { return .failed("the session ended") }
             if snapshot.hasMetadata, !json {
-                if bar == nil { bar = DownloadProgressLine(label: snapshot.name ?? "download") }
+                if bar == nil { bar = DownloadProgressLine(label: snapshot.name) }
                 bar?.draw(snapshot)
             }
             if json, Date().timeIntervalSince(lastEvent) >= 1 {
@@ -77,15 +70,15 @@ final class DownloadProgressLine {
         guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = Date()
         let total = max(snapshot.totalBytes, 1)
-        let fraction = min(1, Double(snapshot.verifiedBytes) / Double(total))
+        let fraction = min(1, Double(snapshot.bytesHave) / Double(total))
         let width = 30
         let filled = Int(fraction * Double(width))
         let rate = snapshot.downloadRate
-        let eta = rate > 0 ? Double(total - snapshot.verifiedBytes) / rate : .infinity
-        let peers = snapshot.connectedPeers == 1 ? "1 peer" : "\(snapshot.connectedPeers) peers"
+        let eta = rate > 0 ? Double(total - snapshot.bytesHave) / rate : .infinity
+        let peers = snapshot.peersConnected == 1 ? "1 peer" : "\(snapshot.peersConnected) peers"
         var line = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
         line += String(format: "%3.0f%%", fraction * 100)
-        line += "  \(Format.bytes(snapshot.verifiedBytes))/\(Format.bytes(total))  \(Format.rate(rate))  \(peers)  ETA \(Format.duration(eta))"
+        line += "  \(Format.bytes(snapshot.bytesHave))/\(Format.bytes(total))  \(Format.rate(rate))  \(peers)  ETA \(Format.duration(eta))"
         FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
         drew = true
     }
@@ -93,19 +86,6 @@ final class DownloadProgressLine {
     func finish() {
         guard enabled, drew else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
-}
-
-/// Completion, set on the event loop, read by the watch loop.
-private final class WatchState: Sendable {
-    struct Reason: Error { let text: String }
-    private let state = Mutex<Result<Void, Reason>?>(nil)
-
-    var result: Result<Void, Reason>? { state.withLock { $0 } }
-
-    /// nil: completed; a text: why it failed.
-    func finish(_ failure: String?) {
-        state.withLock { $0 = failure.map { .failure(Reason(text: $0)) } ?? .success(()) }
     }
 }
 
@@ -125,10 +105,10 @@ private struct ProgressEvent: Encodable {
         infohash = snapshot.infoHash.hex
         metadata = snapshot.hasMetadata
         total = snapshot.totalBytes
-        bytes = snapshot.verifiedBytes
+        bytes = snapshot.bytesHave
         percent = total > 0 ? (Double(bytes) * 1000 / Double(total)).rounded() / 10 : 0
         rate = snapshot.downloadRate.rounded()
-        peers = snapshot.connectedPeers
+        peers = snapshot.peersConnected
         eta = snapshot.downloadRate > 0 ? (Double(total - bytes) / snapshot.downloadRate * 10).rounded() / 10 : nil
         self.elapsed = (elapsed * 1000).rounded() / 1000
     }

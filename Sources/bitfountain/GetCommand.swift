@@ -55,19 +55,18 @@ struct GetCommand: AsyncParsableCommand {
 
     func run() async throws {
         if FeedLink.looksLikeFeed(source) { return try await runFeed() }
-        let (content, linkPeers) = try resolveSource()
+        let source = try resolveSource()
         let directory = URL(fileURLWithPath: output ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
-        let spec = TorrentSpec(content: content, directory: directory, seedingExistingContent: false,
-                               peers: linkPeers + peers.map { try! HostPort(parsing: $0) })
-        let swarm = try await node.startNode(label: "get")
+        let options = AddOptions(savePath: directory, peers: peers.map { try! HostPort(parsing: $0) })
+        let cli = try await node.startSession(label: "get")
         let started = Date()
-        let session: TorrentSession
-        do { session = try await swarm.add(spec) } catch {
-            await swarm.shutdown()
-            throw CLIError("\(error)")
+        let snapshot: TorrentSnapshot
+        do { snapshot = try await cli.add(source, options: options) } catch {
+            await cli.shutdown()
+            throw error
         }
         let signalsBefore = StopSignals.shared.count
-        let outcome = await DownloadWatcher(session: session, json: node.json, timeout: timeout, started: started).run()
+        let outcome = await DownloadWatcher(cli: cli, id: snapshot.id, json: node.json, timeout: timeout, started: started).run()
         switch outcome {
         case .complete(let snapshot):
             let seconds = Date().timeIntervalSince(started)
@@ -75,48 +74,48 @@ struct GetCommand: AsyncParsableCommand {
             if seedAfter {
                 if !node.json { FileHandle.standardError.write(Data("seeding; stop with Ctrl-C\n".utf8)) }
                 await StopSignals.shared.wait(after: signalsBefore)
-                if node.json, let final = try? await session.snapshot().get() { JSONOutput.line(SeedStatsEvent(final)) }
+                if node.json, let final = try? await cli.session.snapshot(snapshot.id) { JSONOutput.line(SeedStatsEvent(final)) }
             }
-            await swarm.shutdown()
+            await cli.shutdown()
         case .failed(let reason):
-            await swarm.shutdown()
+            await cli.shutdown()
             throw CLIError(reason)
         case .timedOut(let snapshot):
-            await swarm.shutdown()
-            throw CLIError("timed out after \(Int(timeout ?? 0)) s with \(snapshot.piecesVerified) of \(snapshot.pieceCount) pieces verified; run the same command to resume")
+            await cli.shutdown()
+            throw CLIError("timed out after \(Int(timeout ?? 0)) s with \(snapshot.piecesHave) of \(snapshot.pieceCount) pieces verified; run the same command to resume")
         case .interrupted(let snapshot):
-            await swarm.shutdown()
-            throw CLIError("interrupted with \(snapshot.piecesVerified) of \(snapshot.pieceCount) pieces verified; run the same command to resume")
+            await cli.shutdown()
+            throw CLIError("interrupted with \(snapshot.piecesHave) of \(snapshot.pieceCount) pieces verified; run the same command to resume")
         }
     }
 
     /// A .torrent file when `source` names one, else a magnet link or infohash.
-    private func resolveSource() throws -> (TorrentSpec.Content, [HostPort]) {
+    private func resolveSource() throws -> TorrentSource {
         if FileManager.default.fileExists(atPath: source) {
-            return (.info(try TorrentLoader.load(path: source).info), [])
+            return .torrentFile(try TorrentLoader.loadBytes(path: source))
         }
         do {
             let link = try MagnetLink(parsing: source)
-            return (.magnet(link), link.peers)
+            return .magnet(link)
         } catch {
             throw CLIError("\(source): not a file, and \(error)")
         }
     }
 
     func reportComplete(_ snapshot: TorrentSnapshot, seconds: Double, directory: String) {
-        let rate = Double(snapshot.downloadedPayload) / max(seconds, 1e-6)
-        let path = (directory as NSString).appendingPathComponent(snapshot.name ?? "")
+        let rate = Double(snapshot.downloadedEver) / max(seconds, 1e-6)
+        let path = (directory as NSString).appendingPathComponent(snapshot.name)
         if node.json {
-            JSONOutput.line(CompleteEvent(infohash: snapshot.infoHash.hex, name: snapshot.name ?? "", path: path,
-                                          bytes: snapshot.totalBytes, downloaded: snapshot.downloadedPayload,
+            JSONOutput.line(CompleteEvent(infohash: snapshot.infoHash.hex, name: snapshot.name, path: path,
+                                          bytes: snapshot.totalBytes, downloaded: snapshot.downloadedEver,
                                           seconds: seconds, rate: rate, peers: snapshot.peersContributed,
                                           pieces: snapshot.pieceCount, hashFailures: snapshot.hashFailures,
-                                          repairSymbols: snapshot.repairSymbolsReceived, piecesDecoded: snapshot.piecesDecoded,
-                                          pollutedSymbols: snapshot.pollutedSymbols, wasted: snapshot.wastedBytes,
+                                          repairSymbols: snapshot.fountain.symbolsReceived, piecesDecoded: snapshot.fountain.piecesDecoded,
+                                          pollutedSymbols: snapshot.fountain.pollutedSymbols, wasted: snapshot.wastedBytes,
                                           firstPayload: snapshot.firstPayloadSeconds.map { ($0 * 1000).rounded() / 1000 }))
         } else {
-            let fountain = snapshot.repairSymbolsReceived > 0
-                ? " (\(snapshot.piecesDecoded) piece(s) rebuilt with \(snapshot.repairSymbolsReceived) repair symbol(s))" : ""
+            let fountain = snapshot.fountain.symbolsReceived > 0
+                ? " (\(snapshot.fountain.piecesDecoded) piece(s) rebuilt with \(snapshot.fountain.symbolsReceived) repair symbol(s))" : ""
             print("complete \(path): \(Format.bytes(snapshot.totalBytes)) in \(String(format: "%.1f", seconds)) s (\(Format.rate(rate))) from \(snapshot.peersContributed) peer(s)\(fountain), every piece verified")
         }
     }

@@ -86,6 +86,16 @@ private func diskPath(of file: FileEntry, in info: TorrentInfo) -> String {
 /// Reads a .torrent file with a clear error for every way it can be wrong.
 enum TorrentLoader {
     static func load(path: String) throws -> Torrent {
+        let bytes = try loadBytes(path: path)
+        do {
+            return try Torrent(bytes: bytes)
+        } catch {
+            throw CLIError("\(path): \(error)")
+        }
+    }
+
+    /// The file's bytes, checked to be a torrent (the errors of `load`).
+    static func loadBytes(path: String) throws -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CLIError("\(path): no such file, and not a magnet link or a 40-character hex infohash")
         }
@@ -94,10 +104,11 @@ enum TorrentLoader {
         let data = (try? handle.read(upToCount: Torrent.maxFileSize + 1)) ?? Data()
         guard data.count <= Torrent.maxFileSize else { throw CLIError("\(path): larger than \(Torrent.maxFileSize >> 20) MiB, not a torrent") }
         do {
-            return try Torrent(bytes: [UInt8](data))
+            _ = try Torrent(bytes: [UInt8](data))
         } catch {
             throw CLIError("\(path): \(error)")
         }
+        return [UInt8](data)
     }
 }
 

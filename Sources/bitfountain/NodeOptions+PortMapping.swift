@@ -1,34 +1,5 @@
 import BitFountain
 import Foundation
-import Identity
-import NIOCore
-
-/// `seed` and `get` map their ports on the home router by NAT-PMP (RFC 6886)
-/// unless `--no-port-mapping`, and say what the router granted.
-extension NodeOptions {
-    /// Where to map, or nil: not on loopback (nothing to map), not without an
-    /// IPv4 default gateway (no router to ask), not when switched off.
-    func portMappingGateway() -> SocketAddress? {
-        guard !noPortMapping else { return nil }
-        if bind != "0.0.0.0", bind != "::" {
-            // NAT-PMP maps IPv4 only.
-            guard let ip = IPAddress(bind), ip.family == .v4, !ip.isLoopback else { return nil }
-        }
-        guard let gateway = NATPMPPortMapper.defaultGateway() else { return nil }
-        return try? SocketAddress(ipAddress: gateway.description, port: Int(NATPMPRequest.serverPort))
-    }
-
-    func startPortMapping(_ discovery: PortMappedDiscovery, gateway: SocketAddress, tcpPort: UInt16, udpPort: UInt16?) async {
-        let json = self.json
-        do {
-            try await discovery.startMapping(gateway: gateway, tcpPort: tcpPort, udpPort: udpPort, bindHost: bind) { event in
-                PortMappingPrinter.print(event, json: json)
-            }
-        } catch {
-            NodeEventPrinter.print(.warning("port mapping is off: \(error)"), json: json)
-        }
-    }
-}
 
 /// Port mapping news on stderr, or as JSON lines (`port_mapping`).
 enum PortMappingPrinter {

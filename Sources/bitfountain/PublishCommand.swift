@@ -42,17 +42,17 @@ struct PublishCommand: AsyncParsableCommand {
         let signing = try PublisherKeys(stateDirectory: node.resolvedStateDirectory).load(key)
         let saltBytes = Array((salt ?? "").utf8)
         let link = FeedLink(publicKey: signing.publicKey.bytes, salt: saltBytes)
-        let plan = try SeedPlan.make(for: path, bootstrap: try node.bootstrapNodes())
-        let infoHash = plan.torrent.info.infoHash
-        let swarm = try await node.startNode(label: "publish")
-        guard let dht = swarm.discovery as? DHTNode else {
-            await swarm.shutdown()
+        let cli = try await node.startSession(label: "publish")
+        guard let dht = cli.session.dht else {
+            await cli.shutdown()
             throw CLIError("publishing a feed needs the DHT (give --bootstrap HOST:PORT, or drop --no-dht)")
         }
-        do { _ = try await swarm.add(plan.spec) } catch {
-            await swarm.shutdown()
-            throw CLIError("\(error)")
+        let published: TorrentSnapshot
+        do { published = try await cli.add(.publish(path: path), options: AddOptions()) } catch {
+            await cli.shutdown()
+            throw error
         }
+        let infoHash = published.infoHash
         let record = FeedRecord(directory: node.resolvedStateDirectory, key: key, salt: saltBytes)
         let signalsBefore = StopSignals.shared.count
         var item: MutableItem?
@@ -66,7 +66,7 @@ struct PublishCommand: AsyncParsableCommand {
             if stored > 0 {
                 item = next
                 record.save(sequence: next.sequence)
-                report(link: link, item: next, infoHash: infoHash, name: plan.torrent.info.name, nodes: stored)
+                report(link: link, item: next, infoHash: infoHash, name: published.name, nodes: stored)
                 break
             }
             NodeEventPrinter.print(.warning("no DHT node took the feed item yet; retrying in 10 s"), json: node.json)
@@ -86,7 +86,7 @@ struct PublishCommand: AsyncParsableCommand {
             await StopSignals.shared.wait(after: signalsBefore)
             republisher.cancel()
         }
-        await swarm.shutdown()
+        await cli.shutdown()
         if node.json { JSONOutput.line(StoppedRecord()) } else { FileHandle.standardError.write(Data("stopped\n".utf8)) }
     }
 

@@ -59,54 +59,111 @@ struct NodeOptions: ParsableArguments {
 
     var resolvedStateDirectory: String { stateDirectory ?? SwarmNode.Options().stateDirectory }
 
-    /// Starts a node listening as asked, and prints the `listening` event.
-    func startNode(label: String) async throws -> SwarmNode {
-        var options = SwarmNode.Options()
-        options.bindHost = bind
-        options.port = port
-        options.stateDirectory = resolvedStateDirectory
-        options.uploadLimit = try uploadLimitBytes()
-        options.encryption = encryption
-        try fountain.apply(to: &options)
-        let json = self.json
-        let choice = PeerDiscoveryChoice.choose(bootstrap: try bootstrapNodes(), bindHost: bind, disabled: noDHT)
-        let warning: @Sendable (String) -> Void = { text in NodeEventPrinter.print(.warning(text), json: json) }
-        var discovery: any PeerDiscovery
-        do {
-            discovery = try await makePeerDiscovery(choice, bindHost: bind, stateDirectory: resolvedStateDirectory, warning: warning)
+    /// The session these flags describe: one-shot (no torrent list kept), the
+    /// DHT, LSD and port mapping as asked.
+    func sessionConfiguration() throws -> SessionConfiguration {
+        var configuration = SessionConfiguration()
+        configuration.bindHost = bind
+        configuration.port = port
+        configuration.bootstrap = try bootstrapNodes()
+        configuration.dht = !noDHT
+        configuration.localServiceDiscovery = !noLSD
+        configuration.portMapping = !noPortMapping
+        configuration.stateDirectory = resolvedStateDirectory
+        configuration.uploadLimit = try uploadLimitBytes()
+        configuration.encryption = encryption
+        configuration.clientName = "BitFountain/\(BitFountainCLI.configuration.version)"
+        try fountain.apply(to: &configuration)
+        return configuration
+    }
+
+    /// Starts a session listening as asked, prints the `listening` event, and
+    /// from then on prints the session's events (metadata, bans, announces,
+    /// port mapping, warnings) as they come.
+    func startSession(label: String) async throws -> CLISession {
+        let session: Session
+        do { session = try await Session.start(try sessionConfiguration()) } catch let error as ValidationError {
+            throw error
         } catch {
-            throw CLIError("cannot start the DHT node: \(error)")
-        }
-        let lsd = noLSD ? nil : try await LocalServiceDiscovery.start(wrapping: discovery, bindHost: bind, warning: warning)
-        if let lsd { discovery = lsd }
-        let gateway = portMappingGateway()
-        let portMapped = gateway.map { _ in PortMappedDiscovery(wrapping: discovery) }
-        if let portMapped { discovery = portMapped }
-        options.dhtPort = discovery.dhtPort
-        let node = SwarmNode(options: options, discovery: discovery) { event in
-            NodeEventPrinter.print(event, json: json)
-        }
-        lsd?.deliverPeers { [weak node] infoHash, peers in node?.addPeers(peers, for: infoHash) }
-        let listeningPort: UInt16
-        do { listeningPort = try await node.start() } catch {
-            await node.shutdown()
             throw CLIError("\(error)")
         }
         if json {
-            JSONOutput.line(ListeningEvent(bind: bind, port: listeningPort, dhtPort: options.dhtPort,
-                                           peerId: node.peerID.description, command: label))
+            JSONOutput.line(ListeningEvent(bind: bind, port: session.port, dhtPort: session.dhtPort,
+                                           peerId: session.peerID.description, command: label))
         } else {
-            let dht = options.dhtPort.map { ", DHT on UDP \($0)" } ?? ", no DHT"
-            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(listeningPort) (TCP)\(dht)\n".utf8))
+            let dht = session.dhtPort.map { ", DHT on UDP \($0)" } ?? ", no DHT"
+            FileHandle.standardError.write(Data("listening on \(bind == "0.0.0.0" ? "*" : bind):\(session.port) (TCP)\(dht)\n".utf8))
         }
-        // After the listening line, which comes first on stdout.
-        if let portMapped, let gateway {
-            await startPortMapping(portMapped, gateway: gateway, tcpPort: listeningPort, udpPort: options.dhtPort)
+        return CLISession(session: session, json: json)
+    }
+}
+
+/// A session as the one-shot commands use it: its events printed on stderr
+/// (or as JSON lines) by one task, which also notes which torrents completed
+/// or failed so a command can wait for that.
+final class CLISession: Sendable {
+    let session: Session
+    private let outcomes: OutcomeBook
+    private let printer: Task<Void, Never>
+
+    struct WatchFailure: Error { let reason: String }
+
+    private final class OutcomeBook: Sendable {
+        let results = Mutex<[TorrentID: Result<Void, WatchFailure>]>([:])
+    }
+
+    init(session: Session, json: Bool) {
+        self.session = session
+        let outcomes = OutcomeBook()
+        self.outcomes = outcomes
+        printer = Task {
+            var infoHashes: [TorrentID: InfoHash] = [:]
+            for await event in session.events {
+                switch event {
+                case .added(let id, let infoHash, _):
+                    infoHashes[id] = infoHash
+                case .metadataReceived(let id, let name, let size, let seconds):
+                    guard let infoHash = infoHashes[id] else { break }
+                    NodeEventPrinter.print(.metadata(infoHash: infoHash, name: name, size: size, seconds: seconds), json: json)
+                case .peerBanned(let id, let address, let reason):
+                    guard let infoHash = infoHashes[id] else { break }
+                    NodeEventPrinter.print(.peerBanned(infoHash: infoHash, address: address, reason: reason), json: json)
+                case .announced(let id, let nodes):
+                    guard let infoHash = infoHashes[id] else { break }
+                    NodeEventPrinter.print(.announced(infoHash: infoHash, nodes: nodes), json: json)
+                case .warning(let text):
+                    NodeEventPrinter.print(.warning(text), json: json)
+                case .portMapping(let mapping):
+                    PortMappingPrinter.print(mapping, json: json)
+                case .completed(let id):
+                    outcomes.results.withLock { $0[id] = .success(()) }
+                case .error(let id, let reason):
+                    outcomes.results.withLock { $0[id] = .failure(WatchFailure(reason: reason)) }
+                case .listening, .stateChanged, .removed:
+                    break
+                }
+            }
         }
-        if case .none(let reason) = choice, !noDHT {
-            NodeEventPrinter.print(.warning("not joining the DHT: \(reason)"), json: json)
-        }
-        return node
+    }
+
+    /// Whether `id` completed (success) or failed (the reason), once it did.
+    func outcome(_ id: TorrentID) -> Result<Void, WatchFailure>? { outcomes.results.withLock { $0[id] } }
+
+    /// Adds a torrent; a source that cannot be read, or a start that fails
+    /// (content that does not verify, a directory that cannot be written),
+    /// is an error here.
+    func add(_ source: TorrentSource, options: AddOptions) async throws -> TorrentSnapshot {
+        let id: TorrentID
+        do { id = try await session.add(source, options: options) } catch { throw CLIError("\(error)") }
+        let snapshot = try await session.snapshot(id)
+        if snapshot.state == .error { throw CLIError(snapshot.error ?? "cannot start \(snapshot.name)") }
+        return snapshot
+    }
+
+    /// Stops the session (state saved) and waits until every event is printed.
+    func shutdown() async {
+        await session.shutdown()
+        await printer.value
     }
 }
 

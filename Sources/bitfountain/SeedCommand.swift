@@ -35,98 +35,62 @@ struct SeedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plans = try paths.map { try SeedPlan.make(for: $0, bootstrap: try node.bootstrapNodes()) }
-        let swarm = try await node.startNode(label: "seed")
-        var sessions: [(TorrentSession, SeedPlan)] = []
+        let cli = try await node.startSession(label: "seed")
+        var seeded: [TorrentID] = []
         do {
-            for plan in plans {
-                let session = try await swarm.add(plan.spec)
-                sessions.append((session, plan))
-                announce(plan, node: swarm)
+            for path in paths {
+                let snapshot = try await cli.add(.publish(path: path), options: AddOptions())
+                seeded.append(snapshot.id)
+                announce(snapshot, port: cli.session.port)
             }
         } catch {
-            await swarm.shutdown()
-            throw CLIError("\(error)")
+            await cli.shutdown()
+            throw error
         }
 
         let signalsBefore = StopSignals.shared.count
+        let session = cli.session
         let reporter = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(10))
-                for (session, plan) in sessions {
-                    guard let snapshot = try? await session.snapshot().get() else { continue }
-                    report(snapshot, plan: plan)
+                for id in seeded {
+                    guard let snapshot = try? await session.snapshot(id) else { continue }
+                    report(snapshot)
                 }
             }
         }
         await StopSignals.shared.wait(after: signalsBefore)
         reporter.cancel()
         if node.json {
-            for (session, _) in sessions {
-                if let snapshot = try? await session.snapshot().get() { JSONOutput.line(SeedStatsEvent(snapshot)) }
+            for id in seeded {
+                if let snapshot = try? await session.snapshot(id) { JSONOutput.line(SeedStatsEvent(snapshot)) }
             }
         }
-        await swarm.shutdown()
+        await cli.shutdown()
         if node.json { JSONOutput.line(StoppedEvent()) } else { FileHandle.standardError.write(Data("stopped\n".utf8)) }
     }
 
     /// Prints the magnet link; with a specific `--bind` address it carries
     /// `x.pe`, so a downloader can reach this seed even without the DHT.
-    private func announce(_ plan: SeedPlan, node swarm: SwarmNode) {
-        var link = plan.torrent.magnetLink
-        if node.bind != "0.0.0.0", node.bind != "::" { link.peers = [HostPort(host: node.bind, port: swarm.port)] }
-        let info = plan.torrent.info
+    private func announce(_ snapshot: TorrentSnapshot, port: UInt16) {
+        var link = MagnetLink(infoHash: snapshot.infoHash, displayName: snapshot.name)
+        if node.bind != "0.0.0.0", node.bind != "::" { link.peers = [HostPort(host: node.bind, port: port)] }
+        let content = snapshot.contentPath ?? snapshot.savePath
         if node.json {
-            JSONOutput.line(SeedingEvent(infohash: info.infoHash.hex, name: info.name, bytes: info.totalLength,
-                                         pieces: info.pieceCount, content: plan.contentPath, magnet: link.uri))
+            JSONOutput.line(SeedingEvent(infohash: snapshot.infoHash.hex, name: snapshot.name, bytes: snapshot.totalBytes,
+                                         pieces: snapshot.pieceCount, content: content, magnet: link.uri))
         } else {
-            print("seeding  \(info.name) (\(Format.bytes(info.totalLength)), \(plan.contentPath))")
+            print("seeding  \(snapshot.name) (\(Format.bytes(snapshot.totalBytes)), \(content))")
             print(link.uri)
         }
     }
 
-    private func report(_ snapshot: TorrentSnapshot, plan: SeedPlan) {
+    private func report(_ snapshot: TorrentSnapshot) {
         if node.json {
             JSONOutput.line(SeedStatsEvent(snapshot))
         } else if isatty(STDERR_FILENO) == 1 {
-            FileHandle.standardError.write(Data("\(snapshot.name ?? "?"): \(snapshot.connectedPeers) peers, uploaded \(Format.bytes(snapshot.uploadedPayload)) at \(Format.rate(snapshot.uploadRate))\n".utf8))
+            FileHandle.standardError.write(Data("\(snapshot.name): \(snapshot.peersConnected) peers, uploaded \(Format.bytes(snapshot.uploadedEver)) at \(Format.rate(snapshot.uploadRate))\n".utf8))
         }
-    }
-}
-
-/// Where a seeded torrent's content is and what torrent describes it.
-struct SeedPlan {
-    let torrent: Torrent
-    let contentPath: String
-    let spec: TorrentSpec
-
-    static func make(for path: String, bootstrap: [HostPort]) throws -> SeedPlan {
-        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory) else {
-            throw CLIError("\(path): no such file or directory")
-        }
-        let torrent: Torrent
-        let content: String
-        if !isDirectory.boolValue, trimmed.hasSuffix(".torrent"), let loaded = try? TorrentLoader.load(path: trimmed) {
-            torrent = loaded
-            content = ((trimmed as NSString).deletingLastPathComponent as NSString).appendingPathComponent(loaded.info.name)
-            guard FileManager.default.fileExists(atPath: content) else {
-                throw CLIError("\(trimmed): its content '\(loaded.info.name)' is not next to it (expected \(content))")
-            }
-        } else if FileManager.default.fileExists(atPath: trimmed + ".torrent") {
-            torrent = try TorrentLoader.load(path: trimmed + ".torrent")
-            content = trimmed
-        } else {
-            let builder = TorrentBuilder(path: trimmed, nodes: bootstrap.isEmpty ? DefaultBootstrap.nodes : bootstrap,
-                                         createdBy: "BitFountain/\(BitFountainCLI.configuration.version)", creationDate: nil)
-            do { torrent = try builder.build().torrent } catch { throw CLIError("\(path): \(error)") }
-            content = trimmed
-        }
-        let absolute = URL(fileURLWithPath: content).standardizedFileURL.path
-        let spec = TorrentSpec(content: .info(torrent.info), directory: (absolute as NSString).deletingLastPathComponent,
-                               rootName: (absolute as NSString).lastPathComponent, seedingExistingContent: true)
-        return SeedPlan(torrent: torrent, contentPath: absolute, spec: spec)
     }
 }
 
@@ -152,10 +116,10 @@ struct SeedStatsEvent: Encodable {
 
     init(_ snapshot: TorrentSnapshot) {
         infohash = snapshot.infoHash.hex
-        peers = snapshot.connectedPeers
-        uploaded = snapshot.uploadedPayload
+        peers = snapshot.peersConnected
+        uploaded = snapshot.uploadedEver
         uploadRate = snapshot.uploadRate
-        symbolsUploaded = snapshot.symbolsUploaded
+        symbolsUploaded = snapshot.fountain.symbolsServed
     }
 }
 

@@ -1,0 +1,151 @@
+import Foundation
+import Metainfo
+import Swarm
+
+/// Thrown by `Session.add` when the session already has the torrent.
+public struct DuplicateTorrentError: Error, CustomStringConvertible, Sendable {
+    public let id: TorrentID
+    public let infoHash: InfoHash
+    public var description: String { "torrent \(infoHash.hex) is already in the session (id \(id))" }
+}
+
+extension Session {
+    /// Adds a torrent and, unless `options.paused`, starts it: checks what is
+    /// on disk, joins the swarm, announces it on the DHT. Returns once it is
+    /// recorded (and, in a persistent session, written down); the check and
+    /// the download go on in the background (follow `events` or `snapshot`).
+    /// Throws `DuplicateTorrentError` if the torrent is already there, a
+    /// `SessionError` for a source that cannot be read.
+    public func add(_ source: TorrentSource, options: AddOptions = AddOptions()) async throws -> TorrentID {
+        try ensureRunning()
+        let resolved = try await resolve(source, options: options)
+        // `resolve` may have waited (a download, hashing): look again.
+        try ensureRunning()
+        if let existing = idsByInfoHash[resolved.infoHash] { throw DuplicateTorrentError(id: existing, infoHash: resolved.infoHash) }
+        let id = TorrentID(nextID)
+        nextID += 1
+        let savePath = resolved.savePath ?? Self.absolute(options.savePath ?? settings.defaultSavePath)
+        var torrent = ManagedTorrent(id: id, infoHash: resolved.infoHash, info: resolved.info, magnet: resolved.magnet,
+                                     savePath: savePath, rootName: resolved.rootName, published: resolved.published,
+                                     category: options.category, tags: options.tags,
+                                     fountain: options.fountain ?? settings.fountain,
+                                     peers: (resolved.magnet?.peers ?? []) + options.peers,
+                                     paused: options.paused, addedDate: Date())
+        torrent.lastState = options.paused ? .paused : .checking
+        if let info = resolved.info { torrent.filePriorities = Array(repeating: .normal, count: info.files.count) }
+        torrents[id] = torrent
+        idsByInfoHash[resolved.infoHash] = id
+        persist(id, metadata: resolved.info)
+        emit(.added(id, infoHash: resolved.infoHash, name: torrent.name))
+        if !options.paused { await run(id, discoveryDelay: 0) }
+        return id
+    }
+
+    /// Starts the engine for a recorded torrent: the check of the files
+    /// (fast resume or a full recheck), then the swarm. Failures leave it in
+    /// `.error` with the reason, and an `.error` event.
+    func run(_ id: TorrentID, discoveryDelay: Double) async {
+        guard var torrent = torrents[id], torrent.session == nil, !torrent.checking else { return }
+        torrent.checking = true
+        torrent.error = nil
+        torrent.paused = false
+        torrents[id] = torrent
+        noteState(id)
+        let content: TorrentSpec.Content = torrent.info.map { .info($0) } ?? .magnet(torrent.magnetLink)
+        let spec = TorrentSpec(content: content, directory: torrent.savePath, rootName: torrent.rootName,
+                               seedingExistingContent: torrent.published, peers: torrent.peers,
+                               fountain: torrent.fountain, discoveryDelay: discoveryDelay)
+        do {
+            let session = try await swarm.add(spec)
+            // Removed or paused while the files were checked: close it again.
+            guard let current = torrents[id], current.checking, !current.paused else {
+                await swarm.remove(torrent.infoHash)
+                torrents[id]?.checking = false
+                noteState(id)
+                return
+            }
+            torrents[id]?.checking = false
+            torrents[id]?.session = session
+            torrents[id]?.stats = await session.stats()
+            watchCompletion(of: session)
+        } catch {
+            torrents[id]?.checking = false
+            torrents[id]?.error = "\(error)"
+            emit(.error(id, "\(error)"))
+        }
+        noteState(id)
+        if torrents[id]?.state == .seeding, torrents[id]?.doneDate == nil {
+            torrents[id]?.doneDate = Date()
+            persist(id)
+        }
+    }
+
+    private func watchCompletion(of session: TorrentSession) {
+        let sink = engineSink
+        let token = ObjectIdentifier(session)
+        let infoHash = session.infoHash
+        session.completion.whenComplete { result in
+            switch result {
+            case .success: sink.yield(.finished(infoHash, token, error: nil))
+            case .failure(let error): sink.yield(.finished(infoHash, token, error: "\(error)"))
+            }
+        }
+    }
+
+    /// What the engine said, turned into session events (in order, on the actor).
+    func handle(_ event: EngineEvent) async {
+        switch event {
+        case .node(let nodeEvent):
+            await handle(nodeEvent)
+        case .portMapping(let mapping):
+            emit(.portMapping(mapping))
+        case .finished(let infoHash, let token, let error):
+            guard let id = idsByInfoHash[infoHash], let torrent = torrents[id],
+                  let session = torrent.session, ObjectIdentifier(session) == token else { return }
+            if let error {
+                torrents[id]?.error = error
+                torrents[id]?.absorbCounters()
+                torrents[id]?.session = nil
+                emit(.error(id, error))
+                let swarm = self.swarm
+                Task { await swarm.remove(infoHash) }
+            } else {
+                torrents[id]?.stats = await session.stats()
+                if torrents[id]?.doneDate == nil { torrents[id]?.doneDate = Date() }
+                emit(.completed(id))
+                persist(id)
+            }
+            noteState(id)
+        }
+    }
+
+    private func handle(_ event: NodeEvent) async {
+        switch event {
+        case .metadata(let infoHash, let name, let size, let seconds):
+            guard let id = idsByInfoHash[infoHash] else { return }
+            let session = torrents[id]?.session
+            if let info = await session?.info() {
+                torrents[id]?.info = info
+                if torrents[id]?.filePriorities.count != info.files.count {
+                    torrents[id]?.filePriorities = Array(repeating: .normal, count: info.files.count)
+                }
+            }
+            torrents[id]?.stats = await session?.stats()
+            persist(id)
+            emit(.metadataReceived(id, name: name, totalBytes: size, seconds: seconds))
+            noteState(id)
+        case .peerBanned(let infoHash, let address, let reason):
+            guard let id = idsByInfoHash[infoHash] else { return }
+            emit(.peerBanned(id, address: address, reason: reason))
+        case .announced(let infoHash, let nodes):
+            guard let id = idsByInfoHash[infoHash] else { return }
+            emit(.announced(id, nodes: nodes))
+        case .warning(let text):
+            emit(.warning(text))
+        }
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Metainfo
+import PeerWire
+import Swarm
+
+extension Session {
+    /// Every torrent, by id. One pass over the running ones on the event loop.
+    public func list() async -> [TorrentSnapshot] {
+        await refreshStats()
+        return torrents.keys.sorted().compactMap { makeSnapshot($0) }
+    }
+
+    /// One torrent now.
+    public func snapshot(_ id: TorrentID) async throws -> TorrentSnapshot {
+        let torrent = try record(id)
+        if let session = torrent.session, let stats = await session.stats() { torrents[id]?.stats = stats }
+        noteState(id)
+        guard let snapshot = makeSnapshot(id) else { throw SessionError("no torrent with id \(id)") }
+        return snapshot
+    }
+
+    /// The files of a torrent (empty until a magnet link's metadata arrives).
+    public func files(_ id: TorrentID) async throws -> [FileSnapshot] {
+        let torrent = try record(id)
+        guard let info = torrent.info else { return [] }
+        let have = await pieces(id)
+        let layout = info.layout
+        return info.files.enumerated().compactMap { index, file -> FileSnapshot? in
+            guard !file.isPadding else { return nil }
+            var bytes: Int64 = 0
+            if let have {
+                for piece in layout.pieces(ofFile: index) where have[piece] {
+                    let start = max(Int64(piece) * Int64(layout.pieceLength), file.offset)
+                    let end = min(Int64(piece) * Int64(layout.pieceLength) + Int64(layout.length(ofPiece: piece)), file.offset + file.length)
+                    bytes += max(0, end - start)
+                }
+            }
+            let priority = torrent.filePriorities.indices.contains(index) ? torrent.filePriorities[index] : .normal
+            return FileSnapshot(index: index, path: file.path.joined(separator: "/"), length: file.length,
+                                bytesHave: bytes, priority: priority)
+        }
+    }
+
+    /// The connected peers of a torrent (none while paused).
+    public func peers(_ id: TorrentID) async throws -> [PeerSnapshot] {
+        guard let session = try record(id).session else { return [] }
+        return await session.peerSnapshots()
+    }
+
+    /// Which pieces are verified on disk, for a piece map; nil before the
+    /// metadata. A paused torrent answers from its resume data.
+    public func pieces(_ id: TorrentID) async -> Bitfield? {
+        guard let torrent = torrents[id] else { return nil }
+        if let session = torrent.session { return await session.have() }
+        guard let info = torrent.info else { return nil }
+        if let resume = swarm.stateDirectory.loadResume(torrent.infoHash), resume.have.count == info.pieceCount { return resume.have }
+        return Bitfield(count: info.pieceCount)
+    }
+
+    /// Reads the engine numbers of every running torrent in one hop and
+    /// announces the state changes that brings (a download became a seed).
+    func refreshStats() async {
+        let all = await swarm.allStats()
+        for (infoHash, stats) in all {
+            guard let id = idsByInfoHash[infoHash], torrents[id]?.session != nil else { continue }
+            torrents[id]?.stats = stats
+            noteState(id)
+        }
+    }
+
+    func makeSnapshot(_ id: TorrentID) -> TorrentSnapshot? {
+        guard let torrent = torrents[id] else { return nil }
+        let stats = torrent.session == nil ? nil : torrent.stats
+        let total = torrent.info?.totalLength ?? stats?.totalBytes ?? 0
+        let have = stats?.verifiedBytes ?? storedHaveBytes(torrent)
+        let wanted = wantedBytes(torrent) ?? total
+        let haveWanted = min(have, wanted)
+        let progress = wanted > 0 ? Double(haveWanted) / Double(wanted) : (torrent.info == nil ? 0 : 1)
+        let downRate = stats?.downloadRate ?? 0
+        let downloaded = torrent.downloadedBefore + (stats?.downloadedPayload ?? 0)
+        let uploaded = torrent.uploadedBefore + (stats?.uploadedPayload ?? 0)
+        let eta: Double? = downRate > 0 && haveWanted < wanted ? Double(wanted - haveWanted) / downRate : nil
+        let fountainPeers = stats?.peers.filter(\.fountain).count ?? 0
+        return TorrentSnapshot(
+            id: id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
+            hasMetadata: torrent.info != nil || stats?.hasMetadata == true, totalBytes: total,
+            bytesHave: have, bytesWanted: wanted, progress: progress,
+            pieceCount: torrent.info?.pieceCount ?? 0, piecesHave: stats?.piecesVerified ?? 0,
+            downloadRate: downRate, uploadRate: stats?.uploadRate ?? 0,
+            peersConnected: stats?.connectedPeers ?? 0, seedsConnected: stats?.peers.filter(\.isSeed).count ?? 0,
+            eta: eta, downloadedEver: downloaded, uploadedEver: uploaded,
+            ratio: Double(uploaded) / Double(max(downloaded, have, 1)), hashFailures: stats?.hashFailures ?? 0,
+            peersContributed: stats?.peersContributed ?? 0, wastedBytes: stats?.wastedBytes ?? 0,
+            firstPayloadSeconds: stats?.firstPayloadSeconds,
+            addedDate: torrent.addedDate, doneDate: torrent.doneDate, savePath: torrent.savePath, contentPath: torrent.contentPath,
+            category: torrent.category, tags: torrent.tags, error: torrent.error, fountainEnabled: torrent.fountain,
+            fountain: FountainStats(symbolsReceived: stats?.repairSymbolsReceived ?? 0, piecesDecoded: stats?.piecesDecoded ?? 0,
+                                    symbolsServed: stats?.symbolsUploaded ?? 0, pollutedSymbols: stats?.pollutedSymbols ?? 0,
+                                    fountainPeers: fountainPeers),
+            magnetLink: torrent.magnetLink.uri, isPublished: torrent.published)
+    }
+
+    /// Bytes of the files not skipped (nil: all of them).
+    private func wantedBytes(_ torrent: ManagedTorrent) -> Int64? {
+        guard let info = torrent.info, torrent.filePriorities.contains(.skip) else { return nil }
+        return zip(info.files, torrent.filePriorities).reduce(Int64(0)) { $0 + ($1.1 == .skip || $1.0.isPadding ? 0 : $1.0.length) }
+    }
+
+    /// What a stopped torrent has, from the last numbers it reported.
+    private func storedHaveBytes(_ torrent: ManagedTorrent) -> Int64 {
+        torrent.lastHaveBytes
+    }
+}

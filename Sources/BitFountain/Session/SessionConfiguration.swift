@@ -1,0 +1,80 @@
+import Metainfo
+import Swarm
+
+/// Everything a `Session` is started with. The defaults are those of a
+/// desktop client on the real network; tests set `bindHost` to 127.0.0.1,
+/// `port` to 0 and a temporary `stateDirectory`.
+public struct SessionConfiguration: Sendable {
+    /// Address to listen on and dial from; "0.0.0.0" for all. 127.0.0.1 keeps every socket on loopback.
+    public var bindHost = "0.0.0.0"
+    /// TCP port for peers. nil: 6881, else the next free one up to 6889. 0: any free port.
+    public var port: UInt16?
+    /// DHT nodes to join through; empty: the default list (Bootstrap/nodes.txt).
+    public var bootstrap: [HostPort] = []
+    /// Join the DHT. A node bound to loopback with no `bootstrap` has nobody to join and runs without it.
+    public var dht = true
+    /// BEP 14 Local Service Discovery (always off on loopback).
+    public var localServiceDiscovery = true
+    /// Ask the home router (NAT-PMP) to forward the TCP and DHT ports (never on loopback).
+    public var portMapping = true
+    /// MSE/PE for incoming and outgoing connections.
+    public var encryption = EncryptionPolicy.prefer
+    /// Global upload and download limits in bytes per second; nil for none.
+    public var uploadLimit: Int?
+    public var downloadLimit: Int?
+    /// Connections for all torrents together, and for each one.
+    public var maxConnections = 400
+    public var maxPeersPerTorrent = 60
+    /// Defaults for new torrents: speak bf_fountain, exchange peers (BEP 11).
+    public var fountain = true
+    public var pex = true
+    /// Memory for the intermediate symbols of hot pieces served as repair symbols.
+    public var symbolCacheBytes = 256 << 20
+    /// Where resume data, fetched metadata and the DHT's key and routing table live.
+    public var stateDirectory = StateDirectory.defaultPath()
+    /// Keep the torrent list and settings in `stateDirectory` and restore them at the
+    /// next start (a daemon). Off for one-shot commands, which open only what they are given.
+    public var persistTorrents = false
+    /// Where downloads go when `AddOptions.savePath` is nil.
+    public var defaultSavePath = "."
+    /// Spread the DHT announces of restored torrents over this many seconds, so
+    /// thousands of torrents do not all hit the DHT in the same second.
+    public var announceSpread: Double = 60
+    /// The swarm engine's tuning (request queues, endgame, fountain thresholds).
+    public var swarm = SwarmConfiguration()
+    /// Re-announce and look-up intervals (seconds).
+    public var announceInterval: Double = 15 * 60
+    public var lookupInterval: Double = 5 * 60
+    /// `created by` of the torrents `TorrentSource.publish` makes.
+    public var clientName = "BitFountain"
+    /// Test only: serve random bytes instead of repair symbols (the polluter of the pollution tests).
+    public var testCorruptRepairSymbols = false
+
+    public init() {}
+}
+
+/// What can be changed while the session runs (`Session.updateSettings`).
+public struct SessionSettings: Sendable, Equatable, Codable {
+    public var uploadLimit: Int?
+    public var downloadLimit: Int?
+    public var maxConnections: Int
+    public var maxPeersPerTorrent: Int
+    public var encryption: EncryptionPolicy
+    /// The TCP port peers reach us on (read-only here: it is fixed at start).
+    public internal(set) var port: UInt16
+    public var defaultSavePath: String
+    /// Fountain default for torrents added without saying.
+    public var fountain: Bool
+
+    public init(uploadLimit: Int? = nil, downloadLimit: Int? = nil, maxConnections: Int = 400, maxPeersPerTorrent: Int = 60,
+                encryption: EncryptionPolicy = .prefer, port: UInt16 = 0, defaultSavePath: String = ".", fountain: Bool = true) {
+        self.uploadLimit = uploadLimit
+        self.downloadLimit = downloadLimit
+        self.maxConnections = maxConnections
+        self.maxPeersPerTorrent = maxPeersPerTorrent
+        self.encryption = encryption
+        self.port = port
+        self.defaultSavePath = defaultSavePath
+        self.fountain = fountain
+    }
+}

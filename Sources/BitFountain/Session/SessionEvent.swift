@@ -1,0 +1,23 @@
+import Metainfo
+
+/// What a session tells its user, in the order it happened, on `Session.events`.
+public enum SessionEvent: Sendable {
+    /// The session listens: TCP `port` for peers, the DHT on UDP `dhtPort` (nil: no DHT).
+    case listening(port: UInt16, dhtPort: UInt16?)
+    case added(TorrentID, infoHash: InfoHash, name: String)
+    /// A magnet link's info dictionary arrived and verified, `seconds` after the torrent started.
+    case metadataReceived(TorrentID, name: String, totalBytes: Int64, seconds: Double)
+    case stateChanged(TorrentID, from: TorrentState, to: TorrentState)
+    /// Every wanted piece is verified on disk.
+    case completed(TorrentID)
+    case removed(TorrentID, infoHash: InfoHash, dataDeleted: Bool)
+    /// A torrent stopped on a failure (disk full, files gone); it is in state `.error`.
+    case error(TorrentID, String)
+    case peerBanned(TorrentID, address: String, reason: String)
+    /// An announce landed on `nodes` DHT nodes.
+    case announced(TorrentID, nodes: Int)
+    /// NAT-PMP: the router's answer (external address, a mapping made, a failure).
+    case portMapping(NATPMPClient.Event)
+    /// Something worth a line in a log that stops nothing.
+    case warning(String)
+}
