@@ -66,7 +66,8 @@ extension Session {
             }
             torrents[id]?.checking = false
             torrents[id]?.session = session
-            torrents[id]?.stats = await session.stats()
+            let stats = await session.stats()  // awaited first: a modify access to `torrents` must not stay open across a suspension
+            torrents[id]?.stats = stats
             watchCompletion(of: session)
         } catch {
             torrents[id]?.checking = false
@@ -110,7 +111,8 @@ extension Session {
                 let swarm = self.swarm
                 Task { await swarm.remove(infoHash) }
             } else {
-                torrents[id]?.stats = await session.stats()
+                let stats = await session.stats()  // awaited first: a modify access to `torrents` must not stay open across a suspension
+                torrents[id]?.stats = stats
                 if torrents[id]?.doneDate == nil { torrents[id]?.doneDate = Date() }
                 emit(.completed(id))
                 persist(id)
@@ -130,7 +132,8 @@ extension Session {
                     torrents[id]?.filePriorities = Array(repeating: .normal, count: info.files.count)
                 }
             }
-            torrents[id]?.stats = await session?.stats()
+            let stats = await session?.stats()
+            torrents[id]?.stats = stats
             persist(id)
             emit(.metadataReceived(id, name: name, totalBytes: size, seconds: seconds))
             noteState(id)
