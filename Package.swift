@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The 768-bit Diffie-Hellman exchange of MSE/PE (PeerWire/MSE).
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+        // Every HTTP endpoint (remote control, web UI, /metrics) and the daemon's lifecycle (DESIGN §8, §11).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -68,12 +72,23 @@ let package = Package(
             "Swarm", "DHT", "PeerWire", "Metainfo", "Identity", "Bencode", "RaptorQ", "CUDPBatch", "UTP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The daemon's HTTP side: Transmission RPC, qBittorrent WebAPI v2, the web UI,
+        // /metrics, and the security around them (DESIGN §11). Above BitFountain.
+        .target(name: "RemoteControl", dependencies: [
+            "BitFountain", "CSodium", "Metainfo",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "bitfountain", dependencies: [
-            "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity",
+            "BitFountain", "Metainfo", "RaptorQ", "DHT", "Identity", "RemoteControl",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -113,5 +128,10 @@ let package = Package(
         .testTarget(name: "UTPTests", dependencies: ["UTP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "RemoteControlTests", dependencies: [
+            "RemoteControl", "BitFountain", "Metainfo", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

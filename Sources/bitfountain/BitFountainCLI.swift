@@ -13,7 +13,7 @@ struct BitFountainCLI: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [CreateCommand.self, InfoCommand.self, SeedCommand.self, GetCommand.self, FecCommand.self,
                       NodeCommand.self, DHTCommand.self, RouterCommand.self, KeyCommand.self,
-                      PublishCommand.self]
+                      PublishCommand.self, DaemonCommand.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitFountain
+import RemoteControl
 import DHT
 import Foundation
 import Identity
@@ -97,10 +98,10 @@ struct RouterCommand: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         let exporter = RouterMetrics()
-        var server: RouterMetricsServer?
+        var server: MetricsHTTPServer?
         if let metricsEndpoint {
             do {
-                server = try await RouterMetricsServer.start(host: metricsEndpoint.host, port: metricsEndpoint.port) {
+                server = try await MetricsHTTPServer.start(host: metricsEndpoint.host, port: metricsEndpoint.port) {
                     exporter.render()
                 }
             } catch {

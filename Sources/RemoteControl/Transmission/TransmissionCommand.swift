@@ -1,0 +1,195 @@
+import Foundation
+
+/// A Transmission RPC request decoded into what it asks for. Speeds are in
+/// Transmission's units, kB/s of 1000 bytes (`speed-units` in session-get).
+public enum TransmissionCommand: Sendable, Equatable {
+    case torrentAdd(TorrentAdd)
+    case torrentGet(fields: [String], ids: TransmissionSelector)
+    case torrentStart(TransmissionSelector)
+    case torrentStop(TransmissionSelector)
+    case torrentVerify(TransmissionSelector)
+    case torrentReannounce(TransmissionSelector)
+    case torrentRemove(TransmissionSelector, deleteLocalData: Bool)
+    case torrentSet(TransmissionSelector, TorrentSet)
+    case torrentSetLocation(TransmissionSelector, location: String, move: Bool)
+    case sessionGet(fields: [String]?)
+    case sessionSet(SessionSet)
+    case sessionStats
+    case freeSpace(path: String)
+
+    public struct TorrentAdd: Sendable, Equatable {
+        public enum Source: Sendable, Equatable {
+            /// A magnet link, an http(s) URL of a .torrent, or a local path.
+            case filename(String)
+            /// The .torrent file's bytes (sent base64-encoded).
+            case metainfo([UInt8])
+        }
+        public var source: Source
+        public var downloadDir: String?
+        public var paused: Bool
+        public var filesUnwanted: [Int] = []
+        public var priorityHigh: [Int] = []
+        public var priorityLow: [Int] = []
+    }
+
+    public struct TorrentSet: Sendable, Equatable {
+        public var downloadLimit: Int64?
+        public var downloadLimited: Bool?
+        public var uploadLimit: Int64?
+        public var uploadLimited: Bool?
+        public var filesWanted: [Int] = []
+        public var filesUnwanted: [Int] = []
+        public var priorityHigh: [Int] = []
+        public var priorityNormal: [Int] = []
+        public var priorityLow: [Int] = []
+        public var location: String?
+    }
+
+    public struct SessionSet: Sendable, Equatable {
+        public var speedLimitDown: Int64?
+        public var speedLimitDownEnabled: Bool?
+        public var speedLimitUp: Int64?
+        public var speedLimitUpEnabled: Bool?
+        public var downloadDir: String?
+    }
+
+    /// The methods this server answers; anything else is `unknownMethod`.
+    public static let supportedMethods = [
+        "torrent-add", "torrent-get", "torrent-start", "torrent-start-now", "torrent-stop", "torrent-verify",
+        "torrent-reannounce", "torrent-remove", "torrent-set", "torrent-set-location",
+        "session-get", "session-set", "session-stats", "free-space",
+    ]
+
+    public init(_ request: TransmissionRequest) throws(TransmissionRPCError) {
+        var arguments = ArgumentReader(request.arguments)
+        switch request.method {
+        case "torrent-add":
+            self = .torrentAdd(try TorrentAdd(&arguments))
+        case "torrent-get":
+            guard let fields = try arguments.strings("fields"), !fields.isEmpty else { throw .missingArgument("fields") }
+            self = .torrentGet(fields: fields, ids: try arguments.selector())
+        case "torrent-start", "torrent-start-now": self = .torrentStart(try arguments.selector())
+        case "torrent-stop": self = .torrentStop(try arguments.selector())
+        case "torrent-verify": self = .torrentVerify(try arguments.selector())
+        case "torrent-reannounce": self = .torrentReannounce(try arguments.selector())
+        case "torrent-remove":
+            self = .torrentRemove(try arguments.selector(), deleteLocalData: try arguments.bool("delete-local-data") ?? false)
+        case "torrent-set":
+            self = .torrentSet(try arguments.selector(), try TorrentSet(&arguments))
+        case "torrent-set-location":
+            guard let location = try arguments.string("location") else { throw .missingArgument("location") }
+            self = .torrentSetLocation(try arguments.selector(), location: location, move: try arguments.bool("move") ?? false)
+        case "session-get": self = .sessionGet(fields: try arguments.strings("fields"))
+        case "session-set": self = .sessionSet(try SessionSet(&arguments))
+        case "session-stats": self = .sessionStats
+        case "free-space":
+            guard let path = try arguments.string("path") else { throw .missingArgument("path") }
+            self = .freeSpace(path: path)
+        default:
+            throw .unknownMethod(request.method)
+        }
+    }
+}
+
+extension TransmissionCommand.TorrentAdd {
+    init(_ arguments: inout ArgumentReader) throws(TransmissionRPCError) {
+        if let metainfo = try arguments.string("metainfo") {
+            guard let bytes = Base64.decode(metainfo), !bytes.isEmpty else {
+                throw .invalidArgument("metainfo", "not base64")
+            }
+            source = .metainfo(bytes)
+        } else if let filename = try arguments.string("filename"), !filename.isEmpty {
+            source = .filename(filename)
+        } else {
+            throw .missingArgument("filename or metainfo")
+        }
+        downloadDir = try arguments.string("download-dir")
+        paused = try arguments.bool("paused") ?? false
+        filesUnwanted = try arguments.indices("files-unwanted")
+        priorityHigh = try arguments.indices("priority-high")
+        priorityLow = try arguments.indices("priority-low")
+    }
+}
+
+extension TransmissionCommand.TorrentSet {
+    init(_ arguments: inout ArgumentReader) throws(TransmissionRPCError) {
+        downloadLimit = try arguments.nonNegative("downloadLimit")
+        downloadLimited = try arguments.bool("downloadLimited")
+        uploadLimit = try arguments.nonNegative("uploadLimit")
+        uploadLimited = try arguments.bool("uploadLimited")
+        filesWanted = try arguments.indices("files-wanted")
+        filesUnwanted = try arguments.indices("files-unwanted")
+        priorityHigh = try arguments.indices("priority-high")
+        priorityNormal = try arguments.indices("priority-normal")
+        priorityLow = try arguments.indices("priority-low")
+        location = try arguments.string("location")
+    }
+}
+
+extension TransmissionCommand.SessionSet {
+    init(_ arguments: inout ArgumentReader) throws(TransmissionRPCError) {
+        speedLimitDown = try arguments.nonNegative("speed-limit-down")
+        speedLimitDownEnabled = try arguments.bool("speed-limit-down-enabled")
+        speedLimitUp = try arguments.nonNegative("speed-limit-up")
+        speedLimitUpEnabled = try arguments.bool("speed-limit-up-enabled")
+        downloadDir = try arguments.string("download-dir")
+    }
+}
+
+/// Typed access to the `arguments` object, with an error that names the argument.
+struct ArgumentReader {
+    let values: [String: JSONValue]
+    init(_ values: [String: JSONValue]) { self.values = values }
+
+    func selector() throws(TransmissionRPCError) -> TransmissionSelector { try TransmissionSelector.parse(values["ids"]) }
+
+    func string(_ name: String) throws(TransmissionRPCError) -> String? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let text = value.stringValue else { throw .invalidArgument(name, "must be a string") }
+        return text
+    }
+
+    func bool(_ name: String) throws(TransmissionRPCError) -> Bool? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let flag = value.boolValue else { throw .invalidArgument(name, "must be true or false") }
+        return flag
+    }
+
+    func nonNegative(_ name: String) throws(TransmissionRPCError) -> Int64? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let number = value.intValue, number >= 0 else { throw .invalidArgument(name, "must be a number ≥ 0") }
+        return number
+    }
+
+    func strings(_ name: String) throws(TransmissionRPCError) -> [String]? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let items = value.arrayValue else { throw .invalidArgument(name, "must be a list of strings") }
+        var out: [String] = []
+        for item in items {
+            guard let text = item.stringValue else { throw .invalidArgument(name, "must be a list of strings") }
+            out.append(text)
+        }
+        return out
+    }
+
+    /// File indices; an empty list means "all files" in Transmission, kept as [] here.
+    func indices(_ name: String) throws(TransmissionRPCError) -> [Int] {
+        guard let value = values[name], value != .null else { return [] }
+        guard let items = value.arrayValue else { throw .invalidArgument(name, "must be a list of file indices") }
+        var out: [Int] = []
+        for item in items {
+            guard let number = item.intValue, number >= 0, number < 1 << 20 else {
+                throw .invalidArgument(name, "must be a list of file indices")
+            }
+            out.append(Int(number))
+        }
+        return out
+    }
+}
+
+enum Base64 {
+    static func decode(_ text: String) -> [UInt8]? {
+        let compact = text.filter { !$0.isWhitespace }
+        return Foundation.Data(base64Encoded: compact).map { Array($0) }
+    }
+}

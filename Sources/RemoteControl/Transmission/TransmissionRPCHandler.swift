@@ -1,0 +1,248 @@
+import BitFountain
+import Foundation
+import Metainfo
+
+/// Carries out decoded Transmission RPC commands on a `Session`. An actor, so
+/// one client's `torrent-set` and another's `torrent-get` do not interleave; it
+/// also remembers the kB/s values of limits that are switched off, which the
+/// session itself does not keep.
+public actor TransmissionRPCHandler {
+    let session: Session
+    let paths: PathConfinement
+    let configDirectory: String
+    private var sessionLimits: TransmissionTorrentLimits
+    private var torrentLimits: [TorrentID: TransmissionTorrentLimits] = [:]
+    private let started = Date()
+    public nonisolated let sessionID: String
+
+    public init(session: Session, paths: PathConfinement, configDirectory: String, settings: SessionSettings) {
+        self.session = session
+        self.paths = paths
+        self.configDirectory = configDirectory
+        self.sessionID = randomToken()
+        var limits = TransmissionTorrentLimits()
+        if let down = settings.downloadLimit { limits.downloadKilobytes = Int64(down / 1000); limits.downloadLimited = true }
+        if let up = settings.uploadLimit { limits.uploadKilobytes = Int64(up / 1000); limits.uploadLimited = true }
+        sessionLimits = limits
+    }
+
+    /// Decodes, executes and encodes one request body. Malformed requests get
+    /// HTTP 400; everything else 200 with `result` saying what happened.
+    public func respond(to body: [UInt8]) async -> (malformed: Bool, body: [UInt8]) {
+        let request: TransmissionRequest
+        do {
+            request = try TransmissionRequest(body: body)
+        } catch {
+            return (error.isMalformedRequest, TransmissionResponse.failure(error, tag: nil).encoded())
+        }
+        do {
+            let command = try TransmissionCommand(request)
+            return (false, TransmissionResponse.success(try await execute(command), tag: request.tag).encoded())
+        } catch {
+            return (false, TransmissionResponse.failure(error, tag: request.tag).encoded())
+        }
+    }
+
+    func execute(_ command: TransmissionCommand) async throws(TransmissionRPCError) -> [String: JSONValue] {
+        switch command {
+        case .torrentAdd(let add): return try await self.add(add)
+        case .torrentGet(let fields, let ids): return try await get(fields: fields, ids: ids)
+        case .torrentStart(let ids): try await each(ids) { try await self.session.resume($0) }
+        case .torrentStop(let ids): try await each(ids) { try await self.session.pause($0) }
+        case .torrentVerify(let ids): try await each(ids) { try await self.session.recheck($0) }
+        case .torrentReannounce(let ids): _ = try await select(ids)  // announces run on their own schedule
+        case .torrentRemove(let ids, let delete):
+            try await each(ids) { try await self.session.remove($0, deleteData: delete) }
+            for id in try await select(ids) { torrentLimits[id] = nil }
+        case .torrentSet(let ids, let set): try await self.set(set, on: ids)
+        case .torrentSetLocation(let ids, let location, let move):
+            try await self.setLocation(ids, location: location, move: move)
+        case .sessionGet(let fields): return await sessionGet(fields: fields)
+        case .sessionSet(let set): try await sessionSet(set)
+        case .sessionStats:
+            return TransmissionSessionFields.sessionStats(await session.list(),
+                                                          secondsActive: Int64(Date().timeIntervalSince(started)))
+        case .freeSpace(let path): return try freeSpace(path)
+        }
+        return [:]
+    }
+
+    // MARK: torrent-add
+
+    private func add(_ add: TransmissionCommand.TorrentAdd) async throws(TransmissionRPCError) -> [String: JSONValue] {
+        let source: TorrentSource
+        switch add.source {
+        case .metainfo(let bytes): source = .torrentFile(bytes)
+        case .filename(let text): source = try readSource(text)
+        }
+        var options = AddOptions(paused: add.paused)
+        if let dir = add.downloadDir { options.savePath = try confine(dir) }
+        do {
+            let id = try await session.add(source, options: options)
+            let snapshot = try await session.snapshot(id)
+            try await applyFilePriorities(id, unwanted: add.filesUnwanted, high: add.priorityHigh)
+            return ["torrent-added": brief(snapshot)]
+        } catch let duplicate as DuplicateTorrentError {
+            guard let snapshot = try? await session.snapshot(duplicate.id) else { throw .failed("\(duplicate)") }
+            return ["torrent-duplicate": brief(snapshot)]
+        } catch let error as TransmissionRPCError {
+            throw error
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    /// A magnet link, infohash or URL; a local .torrent file only inside the download roots.
+    private func readSource(_ text: String) throws(TransmissionRPCError) -> TorrentSource {
+        if text.hasPrefix("/") || text.lowercased().hasSuffix(".torrent") && !text.contains("://") {
+            let path = try confine(text)
+            guard let data = FileManager.default.contents(atPath: path), data.count <= Torrent.maxFileSize else {
+                throw .failed("cannot read \(text)")
+            }
+            return .torrentFile(Array(data))
+        }
+        do { return try TorrentSource(parsing: text) } catch { throw .invalidArgument("filename", "\(error)") }
+    }
+
+    private func brief(_ snapshot: TorrentSnapshot) -> JSONValue {
+        .object(["id": .int(Int64(snapshot.id.rawValue)), "name": .string(snapshot.name), "hashString": .string(snapshot.infoHash.hex)])
+    }
+
+    // MARK: torrent-get
+
+    private func get(fields: [String], ids: TransmissionSelector) async throws(TransmissionRPCError) -> [String: JSONValue] {
+        let all = await session.list()
+        let chosen = all.filter { snapshot in
+            switch ids {
+            case .recentlyActive: return snapshot.downloadRate > 0 || snapshot.uploadRate > 0 || snapshot.state == .checking
+            default: return ids.matches(id: snapshot.id.rawValue, hashString: snapshot.infoHash.hex)
+            }
+        }
+        let wanted = Set(fields)
+        let needFiles = !wanted.isDisjoint(with: TransmissionTorrentFields.needFiles)
+        let needPeers = !wanted.isDisjoint(with: TransmissionTorrentFields.needPeers)
+        let peerLimit = await session.currentSettings().maxPeersPerTorrent
+        var torrents: [JSONValue] = []
+        torrents.reserveCapacity(chosen.count)
+        for snapshot in chosen {
+            let input = TransmissionTorrentFields.Input(
+                snapshot: snapshot,
+                files: needFiles ? (try? await session.files(snapshot.id)) ?? [] : nil,
+                peers: needPeers ? (try? await session.peers(snapshot.id)) ?? [] : nil,
+                limits: torrentLimits[snapshot.id] ?? TransmissionTorrentLimits(), peerLimit: peerLimit)
+            torrents.append(.object(TransmissionTorrentFields.object(input, fields: fields)))
+        }
+        var reply: [String: JSONValue] = ["torrents": .array(torrents)]
+        if ids == .recentlyActive { reply["removed"] = .array([]) }
+        return reply
+    }
+
+    // MARK: torrent-set, torrent-set-location
+
+    private func set(_ set: TransmissionCommand.TorrentSet, on ids: TransmissionSelector) async throws(TransmissionRPCError) {
+        let targets = try await select(ids)
+        if let location = set.location { _ = try confine(location) }
+        for id in targets {
+            var limits = torrentLimits[id] ?? TransmissionTorrentLimits()
+            if let value = set.downloadLimit { limits.downloadKilobytes = value }
+            if let value = set.downloadLimited { limits.downloadLimited = value }
+            if let value = set.uploadLimit { limits.uploadKilobytes = value }
+            if let value = set.uploadLimited { limits.uploadLimited = value }
+            if limits != torrentLimits[id] ?? TransmissionTorrentLimits() {
+                torrentLimits[id] = limits
+                try await call { try await self.session.setLimits(id, upload: limits.uploadBytesPerSecond,
+                                                                  download: limits.downloadBytesPerSecond) }
+            }
+            try await applyFilePriorities(id, unwanted: set.filesUnwanted, high: set.priorityHigh,
+                                          normal: set.filesWanted + set.priorityNormal + set.priorityLow)
+        }
+        if let location = set.location {
+            try await setLocation(ids, location: location, move: true)
+        }
+    }
+
+    private func applyFilePriorities(_ id: TorrentID, unwanted: [Int], high: [Int], normal: [Int] = []) async throws(TransmissionRPCError) {
+        guard !(unwanted.isEmpty && high.isEmpty && normal.isEmpty) else { return }
+        let count = (try? await session.files(id).count) ?? 0
+        for index in unwanted + high + normal where index >= count {
+            throw .invalidArgument("files", "torrent \(id) has \(count) files; there is no file \(index)")
+        }
+        for index in normal { try await call { try await self.session.setFilePriority(id, fileIndex: index, .normal) } }
+        for index in high { try await call { try await self.session.setFilePriority(id, fileIndex: index, .high) } }
+        for index in unwanted { try await call { try await self.session.setFilePriority(id, fileIndex: index, .skip) } }
+    }
+
+    private func setLocation(_ ids: TransmissionSelector, location: String, move: Bool) async throws(TransmissionRPCError) {
+        let directory = try confine(location)
+        guard move else {
+            throw .failed("setting a location without moving the data (move: false) is not supported; use move")
+        }
+        try await each(ids) { try await self.session.moveStorage($0, to: directory) }
+    }
+
+    // MARK: session-get, session-set, free-space
+
+    private func sessionGet(fields: [String]?) async -> [String: JSONValue] {
+        let all = TransmissionSessionFields.sessionGet(
+            settings: await session.currentSettings(), limits: sessionLimits, configDirectory: configDirectory,
+            sessionID: sessionID, configuration: session.configuration)
+        guard let fields, !fields.isEmpty else { return all }
+        return all.filter { fields.contains($0.key) }
+    }
+
+    private func sessionSet(_ set: TransmissionCommand.SessionSet) async throws(TransmissionRPCError) {
+        var settings = await session.currentSettings()
+        if let dir = set.downloadDir { settings.defaultSavePath = try confine(dir) }
+        var limits = sessionLimits
+        if let value = set.speedLimitDown { limits.downloadKilobytes = value }
+        if let value = set.speedLimitDownEnabled { limits.downloadLimited = value }
+        if let value = set.speedLimitUp { limits.uploadKilobytes = value }
+        if let value = set.speedLimitUpEnabled { limits.uploadLimited = value }
+        settings.downloadLimit = limits.downloadBytesPerSecond
+        settings.uploadLimit = limits.uploadBytesPerSecond
+        try await call { try await self.session.updateSettings(settings) }
+        sessionLimits = limits
+    }
+
+    private func freeSpace(_ path: String) throws(TransmissionRPCError) -> [String: JSONValue] {
+        let directory = try confine(path)
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory),
+              let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value else {
+            throw .failed("cannot read the free space of \(path)")
+        }
+        let total = (attributes[.systemSize] as? NSNumber)?.int64Value ?? 0
+        return ["path": .string(path), "size-bytes": .int(free), "total_size": .int(total)]
+    }
+
+    // MARK: helpers
+
+    private func confine(_ path: String) throws(TransmissionRPCError) -> String {
+        do { return try paths.confine(path) } catch { throw .failed(error.description) }
+    }
+
+    /// The ids a selector names; a named torrent that does not exist is an error, so nothing changes.
+    private func select(_ ids: TransmissionSelector) async throws(TransmissionRPCError) -> [TorrentID] {
+        let all = await session.list()
+        switch ids {
+        case .all: return all.map(\.id)
+        case .recentlyActive: return all.filter { $0.downloadRate > 0 || $0.uploadRate > 0 }.map(\.id)
+        case .some(let refs):
+            var out: [TorrentID] = []
+            for ref in refs {
+                guard let match = all.first(where: { ref.matches(id: $0.id.rawValue, hashString: $0.infoHash.hex) }) else {
+                    throw .invalidArgument("ids", "no torrent \(ref)")
+                }
+                out.append(match.id)
+            }
+            return out
+        }
+    }
+
+    private func each(_ ids: TransmissionSelector, _ action: (TorrentID) async throws -> Void) async throws(TransmissionRPCError) {
+        for id in try await select(ids) { try await call { try await action(id) } }
+    }
+
+    private func call(_ action: () async throws -> Void) async throws(TransmissionRPCError) {
+        do { try await action() } catch let error as TransmissionRPCError { throw error } catch { throw .failed("\(error)") }
+    }
+}
