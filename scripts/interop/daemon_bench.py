@@ -233,16 +233,18 @@ class BitFountain(Daemon):
 
     def prepare(self, data_dir):
         self.state = os.path.join(self.work, "bitfountain-state")
+        self.data_dir = data_dir
         os.makedirs(self.state, exist_ok=True)
 
     def argv(self):
         # The flags `bitfountain daemon` is expected to take (the daemon branch
         # had not landed when this was written); BF_DAEMON_ARGS overrides them,
-        # with {state}, {rpc_port} and {peer_port} filled in.
+        # with {state}, {rpc_port}, {peer_port} and {data} filled in.
         template = os.environ.get("BF_DAEMON_ARGS",
                                   "--state-dir {state} --rpc-port {rpc_port} --port {peer_port} "
-                                  "--bind 127.0.0.1 --no-dht --no-lsd --no-pex --no-port-mapping")
-        filled = template.format(state=self.state, rpc_port=self.rpc_port, peer_port=self.peer_port)
+                                  "--bind 127.0.0.1 --no-dht --no-lsd --no-pex --no-port-mapping "
+                                  "--download-dir {data} --log-level warning")
+        filled = template.format(state=self.state, rpc_port=self.rpc_port, peer_port=self.peer_port, data=self.data_dir)
         return [self.binary, "daemon", *filled.split()]
 
     @staticmethod
