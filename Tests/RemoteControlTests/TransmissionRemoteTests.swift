@@ -5,9 +5,8 @@ import TestSupport
 /// Debian's transmission-remote 3.00 against a real `bitfountain daemon`
 /// process on 127.0.0.1, with a `bitfountain seed` process as the swarm.
 @Suite(.serialized) struct TransmissionRemoteTests {
-    static let remoteInstalled = FileManager.default.isExecutableFile(atPath: "/usr/bin/transmission-remote")
 
-    @Test(.enabled(if: remoteInstalled), .timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(5)))
     func addDownloadInspectLimitAndRemoveWithData() async throws {
         let work = try TemporaryDirectory("bf-tr")
         let content = Array((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) })
@@ -70,7 +69,7 @@ import TestSupport
         #expect(try await daemon.remote(["-l"]).stdout.contains("payload.bin") == false)
     }
 
-    @Test(.enabled(if: remoteInstalled), .timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(3)))
     func addTorrentFileThenRemoveKeepingData() async throws {
         let work = try TemporaryDirectory("bf-tr")
         try Data((0..<100_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: work.file("small.bin")))
@@ -95,7 +94,7 @@ import TestSupport
 
 /// What only a real socket can show: a browser's request for a rebound name.
 @Suite struct DaemonHostCheckTests {
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")), .timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(2)))
     func aReboundHostNameIsRefusedAndLoopbackNamesAreServed() async throws {
         let work = try TemporaryDirectory("bf-host")
         let daemon = try await DaemonProcess(work: work)
