@@ -11,7 +11,8 @@ import Glibc
 /// it maps its TCP port, reports the external address and the mapping, and
 /// deletes the mapping when it stops.
 @Suite(.serialized) struct PortMappingNamespaceTests {
-    /// Grants every mapping for an hour on port + 1000; says 203.0.113.5; prints each request in hex.
+    /// Speaks NAT-PMP only (PCP gets "unsupported version"); grants every mapping for an hour
+    /// on port + 1000; says 203.0.113.5; prints each request in hex.
     static let gateway = """
         import socket, struct, sys, time
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -25,7 +26,11 @@ import Glibc
             except socket.timeout:
                 continue
             print("request " + data.hex(), flush=True)
-            if data == b"\\0\\0":
+            if data and data[0] != 0:
+                # A NAT-PMP-only gateway answers a PCP request (version 2) with
+                # "unsupported version", as RFC 6886 section 3.5 requires.
+                s.sendto(struct.pack(">BBHI", 0, 128 + (data[1] & 0x7f), 1, 50), peer)
+            elif data == b"\\0\\0":
                 s.sendto(struct.pack(">BBHI4B", 0, 128, 0, 50, 203, 0, 113, 5), peer)
             elif len(data) == 12 and data[0] == 0 and data[1] in (1, 2):
                 _, op, _, inner, _, lifetime = struct.unpack(">BBHHHI", data)
