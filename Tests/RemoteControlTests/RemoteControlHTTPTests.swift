@@ -22,7 +22,8 @@ import TestSupport
         let services: RemoteControlServices
         let app: any ApplicationProtocol
 
-        init(credentials: Credentials = Credentials(), bind: String = "127.0.0.1") async throws {
+        init(credentials: Credentials = Credentials(), bind: String = "127.0.0.1",
+             throttle: LoginThrottle = LoginThrottle()) async throws {
             work = try TemporaryDirectory("bf-http")
             var configuration = SessionConfiguration()
             configuration.bindHost = "127.0.0.1"
@@ -35,7 +36,7 @@ import TestSupport
             configuration.defaultSavePath = work.file("dl")
             session = try await Session.start(configuration)
             let paths = try PathConfinement(roots: [work.file("dl")])
-            let security = try RemoteSecurity(credentials: credentials, bindAddress: bind, paths: paths)
+            let security = try RemoteSecurity(credentials: credentials, bindAddress: bind, paths: paths, throttle: throttle)
             services = RemoteControlServices(session: session, security: security, logger: Logger(label: "test"))
             let routes = await DaemonRoutes.all(services: services, configDirectory: work.file("state"))
             app = Application(router: RemoteControlServer.makeRouter(services: services, routes: routes))
@@ -137,7 +138,11 @@ import TestSupport
     @Test func withCredentialsEveryRequestMustAuthenticateAndGuessesAreSlowedDown() async throws {
         let (key, token) = APIKey.generate(name: "prometheus")
         let credentials = Credentials(user: "admin", password: try PasswordHash(hashing: "s3cret"), apiKeys: [key])
-        let fixture = try await Fixture(credentials: credentials, bind: "0.0.0.0")
+        // A lockout long enough that a busy machine cannot let it lapse before the check
+        // (the default 1 s first lockout did, once, in CI under load).
+        var throttle = LoginThrottle()
+        throttle.firstLockout = .seconds(60)
+        let fixture = try await Fixture(credentials: credentials, bind: "0.0.0.0", throttle: throttle)
         @Sendable func basic(_ user: String, _ password: String) -> HTTPFields {
             [.authorization: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
         }

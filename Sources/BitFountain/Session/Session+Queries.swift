@@ -85,7 +85,8 @@ extension Session {
             id: id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
             hasMetadata: torrent.info != nil || stats?.hasMetadata == true, totalBytes: total,
             bytesHave: have, bytesWanted: wanted, progress: progress,
-            pieceCount: torrent.info?.pieceCount ?? 0, piecesHave: stats?.piecesVerified ?? 0,
+            // The engine may report the metadata (and completion) before `info` is copied in.
+            pieceCount: torrent.info?.pieceCount ?? stats?.pieceCount ?? 0, piecesHave: stats?.piecesVerified ?? 0,
             downloadRate: downRate, uploadRate: stats?.uploadRate ?? 0,
             peersConnected: stats?.connectedPeers ?? 0, seedsConnected: stats?.peers.filter(\.isSeed).count ?? 0,
             eta: eta, downloadedEver: downloaded, uploadedEver: uploaded,

@@ -12,7 +12,7 @@ public final class RemoteSecurity: Sendable {
     /// Loopback bind and no credentials: requests need none (transmission-daemon's default too).
     public let openOnLoopback: Bool
 
-    private let throttle = Mutex(LoginThrottle())
+    private let throttle: Mutex<LoginThrottle>
     private let sessions = Mutex(CookieSessionStore())
     /// SHA-256 of "user:password" strings that crypto_pwhash already verified,
     /// so a Transmission client's Basic header on every request costs one hash,
@@ -20,8 +20,9 @@ public final class RemoteSecurity: Sendable {
     private let verifiedBasic = Mutex(Set<String>())
 
     public init(credentials: Credentials, bindAddress: String, extraHosts: [String] = [],
-                paths: PathConfinement) throws(BindPolicy.Failure) {
+                paths: PathConfinement, throttle: LoginThrottle = LoginThrottle()) throws(BindPolicy.Failure) {
         try BindPolicy.check(bindAddress: bindAddress, credentials: credentials)
+        self.throttle = Mutex(throttle)
         self.credentials = credentials
         self.hostPolicy = HostPolicy(bindAddress: bindAddress, extraHosts: extraHosts)
         self.paths = paths
