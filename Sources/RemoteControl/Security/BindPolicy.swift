@@ -1,3 +1,5 @@
+import Identity
+
 /// Secure by default (DESIGN §11): the daemon listens on loopback unless told
 /// otherwise, and any other address requires credentials to exist first.
 public enum BindPolicy {
@@ -24,10 +26,7 @@ public enum BindPolicy {
     /// addresses, names) counts as exposed.
     public static func isLoopback(_ address: String) -> Bool {
         let name = HostPolicy.normalise(address)
-        if name == "localhost" || name == "::1" { return true }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) else { return false }
-        return parts[0] == "127"
+        return name == "localhost" || (IPAddress(name)?.isLoopback ?? false)
     }
 
     public static func isWildcard(_ address: String) -> Bool {
