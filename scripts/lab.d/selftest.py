@@ -18,7 +18,7 @@ host server
 host far delay=40 rate=8mbit loss=2
 home house
 host laptop home=house
-host phone home=house up=4mbit
+host phone home=house up=4mbit queue=300
 """
 failures = []
 
@@ -71,6 +71,9 @@ def main():
               f"({sent.get('mbit_per_s')} Mbit/s)")
         _, sent = probe(lab_id, "phone", "send", addr["server"], "7000", "4")
         check("up=4mbit from a home LAN host", 3.0 <= sent.get("mbit_per_s", 0) <= 4.2, f"({sent.get('mbit_per_s')} Mbit/s)")
+        shaper = subprocess.run(["tc", "-n", f"bflab-{lab_id}-house", "qdisc", "show", "dev", "ifb-p2"],
+                                capture_output=True, text=True, timeout=20).stdout
+        check("queue=300 gives the rate limiter a 300 ms queue", " lat 300ms" in shaper, f"({shaper.strip()})")
         rules = lab("exec", "--lab", lab_id, "far", "nft", "list", "ruleset").stdout
         dropped = [int(word) for line in rules.splitlines() if "counter packets" in line
                    for word in [line.split("counter packets")[1].split()[0]]]
