@@ -6,9 +6,15 @@
 /// shrinks in proportion once it is above, so a uTP upload gives way to the user's TCP flows
 /// (which fill the modem's queue) instead of competing with them:
 ///
-///     off_target    = (target − queuing_delay) / target        (clamped to −1...1)
+///     off_target    = (target − queuing_delay) / target        (at most 1)
 ///     window_factor = bytes_acked / max(cwnd, bytes_acked)
 ///     cwnd         += MAX_CWND_INCREASE_BYTES_PER_RTT × off_target × window_factor
+///
+/// Only the increase is capped (at the maximum per round trip, as libutp does): the decrease
+/// grows with how far the delay is over target, as BEP 29 and RFC 6817 have it, so a TCP flow
+/// that fills a deep modem buffer (300–500 ms) makes uTP back off several times faster than one
+/// that only just passes the target. It is bounded at half the acknowledged bytes, so the window
+/// never shrinks faster than halving per round trip (TCP's reaction to loss), whatever a sample says.
 ///
 /// Loss halves the window (BEP 29's 0.5); a retransmission timeout drops it to the floor.
 /// Slow start doubles per round trip (cwnd += bytes acked) until the queuing delay passes 90 %
@@ -50,9 +56,9 @@ public struct UTPCongestionControl: Sendable {
         guard bytesAcked > 0 else { return }
         let config = configuration
         let acked = Double(bytesAcked)
-        let offTarget = max(-1, min(1, Double(config.targetDelay - queuingDelay) / Double(config.targetDelay)))
+        let offTarget = min(1, Double(config.targetDelay - queuingDelay) / Double(config.targetDelay))
         let windowFactor = acked / max(window, acked)
-        var gain = config.maximumIncreasePerRoundTrip * offTarget * windowFactor
+        var gain = max(config.maximumIncreasePerRoundTrip * offTarget * windowFactor, -acked / 2)
         if inSlowStart {
             if Double(queuingDelay) > 0.9 * Double(config.targetDelay) {
                 inSlowStart = false

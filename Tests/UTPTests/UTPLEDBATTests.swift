@@ -20,6 +20,30 @@ import Testing
         #expect(control.window == atTarget)
     }
 
+    @Test func farAboveTargetTheWindowShrinksInProportionToTheExcessNotAtAFixedRate() {
+        // A TCP flow filling a 400 ms modem buffer: uTP must back off three times as fast as at
+        // 200 ms (BEP 29: the decrease is the gain times off_target, which is not clamped at -1).
+        var config = UTPCongestionControl.Configuration()
+        config.slowStart = false
+        config.initialWindow = 300_000
+        var twice = UTPCongestionControl(configuration: config)
+        var fourTimes = UTPCongestionControl(configuration: config)
+        twice.onAck(bytesAcked: 300_000, queuingDelay: 200_000, windowLimited: true)
+        fourTimes.onAck(bytesAcked: 300_000, queuingDelay: 400_000, windowLimited: true)
+        #expect(twice.window == 300_000 - 3_000)
+        #expect(fourTimes.window == 300_000 - 9_000)
+    }
+
+    @Test func noDelaySampleShrinksTheWindowFasterThanHalvingPerRoundTrip() {
+        var config = UTPCongestionControl.Configuration()
+        config.slowStart = false
+        config.initialWindow = 100_000
+        var control = UTPCongestionControl(configuration: config)
+        // A garbage sample of an hour: one ACK of 1,400 bytes takes at most 700 off.
+        control.onAck(bytesAcked: 1_400, queuingDelay: 3_600_000_000, windowLimited: true)
+        #expect(control.window == 100_000 - 700)
+    }
+
     @Test func anApplicationLimitedSenderDoesNotGrowItsWindowButStillShrinksIt() {
         var control = UTPCongestionControl()
         let start = control.window
