@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import UTP
@@ -28,6 +29,8 @@ public final class UTPSocket {
     private var blockedWriters: Set<Key> = []
     /// After `close`, datagrams still handed over (the DHT's socket outlives us) are dropped.
     private var isClosed = false
+    /// The once-a-second LEDBAT trace (`BITFOUNTAIN_UTP_TRACE=1`), while the socket is open.
+    private var trace: RepeatedTask?
 
     /// A new incoming stream, handed over once the initiator confirmed it (its first packet
     /// after our SYN-ACK): a SYN alone, forged or flooded, builds no stream for the node.
@@ -44,6 +47,18 @@ public final class UTPSocket {
         self.eventLoop = eventLoop
         self.outlet = outlet
         self.manager = UTPSocketManager(configuration: configuration)
+        if UTPTrace.enabled { startTrace() }
+    }
+
+    private func startTrace() {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        trace = eventLoop.scheduleRepeatedTask(initialDelay: UTPTrace.interval, delay: UTPTrace.interval) { _ in
+            let socket = bound.value
+            let now = Date()
+            UTPTrace.write(socket.manager.connectionKeys.compactMap { key in
+                socket.manager.connection(key).map { UTPTrace.line(key, $0.statistics, at: now) }
+            })
+        }
     }
 
     /// Binds a UDP socket of its own on `host:port` (port 0: any) and returns the uTP socket on it.
@@ -107,6 +122,8 @@ public final class UTPSocket {
     public func close() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
         isClosed = true
+        trace?.cancel()
+        trace = nil
         for key in Array(streams.keys) { apply(manager.abort(key, now: .now())) }
         wake?.cancel()
         wake = nil

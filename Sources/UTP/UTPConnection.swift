@@ -218,6 +218,7 @@ public struct UTPConnection: Sendable {
             enterClosed(.finished, into: &output)
         }
         statistics.congestionWindow = Int(congestion.window)
+        statistics.bytesInFlight = sendBuffer.bytesInFlight
         statistics.roundTripTime = roundTrip.smoothed
         statistics.queuingDelay = queuingDelay
         output.nextWakeup = nextWakeup

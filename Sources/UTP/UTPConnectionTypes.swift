@@ -101,5 +101,7 @@ public struct UTPConnectionStatistics: Equatable, Sendable {
     /// Last queuing delay our packets showed, microseconds.
     public var queuingDelay: Int64 = 0
     public var congestionWindow = 0
+    /// Bytes sent and neither acknowledged nor judged lost.
+    public var bytesInFlight = 0
     public var roundTripTime: Int64?
 }
