@@ -84,11 +84,7 @@ extension UTPConnection {
         let oldestBefore = sendBuffer.oldestSequenceNumber
         var acked = sendBuffer.acknowledge(upTo: header.ackNumber, now: now)
         if let sack = packet.selectiveAck {
-            let selective = sendBuffer.applySelectiveAck(sack, ackNumber: header.ackNumber, now: now)
-            acked.bytesAcked += selective.bytesAcked
-            acked.packetsAcked += selective.packetsAcked
-            acked.roundTripSamples += selective.roundTripSamples
-            acked.ackedTypes.formUnion(selective.ackedTypes)
+            acked.add(sendBuffer.applySelectiveAck(sack, ackNumber: header.ackNumber, now: now))
         }
         for sample in acked.roundTripSamples { roundTrip.addSample(sample) }
         let advanced = sendBuffer.oldestSequenceNumber != oldestBefore
@@ -111,7 +107,7 @@ extension UTPConnection {
         if let end = recoveryEnd, UTPSequence.distance(from: end, to: sendBuffer.oldestSequenceNumber) >= 0 {
             recoveryEnd = nil
         }
-        if acked.ackedTypes.contains(.fin), finAckedAt == nil {
+        if acked.acknowledgedFin, finAckedAt == nil {
             finAckedAt = now
         }
         if acked.bytesAcked > 0 {

@@ -196,20 +196,22 @@ public struct UTPConnection: Sendable {
     }
 
     /// When `tick` must run next.
+    /// (Computed after every packet, so it keeps the earliest in a variable rather than
+    /// collecting the candidates in an array.)
     public var nextWakeup: NIODeadline? {
         guard !state.isClosed else { return nil }
-        var deadlines: [UInt64] = [lastReceivedAt &+ configuration.idleTimeout.nanosecondsUInt]
-        if let retransmitDeadline { deadlines.append(retransmitDeadline) }
-        if let zeroWindowProbeAt { deadlines.append(zeroWindowProbeAt) }
-        if let finAckedAt, !peerFinished { deadlines.append(finAckedAt &+ configuration.finLingerTimeout.nanosecondsUInt) }
+        var earliest = lastReceivedAt &+ configuration.idleTimeout.nanosecondsUInt
+        if let retransmitDeadline { earliest = min(earliest, retransmitDeadline) }
+        if let zeroWindowProbeAt { earliest = min(earliest, zeroWindowProbeAt) }
+        if let finAckedAt, !peerFinished { earliest = min(earliest, finAckedAt &+ configuration.finLingerTimeout.nanosecondsUInt) }
         switch state {
-        case .synReceived: deadlines.append(lastReceivedAt &+ configuration.halfOpenTimeout.nanosecondsUInt)
+        case .synReceived: earliest = min(earliest, lastReceivedAt &+ configuration.halfOpenTimeout.nanosecondsUInt)
         case .connected, .finSent:
             // Keep-alives only on an idle connection: packets in flight have their own timer.
-            if sendBuffer.isEmpty { deadlines.append(lastSentAt &+ configuration.keepAliveInterval.nanosecondsUInt) }
+            if sendBuffer.isEmpty { earliest = min(earliest, lastSentAt &+ configuration.keepAliveInterval.nanosecondsUInt) }
         case .synSent, .closed: break
         }
-        return NIODeadline.uptimeNanoseconds(deadlines.min()!)
+        return NIODeadline.uptimeNanoseconds(earliest)
     }
 
     /// Completes an output: closes when both directions finished, sets the wake-up.

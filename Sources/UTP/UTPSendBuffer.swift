@@ -28,6 +28,9 @@ struct UTPSendBuffer: Sendable {
     /// The sequence number the next new packet gets.
     private(set) var nextSequenceNumber: UInt16
     private(set) var bytesInFlight = 0
+    /// Packets with `needsResend` set, so that the connection's every flush need not scan the
+    /// whole queue (up to a thousand packets) to learn that nothing waits to be sent again.
+    private(set) var pendingResendCount = 0
 
     init(initialSequenceNumber: UInt16) {
         nextSequenceNumber = initialSequenceNumber
@@ -63,7 +66,15 @@ struct UTPSendBuffer: Sendable {
         var packetsAcked = 0
         /// Round-trip samples (microseconds) from packets sent exactly once (Karn's rule).
         var roundTripSamples: [Int64] = []
-        var ackedTypes: Set<UTPPacketType> = []
+        /// Whether our FIN was among them (the only type the connection asks about).
+        var acknowledgedFin = false
+
+        mutating func add(_ other: Acknowledgement) {
+            bytesAcked += other.bytesAcked
+            packetsAcked += other.packetsAcked
+            roundTripSamples += other.roundTripSamples
+            acknowledgedFin = acknowledgedFin || other.acknowledgedFin
+        }
     }
 
     /// Removes every packet up to and including `ackNumber` (which must be `valid`).
@@ -73,6 +84,7 @@ struct UTPSendBuffer: Sendable {
         for _ in 0..<max(0, count) {
             let packet = packets.removeFirst()
             if packet.inFlight { bytesInFlight -= packet.cost }
+            if packet.needsResend { pendingResendCount -= 1 }
             // A selectively acknowledged packet was counted when its bit arrived.
             if !packet.selectivelyAcked { record(packet, into: &result, now: now) }
         }
@@ -93,7 +105,7 @@ struct UTPSendBuffer: Sendable {
             let position = packets.index(packets.startIndex, offsetBy: index)
             guard !packets[position].selectivelyAcked else { continue }
             packets[position].selectivelyAcked = true
-            packets[position].needsResend = false
+            setNeedsResend(false, at: position)
             record(packets[position], into: &result, now: now)
             if packets[position].inFlight {
                 packets[position].inFlight = false
@@ -106,7 +118,7 @@ struct UTPSendBuffer: Sendable {
     private func record(_ packet: UTPOutgoingPacket, into result: inout Acknowledgement, now: UInt64) {
         result.bytesAcked += packet.cost
         result.packetsAcked += 1
-        result.ackedTypes.insert(packet.type)
+        if packet.type == .fin { result.acknowledgedFin = true }
         if packet.transmissions == 1, now >= packet.lastSent {
             result.roundTripSamples.append(Int64((now - packet.lastSent) / 1_000))
         }
@@ -151,12 +163,19 @@ struct UTPSendBuffer: Sendable {
     private mutating func markLost(at index: CircularBuffer<UTPOutgoingPacket>.Index) {
         if packets[index].inFlight { bytesInFlight -= packets[index].cost }
         packets[index].inFlight = false
-        packets[index].needsResend = true
+        setNeedsResend(true, at: index)
+    }
+
+    private mutating func setNeedsResend(_ value: Bool, at index: CircularBuffer<UTPOutgoingPacket>.Index) {
+        guard packets[index].needsResend != value else { return }
+        packets[index].needsResend = value
+        pendingResendCount += value ? 1 : -1
     }
 
     /// Index of the oldest packet waiting to be sent again, if any.
     var firstPendingResend: CircularBuffer<UTPOutgoingPacket>.Index? {
-        packets.indices.first { packets[$0].needsResend }
+        guard pendingResendCount > 0 else { return nil }
+        return packets.indices.first { packets[$0].needsResend }
     }
 
     /// The index of the packet with this sequence number, if still held.
@@ -170,7 +189,7 @@ struct UTPSendBuffer: Sendable {
     mutating func markSent(at index: CircularBuffer<UTPOutgoingPacket>.Index, now: UInt64) -> UTPOutgoingPacket {
         packets[index].transmissions += 1
         packets[index].lastSent = now
-        packets[index].needsResend = false
+        setNeedsResend(false, at: index)
         if !packets[index].inFlight {
             packets[index].inFlight = true
             bytesInFlight += packets[index].cost

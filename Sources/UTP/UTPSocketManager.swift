@@ -217,10 +217,12 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         connections.values.lazy.compactMap(\.nextWakeup).min()
     }
 
+    /// Runs `body` on the connection in place. Taking a copy out of the dictionary and storing
+    /// it back would share the connection's buffers between the two for the duration, so the
+    /// first append to either copied the whole send queue: once per packet.
     private mutating func update(_ key: Key, into output: inout Output, _ body: (inout UTPConnection) -> UTPConnectionOutput) {
-        guard var connection = connections[key] else { return }
-        let result = body(&connection)
-        connections[key] = connection
+        guard let index = connections.index(forKey: key) else { return }
+        let result = body(&connections.values[index])
         apply(result, of: key, into: &output)
     }
 
