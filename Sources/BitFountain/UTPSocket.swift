@@ -145,15 +145,19 @@ public final class UTPSocket {
         case .krpc:
             onKRPC?(envelope)
         case .utp:
-            apply(manager.receive(envelope.data, from: envelope.remoteAddress, now: .now(), random: &random), flushNow: false)
+            let output = manager.receive(
+                envelope.data, from: envelope.remoteAddress, now: .now(), random: &random, deferringAcks: true)
+            apply(output, flushNow: false)
         case .unknown:
             break
         }
     }
 
-    /// One batch of reads is over: streams that got bytes hear it once, and what the batch
-    /// produced goes out in one flush.
+    /// One batch of reads is over: the ACKs the batch owes go out (one per connection, not one
+    /// per datagram), streams that got bytes hear it once, and what the batch produced goes
+    /// out in one flush.
     func readComplete() {
+        apply(manager.sendDeferredAcks(now: .now()), flushNow: false)
         let read = readThisBatch
         readThisBatch.removeAll(keepingCapacity: true)
         for stream in read { stream.onReadComplete?() }
@@ -220,7 +224,7 @@ public final class UTPSocket {
             if stream.onReadComplete != nil, !readThisBatch.contains(where: { $0 === stream }) { readThisBatch.append(stream) }
             stream.onRead?(bytes)
             // The callback took the bytes (the pipeline cumulates them): the window reopens at once.
-            let consumed = manager.consumed(bytes.readableBytes, on: key, now: .now())
+            let consumed = manager.consumed(bytes.readableBytes, on: key, now: .now(), deferringAck: true)
             for datagram in consumed.datagrams {
                 outlet.write(AddressedEnvelope(remoteAddress: datagram.address, data: datagram.bytes))
                 pendingFlush = true

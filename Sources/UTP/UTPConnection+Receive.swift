@@ -5,12 +5,16 @@ extension UTPConnection {
     /// and returns what to send, what to deliver and what happened. A packet that does not fit
     /// the connection (an ACK of data never sent, a STATE before the handshake, a stray SYN)
     /// changes nothing but `statistics.packetsRejected`.
-    public mutating func receive(_ packet: UTPPacket, now: NIODeadline) -> UTPConnectionOutput {
+    ///
+    /// `deferringAck`: the ACK this packet calls for is not sent on its own (a packet we send
+    /// anyway still carries it); the caller sends it with `sendDeferredAck` once the whole batch
+    /// of datagrams it read is processed, so a burst is answered with one STATE, not one each.
+    public mutating func receive(_ packet: UTPPacket, now: NIODeadline, deferringAck: Bool = false) -> UTPConnectionOutput {
         let t = now.uptimeNanoseconds
         var output = UTPConnectionOutput()
         guard !state.isClosed else { return output }
         process(packet, now: t, into: &output)
-        flush(now: t, into: &output)
+        flush(now: t, into: &output, sendingBareAck: !deferringAck)
         finish(&output, now: t)
         return output
     }

@@ -2,8 +2,9 @@ import NIOCore
 
 extension UTPConnection {
     /// Sends what the state and the windows allow: lost packets first, then new data, the FIN
-    /// after the last byte, and a bare STATE when an ACK is owed and nothing else carried it.
-    mutating func flush(now: UInt64, into output: inout UTPConnectionOutput) {
+    /// after the last byte, and a bare STATE when an ACK is owed and nothing else carried it
+    /// (unless `sendingBareAck` is false: the caller sends it later with `sendDeferredAck`).
+    mutating func flush(now: UInt64, into output: inout UTPConnectionOutput, sendingBareAck: Bool = true) {
         guard !state.isClosed else { return }
         resendLostPackets(now: now, into: &output)
         if state == .connected || state == .finSent {
@@ -15,7 +16,7 @@ extension UTPConnection {
                 transmit(sequenceNumber, now: now, into: &output)
             }
         }
-        if ackNeeded, state != .synSent {
+        if ackNeeded, sendingBareAck, state != .synSent {
             transmitControl(.state, now: now, into: &output)
         }
         if retransmitDeadline == nil, sendBuffer.bytesInFlight > 0 {

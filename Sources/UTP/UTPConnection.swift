@@ -129,7 +129,8 @@ public struct UTPConnection: Sendable {
     }
 
     /// The application has read `count` delivered bytes: the receive window opens again.
-    public mutating func consumed(_ count: Int, now: NIODeadline) -> UTPConnectionOutput {
+    /// `deferringAck` as for `receive`.
+    public mutating func consumed(_ count: Int, now: NIODeadline, deferringAck: Bool = false) -> UTPConnectionOutput {
         let t = now.uptimeNanoseconds
         var output = UTPConnectionOutput()
         let before = advertisedWindow
@@ -139,6 +140,19 @@ public struct UTPConnection: Sendable {
            !state.isClosed, state != .synSent {
             ackNeeded = true
         }
+        flush(now: t, into: &output, sendingBareAck: !deferringAck)
+        finish(&output, now: t)
+        return output
+    }
+
+    /// Whether an ACK is owed that no packet has carried yet (after a deferring `receive`).
+    public var owesAck: Bool { ackNeeded && !state.isClosed && state != .synSent }
+
+    /// Sends the ACK that deferring `receive`s or `consumed`s held back, if still owed.
+    public mutating func sendDeferredAck(now: NIODeadline) -> UTPConnectionOutput {
+        let t = now.uptimeNanoseconds
+        var output = UTPConnectionOutput()
+        guard !state.isClosed else { return output }
         flush(now: t, into: &output)
         finish(&output, now: t)
         return output

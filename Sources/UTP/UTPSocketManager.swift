@@ -71,6 +71,8 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
     private var connections: [Key: UTPConnection] = [:]
     /// Accepted connections still in `synReceived`, oldest first.
     private var halfOpen: [Key] = []
+    /// Connections that owe an ACK held back by a deferring `receive` or `consumed`.
+    private var deferredAcks: Set<Key> = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -85,9 +87,12 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
     public func bufferedSendBytes(on key: Key) -> Int? { connections[key]?.bufferedSendBytes }
 
     /// Handles one datagram from the socket (already classified as uTP or not: anything that
-    /// does not decode is counted and dropped).
+    /// does not decode is counted and dropped). `deferringAcks`: ACKs owed for DATA are held
+    /// until `sendDeferredAcks`, which the caller runs once its read batch is processed (as
+    /// libtorrent and libutp do): one STATE per burst instead of one per packet, which halves
+    /// the datagrams both ends handle in a bulk transfer.
     public mutating func receive<R: RandomNumberGenerator>(
-        _ datagram: ByteBuffer, from address: Address, now: NIODeadline, random: inout R
+        _ datagram: ByteBuffer, from address: Address, now: NIODeadline, random: inout R, deferringAcks: Bool = false
     ) -> Output {
         var output = Output()
         guard let packet = try? UTPPacketCodec.decode(datagram) else {
@@ -111,7 +116,8 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         case .data, .fin, .state:
             let key = Key(address: address, receiveConnectionID: header.connectionID)
             if connections[key] != nil {
-                update(key, into: &output) { $0.receive(packet, now: now) }
+                update(key, into: &output) { $0.receive(packet, now: now, deferringAck: deferringAcks) }
+                if deferringAcks { noteDeferredAck(key) }
             } else {
                 sendReset(answering: header, to: address, random: &random, into: &output)
             }
@@ -183,10 +189,26 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         return finish(output)
     }
 
-    public mutating func consumed(_ count: Int, on key: Key, now: NIODeadline) -> Output {
+    public mutating func consumed(_ count: Int, on key: Key, now: NIODeadline, deferringAck: Bool = false) -> Output {
         var output = Output()
-        update(key, into: &output) { $0.consumed(count, now: now) }
+        update(key, into: &output) { $0.consumed(count, now: now, deferringAck: deferringAck) }
+        if deferringAck { noteDeferredAck(key) }
         return finish(output)
+    }
+
+    /// Sends the ACKs that deferring `receive`s and `consumed`s held back.
+    public mutating func sendDeferredAcks(now: NIODeadline) -> Output {
+        var output = Output()
+        let keys = deferredAcks
+        deferredAcks.removeAll(keepingCapacity: true)
+        for key in keys where connections[key]?.owesAck == true {
+            update(key, into: &output) { $0.sendDeferredAck(now: now) }
+        }
+        return finish(output)
+    }
+
+    private mutating func noteDeferredAck(_ key: Key) {
+        if connections[key]?.owesAck == true { deferredAcks.insert(key) }
     }
 
     public mutating func close(_ key: Key, now: NIODeadline) -> Output {
