@@ -13,9 +13,19 @@
     TCP from the TCP seed. Prints the TCP flow's share of the link while both
     run (target >= 80 %) and the uTP download's share once TCP is done (target:
     the whole link, >= 80 % of it).
+
+    The link's bottleneck queue matters: LEDBAT backs off only when the queuing
+    delay it measures passes its 100 ms target. The lab's default tbf queue holds
+    100 ms of data, so a TCP flow can never push the delay uTP sees above the
+    target: uTP then backs off only on loss, like TCP, and the two share the link.
+    Part (b) therefore runs once per --lab-queue-ms (default 100 and 400: the lab
+    default, and a home router's deep buffer), and prints the seed's LEDBAT state
+    (BITFOUNTAIN_UTP_TRACE: measured queuing delay and window) beside the queue
+    the tbf actually held, once a second.
 """
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -109,24 +119,29 @@ def udp_datagrams():
 # ------------------------------------------------------------------ (b) shaped lab link
 
 
-def shaped(args):
+def shaped(args, queue_ms):
     from matrix_lab import PROCESSES, Lab, wait_event
     work = tempfile.mkdtemp(prefix="bf-bench-utp-lab-")
-    lab = Lab("host useed\nhost tseed\nhost client rate=20mbit delay=50\n")
+    lab = Lab("host useed\nhost tseed\nhost client rate=20mbit delay=50 queue=%d\n" % queue_ms)
     try:
         utp_seed, tcp_seed, client = lab.addr("useed"), lab.addr("tseed"), lab.addr("client")
-        print("== (b) lab: client behind 20 Mbit/s, 50 ms each way; uTP from %s, TCP from %s" % (utp_seed, tcp_seed),
-              flush=True)
+        print("== (b) lab: client behind 20 Mbit/s, 50 ms each way, a %d ms bottleneck queue; uTP from %s, TCP from %s"
+              % (queue_ms, utp_seed, tcp_seed), flush=True)
+        if queue_ms <= 100:
+            print("   (a queue of %d ms can never hold LEDBAT's 100 ms target delay: expect uTP to back off on loss"
+                  " only, sharing the link with TCP instead of yielding)" % queue_ms)
         flows = {"utp": (utp_seed, args.lab_utp_mib), "tcp": (tcp_seed, args.lab_tcp_mib)}
         magnets = {}
+        seed_logs = {}
         for name, (ip, mib) in flows.items():
             content = os.path.join(work, name, "content-%s.bin" % name)
             os.makedirs(os.path.dirname(content))
             write_random(content, mib << 20)
-            log = os.path.join(work, "seed-%s.log" % name)
+            log = seed_logs[name] = os.path.join(work, "seed-%s.log" % name)
             lab.spawn("useed" if name == "utp" else "tseed",
                       [args.bf, "seed", content, "--bind", ip, "--port", "6881", "--no-dht", "--json",
-                       "--state-dir", os.path.join(work, "seed-state-" + name)] + (["--no-utp"] if name == "tcp" else []), log)
+                       "--state-dir", os.path.join(work, "seed-state-" + name)] + (["--no-utp"] if name == "tcp" else []),
+                      log, env=dict(os.environ, BITFOUNTAIN_UTP_TRACE="1") if name == "utp" else None)
             seeding = wait_event(log, "seeding", time.time() + 120)
             if not seeding:
                 raise RuntimeError("the %s seed did not start: %s" % (name, log))
@@ -142,7 +157,7 @@ def shaped(args):
                                         "--bind", client, "--port", "0", "--no-dht", "--json", "--timeout", "600",
                                         "--state-dir", os.path.join(work, "get-state-" + name)] + extra,
                              os.path.join(work, "get-%s.log" % name))
-        samples = []  # (t, utp bytes, tcp bytes, tcp running)
+        samples = []  # (t, utp bytes, tcp bytes, tcp running, tbf backlog bytes)
         started = time.time()
         utp_get = get("utp", [])
         tcp_get = None
@@ -151,13 +166,33 @@ def shaped(args):
             if tcp_get is None and now >= args.lab_head_start:
                 tcp_get = get("tcp", ["--no-utp"])
             utp_bytes, tcp_bytes = read_counters(lab)
-            samples.append((now, utp_bytes, tcp_bytes, tcp_get is not None and tcp_get.poll() is None))
+            samples.append((now, utp_bytes, tcp_bytes, tcp_get is not None and tcp_get.poll() is None,
+                            read_backlog(lab)))
             time.sleep(1.0)
-        report(samples)
+        return report(samples, read_trace(seed_logs["utp"], started), queue_ms)
     finally:
         PROCESSES.stop_all()
         lab.down()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def read_backlog(lab):
+    """Bytes waiting in the client's downlink tbf (the bottleneck queue) right now."""
+    shown = lab.run("client", ["tc", "-s", "qdisc", "show", "dev", "ifb-in"], timeout=20).stdout
+    match = re.search(r"backlog (\d+)b", shown)
+    return int(match.group(1)) if match else 0
+
+
+def read_trace(log, started):
+    """The uTP seed's LEDBAT trace: (t since start, queuing delay ms, cwnd bytes), one a second."""
+    rows = []
+    pattern = re.compile(r"\[utp\] t=([\d.]+) .*delay_ms=([\d.]+) cwnd=(\d+)")
+    with open(log, errors="replace") as handle:
+        for line in handle:
+            match = pattern.search(line)
+            if match:
+                rows.append((float(match.group(1)) - started, float(match.group(2)), int(match.group(3))))
+    return rows
 
 
 def read_counters(lab):
@@ -176,11 +211,12 @@ def rate(samples, start, end, index):
     return (window[-1][index] - window[0][index]) * 8 / (window[-1][0] - window[0][0])
 
 
-def report(samples):
+def report(samples, trace, queue_ms):
+    """Prints part (b)'s figures; returns (TCP share while both run, uTP share alone after) in %."""
     both = [s for s in samples if s[3]]
     if len(both) < 6:
         print("(b) the TCP flow ran for under 6 s: no figure (make --lab-tcp-mib larger)")
-        return
+        return None, None
     # Skip the TCP flow's first 3 s (its slow start) and last second.
     before = [s for s in samples if 2 <= s[0] <= both[0][0]]
     if len(before) >= 3:
@@ -198,9 +234,21 @@ def report(samples):
     else:
         print("(b) uTP alone afterwards (%.0f s): %.1f Mbit/s = %.0f %% of the link (target: the whole link)"
               % (after[-1][0] - after[0][0], alone / 1e6, 100 * alone / LINK_BITS))
-    print("(b) per second (s, uTP Mbit/s, TCP Mbit/s): " + " ".join(
-        "%.0f:%.1f/%.1f" % (b[0], (b[1] - a[1]) * 8e-6 / (b[0] - a[0]), (b[2] - a[2]) * 8e-6 / (b[0] - a[0]))
-        for a, b in zip(samples, samples[1:])), flush=True)
+    delays = [d for t, d, _ in trace if start <= t <= end]
+    if delays:
+        print("(b) LEDBAT while both run: measured queuing delay median %.0f ms, max %.0f ms (target 100 ms;"
+              " this link's queue holds at most %d ms)" % (statistics.median(delays), max(delays), queue_ms))
+    print("(b) per second: s uTP/TCP Mbit/s, tbf queue ms | uTP's measured queuing delay ms, cwnd KiB")
+
+    def traced(t):
+        near = [row for row in trace if abs(row[0] - t) <= 0.5]
+        return " | %4.0f ms %5.0f KiB" % (near[0][1], near[0][2] / 1024) if near else ""
+    for a, b in zip(samples, samples[1:]):
+        print("  %3.0f %5.1f/%-5.1f %s q %4.0f ms%s" % (
+            b[0], (b[1] - a[1]) * 8e-6 / (b[0] - a[0]), (b[2] - a[2]) * 8e-6 / (b[0] - a[0]),
+            "both" if b[3] else "    ", b[4] * 8e3 / LINK_BITS, traced(b[0])))
+    sys.stdout.flush()
+    return 100 * tcp / LINK_BITS, (100 * alone / LINK_BITS if alone is not None else None)
 
 
 def main():
@@ -210,8 +258,11 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-lab", action="store_true", help="skip (b)")
     parser.add_argument("--lab-only", action="store_true", help="skip (a)")
-    parser.add_argument("--lab-utp-mib", type=int, default=64)
-    parser.add_argument("--lab-tcp-mib", type=int, default=16)
+    parser.add_argument("--lab-utp-mib", type=int, default=96)
+    parser.add_argument("--lab-tcp-mib", type=int, default=40)
+    parser.add_argument("--lab-queue-ms", default="100,400",
+                        help="bottleneck queue depths for (b), comma-separated ms (default 100,400: the lab's"
+                             " default and a home router's deep buffer)")
     parser.add_argument("--lab-head-start", type=float, default=6.0, help="seconds of uTP alone before TCP starts")
     args = parser.parse_args()
     if not args.lab_only:
@@ -220,7 +271,13 @@ def main():
         if os.geteuid() != 0:
             print("(b) skipped: the lab needs root")
         else:
-            shaped(args)
+            figures = {int(q): shaped(args, int(q)) for q in args.lab_queue_ms.split(",")}
+            print("== (b) summary: queue ms, TCP %% of the link while both run (target >= 80), uTP %% alone after")
+            for queue_ms, (tcp, alone) in figures.items():
+                print("%5d ms  TCP %s  uTP alone %s" % (queue_ms, "-" if tcp is None else "%3.0f %%" % tcp,
+                                                      "-" if alone is None else "%3.0f %%" % alone))
+            print("   A queue shallower than LEDBAT's 100 ms target cannot show yield: the delay uTP measures never"
+                  " passes the target, so it backs off only on loss, as TCP does.", flush=True)
 
 
 if __name__ == "__main__":
