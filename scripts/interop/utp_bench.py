@@ -272,7 +272,7 @@ def main():
             print("(b) skipped: the lab needs root")
         else:
             figures = {int(q): shaped(args, int(q)) for q in args.lab_queue_ms.split(",")}
-            print("== (b) summary: queue ms, TCP %% of the link while both run (target >= 80), uTP %% alone after")
+            print("== (b) summary: queue ms, TCP % of the link while both run (target >= 80), uTP % alone after")
             for queue_ms, (tcp, alone) in figures.items():
                 print("%5d ms  TCP %s  uTP alone %s" % (queue_ms, "-" if tcp is None else "%3.0f %%" % tcp,
                                                       "-" if alone is None else "%3.0f %%" % alone))
