@@ -231,6 +231,10 @@ public struct UTPConnection: Sendable {
     /// Completes an output: closes when both directions finished, sets the wake-up.
     mutating func finish(_ output: inout UTPConnectionOutput, now: UInt64) {
         if !state.isClosed, finAckedAt != nil, peerFinished {
+            // The ACK of the peer's FIN goes out before we close, even when the caller deferred
+            // it: a closed connection sends nothing more, and the peer would resend its FIN
+            // into a RESET.
+            if ackNeeded { transmitControl(.state, now: now, into: &output) }
             enterClosed(.finished, into: &output)
         }
         statistics.congestionWindow = Int(congestion.window)

@@ -43,6 +43,35 @@ import Testing
         #expect(receiver.sendDeferredAcks(now: now).datagrams.isEmpty)
     }
 
+    @Test func theAckOfTheFinThatClosesAConnectionIsSentAtOnceEvenWhenDeferring() throws {
+        var a = UTPSocketManager<Int>()
+        var b = UTPSocketManager<Int>()
+        var random = SeededGenerator(seed: 23)
+        let now = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        let (maybeKey, syn) = a.connect(to: 2, now: now, random: &random)
+        let key = try #require(maybeKey)
+        let synAck = b.receive(syn.datagrams[0].bytes, from: 1, now: now, random: &random)
+        _ = a.receive(synAck.datagrams[0].bytes, from: 2, now: now, random: &random)
+        var fromA = a.send(TestStream.bytes(0..<1_000), on: key, now: now).datagrams
+        fromA += a.close(key, now: now).datagrams
+        var bKey: UTPSocketManager<Int>.Key?
+        for datagram in fromA {
+            let output = b.receive(datagram.bytes, from: 1, now: now, random: &random, deferringAcks: true)
+            for case .endOfStream(let at) in output.events { bKey = at }
+        }
+        // B finishes too: its FIN carries the ACK of A's FIN.
+        let closingKey = try #require(bKey)
+        let finFromB = try #require(b.close(closingKey, now: now).datagrams.last)
+        let bFin = try UTPPacketCodec.decode(finFromB.bytes).header
+        #expect(bFin.type == .fin)
+        // A now has its FIN acknowledged and B's FIN: it closes, and must not take the ACK with it.
+        let last = a.receive(finFromB.bytes, from: 2, now: now, random: &random, deferringAcks: true)
+        #expect(last.events.contains(.closed(key, .finished)))
+        let ack = try UTPPacketCodec.decode(#require(last.datagrams.first).bytes).header
+        #expect(ack.type == .state)
+        #expect(ack.ackNumber == bFin.sequenceNumber)
+    }
+
     @Test func withoutDeferringEveryDataPacketIsAnsweredAtOnce() throws {
         var configuration = UTPSocketManager<Int>.Configuration()
         configuration.connection.congestion.initialWindow = 100_000
