@@ -56,6 +56,12 @@ public struct PeerRecord: Sendable {
     var allowedFastFromPeer: Set<Int> = []
     /// Pieces it may ask us for while we choke it.
     var allowedFastToPeer: Set<Int> = []
+    /// It dialled us, so our handshake and greeting (extension handshake, piece
+    /// set, allowed_fast, port) left in one write. A peer whose handshake reader
+    /// stops at the end of the handshake and reads on only when new bytes arrive
+    /// leaves that greeting unread until we send again (TorrentMachine+Receive.swift).
+    /// Cleared once bytes of ours have followed its first message.
+    var greetingMayBeUnread: Bool
 
     public var extensions: ExtensionHandshake?
 
@@ -70,6 +76,7 @@ public struct PeerRecord: Sendable {
         self.key = key
         self.address = address
         outgoing = dialed != nil
+        greetingMayBeUnread = dialed == nil
         listenAddress = dialed
         self.remoteIP = remoteIP ?? dialed?.ip
         peerID = handshake.peerID

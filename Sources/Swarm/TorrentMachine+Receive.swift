@@ -5,6 +5,8 @@ extension TorrentMachine {
     public mutating func received(_ message: PeerMessage, from key: PeerKey, now: Double) {
         guard peers[key] != nil else { return }
         peers[key]!.lastMessageAt = now
+        let actionsBefore = actions.count
+        defer { followUnreadGreeting(key, actionsBefore: actionsBefore) }
         switch message {
         case .keepAlive, .unknown, .suggestPiece:
             break
@@ -52,6 +54,27 @@ extension TorrentMachine {
         case .extended(let id, let payload):
             receivedExtended(id: id, payload: payload, from: key, now: now)
         }
+    }
+
+    /// The first message of a peer that dialled us shows that it reads messages
+    /// now; if our reply to it sends nothing, a keep-alive goes out instead.
+    /// Our handshake and greeting left in one write, and a reader that stops at
+    /// the end of the handshake and goes on only when new bytes come in
+    /// (Transmission 3.00: its handshake hands the connection over and waits for
+    /// the next read) keeps our extension handshake unread until we send again:
+    /// without this, until our keep-alive 90 s later, so a magnet downloader
+    /// never learns `metadata_size` and asks for nothing. Four bytes, once per
+    /// connection; BEP 3 allows a keep-alive at any time.
+    private mutating func followUnreadGreeting(_ key: PeerKey, actionsBefore: Int) {
+        guard peers[key]?.greetingMayBeUnread == true else { return }
+        peers[key]!.greetingMayBeUnread = false
+        let answered = actions.dropFirst(actionsBefore).contains { (action: TorrentAction) -> Bool in
+            switch action {
+            case .send(key, _), .serve(key, _), .serveSymbols(key, _): return true
+            default: return false
+            }
+        }
+        if !answered { actions.append(.send(key, .keepAlive)) }
     }
 
     /// Fast-extension messages from a peer that did not announce it break BEP 6.
