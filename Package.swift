@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "BitFountain", targets: ["BitFountain"]),
         // The modules that decode untrusted bytes, for the fuzz targets in Fuzz/ (issue 15).
         .library(name: "BitFountainDecoders", targets: ["Bencode", "Metainfo", "PeerWire", "DHT", "Swarm", "RaptorQ", "Identity", "UTP"]),
+        // The remote control's request parsers and security checks, for the same fuzz targets.
+        .library(name: "RemoteControl", targets: ["RemoteControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -199,7 +199,72 @@ def lsd_seeds():
         f"Infohash: {hashlib.sha1(bytes([i])).hexdigest()}\r\n" for i in range(38)) + "\r\n").encode())
 
 
+def transmission_seeds():
+    import base64
+    import json
+    metainfo = base64.b64encode(bencode({b"info": info_dicts()[0]})).decode()
+    for name, request in {
+        "get": {"method": "torrent-get", "arguments": {"fields": ["id", "name", "percentDone"], "ids": [1, "recently-active"]}, "tag": 7},
+        "get-hash": {"method": "torrent-get", "arguments": {"fields": ["hashString"], "ids": "0123456789abcdef0123456789abcdef01234567"}},
+        "add-magnet": {"method": "torrent-add", "arguments": {"filename": "magnet:?xt=urn:btih:" + "ab" * 20, "paused": True,
+                                                              "download-dir": "/srv/downloads", "files-unwanted": [0, 2]}},
+        "add-metainfo": {"method": "torrent-add", "arguments": {"metainfo": metainfo, "priority-high": [1]}},
+        "remove": {"method": "torrent-remove", "arguments": {"ids": [1, 2], "delete-local-data": 1}},
+        "set": {"method": "torrent-set", "arguments": {"ids": 3, "downloadLimit": 50, "downloadLimited": True, "files-wanted": [0],
+                                                       "location": "/srv/x"}},
+        "set-location": {"method": "torrent-set-location", "arguments": {"ids": [1], "location": "/srv/y", "move": False}},
+        "session-set": {"method": "session-set", "arguments": {"speed-limit-down": 300, "speed-limit-up-enabled": 1.0}},
+        "session-get": {"method": "session-get", "arguments": {"fields": ["version", "download-dir"]}},
+        "free-space": {"method": "free-space", "arguments": {"path": "/srv"}, "tag": None},
+        "stats": {"method": "session-stats"},
+        "unknown": {"method": "port-test", "arguments": None},
+    }.items():
+        write("transmission-rpc", name, json.dumps(request).encode())
+    # A limit near Int64.max overflowed when multiplied by 1000 (a trap) before limits were bounded.
+    write("transmission-rpc", "huge-limit", b'{"method":"torrent-set","arguments":{"ids":1,"downloadLimit":9223372036854775807,"downloadLimited":true}}')
+    write("transmission-rpc", "numbers", b'{"method":"torrent-start","arguments":{"ids":[1.0,"2",1e3,-0.0,9.2233720368547758e18]}}')
+    write("transmission-rpc", "escapes", b'{"method":"torrent-get","arguments":{"fields":["\\u0069d","n\\u00e4me"]},"tag":"\\ud83d\\ude00"}')
+
+
+def qb_seeds():
+    # CONTENT-TYPE \0 QUERY \0 BODY; a first byte 0x01 is multipart with the boundary "bfboundary".
+    form = b"application/x-www-form-urlencoded"
+    write("qb-parameters", "info", b"\0filter=downloading&category=tv&sort=name&reverse=true&limit=10&offset=-1\0")
+    write("qb-parameters", "info-hashes", b"\0hashes=aa|BB|cc&tag=x\0")
+    write("qb-parameters", "form-body", form + b"\0\0urls=magnet%3A%3Fxt%3Durn%3Abtih%3A" + b"ab" * 20 + b"&savepath=%2Fsrv&paused=true&tags=a%2Cb")
+    write("qb-parameters", "untyped-body", b"\0hashes=all\0deleteFiles=false")
+    multipart = (b"--bfboundary\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ntv\r\n"
+                 b"--bfboundary\r\nContent-Disposition: form-data; name=\"torrents\"; filename=\"a.torrent\"\r\n"
+                 b"Content-Type: application/x-bittorrent\r\n\r\nd4:infod4:name1:aee\r\n--bfboundary--\r\n")
+    write("qb-parameters", "multipart", b"\x01\0\0" + multipart)
+    write("qb-parameters", "multipart-typed", b"multipart/form-data; boundary=bfboundary\0limit=1\0" + multipart)
+    write("qb-parameters", "bad-number", b"\0limit=-5&offset=x\0")
+    # offset + limit overflowed in QBTorrentListQuery.apply (a trap) before it was fixed.
+    write("qb-parameters", "huge-limit", b"\0offset=1&limit=9223372036854775807\0")
+
+
+def remote_header_seeds():
+    # HOST \n ORIGIN \n AUTHORIZATION \n COOKIE
+    import base64
+    basic = b"Basic " + base64.b64encode(b"admin:secret:with:colons")
+    write("remote-headers", "loopback", b"127.0.0.1:9091\nhttp://localhost:9091\n" + basic + b"\nSID=abc; other=1")
+    write("remote-headers", "v6", b"[::1]:9091\nhttp://[::1]:9091/x\nbasic YWRtaW46\nSID=\"quoted\"")
+    write("remote-headers", "configured", b"NAS.example.\nhttps://nas.example\nBearer abc\n")
+    write("remote-headers", "rebinding", b"evil.example:9091\nnull\nBasic !!!\nsid=x;SID=y")
+    write("remote-headers", "host-only", b" localhost \t")
+
+
+def path_seeds():
+    for name, path in {
+        "relative": "sub/deeper/new", "absolute-escape": "/etc/passwd", "parent": "sub/../../outside",
+        "symlink-out": "out/secret", "symlink-up": "sub/up/secret", "symlink-in": "sub/in/x", "etc-link": "etc/hostname",
+        "dots": "./sub/./x/.", "slashes": "//sub///x//", "blank": "  file  ", "nul": "sub\0/../x",
+    }.items():
+        write("path-confinement", name, path.encode())
+
+
 if __name__ == "__main__":
     for make in (bencode_seeds, krpc_seeds, peer_wire_seeds, extension_seeds, metadata_seeds, fountain_seeds,
-                 magnet_seeds, torrent_seeds, resume_seeds, rq_seeds, mse_seeds, pex_seeds, lsd_seeds):
+                 magnet_seeds, torrent_seeds, resume_seeds, rq_seeds, mse_seeds, pex_seeds, lsd_seeds,
+                 transmission_seeds, qb_seeds, remote_header_seeds, path_seeds):
         make()

@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(name: "BitFountain", path: "../.."),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Only to build the requests the remote-control targets feed (cookies).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .executableTarget(
@@ -21,6 +24,9 @@ let package = Package(
             dependencies: [
                 .product(name: "BitFountainDecoders", package: "BitFountain"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "RemoteControl", package: "BitFountain"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

@@ -306,9 +306,10 @@ extension DHTNode {
     /// any free one. The key and routing table live in `stateDirectory` next
     /// to the swarm's resume data. Call `shutdown()` before exiting so the
     /// routing table is saved. `port`, when given, is tried instead of 6881
-    /// (the node's TCP port, which uTP shares with the DHT).
+    /// (the node's TCP port, which uTP shares with the DHT); with `fixedPort`
+    /// it is the only one (a DHT-only node's port is where others know it).
     public static func startEmbedded(bootstrap: [HostPort], bindHost: String, stateDirectory: String,
-                                     port: UInt16? = nil, eventLoopGroup: (any EventLoopGroup)? = nil,
+                                     port: UInt16? = nil, fixedPort: Bool = false, eventLoopGroup: (any EventLoopGroup)? = nil,
                                      warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> DHTNode {
         var configuration = DHTNodeConfiguration()
         configuration.bindAddress = ["0.0.0.0", "::", ""].contains(bindHost) ? nil : bindHost
@@ -318,7 +319,8 @@ extension DHTNode {
         if let port { configuration.port = Int(port) }
         do {
             return try await start(configuration, warning: warning)
-        } catch is StartFailure {
+        } catch let failure as StartFailure {
+            if fixedPort { throw failure }
             configuration.port = 0
             return try await start(configuration, warning: warning)
         }

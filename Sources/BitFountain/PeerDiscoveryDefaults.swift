@@ -32,12 +32,13 @@ public enum PeerDiscoveryChoice: Sendable, Equatable {
 /// `stateDirectory` where the DHT keeps its key and routing table; `port` the UDP
 /// port to try first (the node's `--port`, so TCP, uTP and the DHT share it).
 public func makePeerDiscovery(_ choice: PeerDiscoveryChoice, bindHost: String, stateDirectory: String,
-                              port: UInt16? = nil, warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> any PeerDiscovery {
+                              port: UInt16? = nil, fixedPort: Bool = false,
+                              warning: @escaping @Sendable (String) -> Void = { _ in }) async throws -> any PeerDiscovery {
     switch choice {
     case .none:
         return NoPeerDiscovery()
     case .dht(let bootstrap):
         return try await DHTNode.startEmbedded(bootstrap: bootstrap, bindHost: bindHost,
-                                               stateDirectory: stateDirectory, port: port, warning: warning)
+                                               stateDirectory: stateDirectory, port: port, fixedPort: fixedPort, warning: warning)
     }
 }

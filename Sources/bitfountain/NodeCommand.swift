@@ -36,14 +36,21 @@ struct NodeCommand: AsyncParsableCommand {
         // Catch SIGINT/SIGTERM from the start: from here on they stop the node cleanly.
         let signalsSeen = StopSignals.shared.count
         let json = network.json
-        let configuration = try network.configuration(port: port, stateDirectory: stateDir ?? DHTStateStore.defaultDirectory)
-        let node: DHTNode
+        let configuration = try sessionConfiguration()
+        let session: Session
         do {
-            node = try await DHTNode.start(configuration) { warning in
-                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-            }
+            session = try await Session.start(configuration)
         } catch {
             throw CLIError("\(error)")
+        }
+        let warnings = Task {
+            for await event in session.events {
+                if case .warning(let text) = event { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
+            }
+        }
+        guard let node = session.dht else {
+            await session.shutdown()
+            throw CLIError("the session started without its DHT node")
         }
         let families = await node.statistics()?.families ?? []
         let sockets = node.listeningAddresses.map { address in
@@ -53,10 +60,10 @@ struct NodeCommand: AsyncParsableCommand {
         if json {
             JSONOutput.line(ListeningEvent(address: sockets.first?.address ?? "", port: sockets.first?.port ?? 0,
                                            nodeId: sockets.first?.nodeId ?? "", publicKey: node.publicKey.description,
-                                           stateDir: configuration.stateDirectory ?? "", sockets: sockets))
+                                           stateDir: configuration.stateDirectory, sockets: sockets))
         } else {
             for socket in sockets { print("listening on \(socket.address):\(socket.port)  node id \(socket.nodeId)") }
-            print("state in \(configuration.stateDirectory ?? "-"); Ctrl-C stops")
+            print("state in \(configuration.stateDirectory); Ctrl-C stops")
         }
 
         let statsTask = Task {
@@ -70,12 +77,30 @@ struct NodeCommand: AsyncParsableCommand {
         await StopSignals.shared.wait(after: signalsSeen)
         statsTask.cancel()
         let final = await node.statistics()
-        await node.shutdown()
+        await session.shutdown()  // the DHT's routing table is saved here
+        await warnings.value
         if json {
             JSONOutput.line(StoppedEvent(nodes: final?.tableSize ?? 0))
         } else {
             print("stopped; routing table of \(final?.tableSize ?? 0) nodes saved")
         }
+    }
+
+    /// A session that is a DHT node and nothing else (DESIGN §8: the CLI wires
+    /// nothing itself): no peer listener, no torrents, no LSD or port mapping
+    /// (the node never had them); `--bind`, `--port`, `--bootstrap` and
+    /// `--state-dir` as before, validated as the `dht` commands do.
+    private func sessionConfiguration() throws -> SessionConfiguration {
+        let dht = try network.configuration(port: port, stateDirectory: stateDir ?? DHTStateStore.defaultDirectory)
+        var configuration = SessionConfiguration()
+        configuration.dhtOnly = true
+        configuration.bindHost = dht.bindAddress ?? "0.0.0.0"  // every address of both families
+        configuration.port = UInt16(dht.port)
+        configuration.bootstrap = dht.bootstrap
+        configuration.stateDirectory = dht.stateDirectory ?? DHTStateStore.defaultDirectory
+        configuration.localServiceDiscovery = false
+        configuration.portMapping = false
+        return configuration
     }
 
     static func report(_ stats: DHTNodeStatistics, json: Bool) {

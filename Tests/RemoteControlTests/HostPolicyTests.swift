@@ -24,6 +24,16 @@ import Testing
         #expect(policy.check(host: "127.0.0.1:9091", origin: "null") != .allowed)
     }
 
+    /// A bracketed host is `[v6]` or `[v6]:port`: text after the bracket was ignored, so
+    /// `[::1]evil.example` passed as loopback (found by reading for the remote-headers fuzz target).
+    @Test func nothingButAPortMayFollowABracketedHost() {
+        for host in ["[::1]evil.example", "[localhost].evil.example", "[::1]/x"] {
+            #expect(policy.check(host: host, origin: nil) != .allowed, "\(host)")
+        }
+        #expect(policy.check(host: "127.0.0.1:9091", origin: "http://[::1]evil.example") != .allowed)
+        #expect(policy.check(host: "[::1]", origin: "http://[::1]:9091") == .allowed)
+    }
+
     @Test func aConcreteBindAddressIsAllowedAsHost() {
         let lan = HostPolicy(bindAddress: "192.168.1.5")
         #expect(lan.check(host: "192.168.1.5:9091", origin: nil) == .allowed)

@@ -56,6 +56,13 @@ import Testing
         #expect(throws: QBRequestError.self) { try hashes(["limit": "-3"]) }
     }
 
+    /// `offset + limit` overflowed (a trap: one request stopped the daemon) for a limit near Int.max.
+    @Test func hugeLimitsAndOffsetsSelectWhatIsThere() throws {
+        #expect(try hashes(["sort": "size", "offset": "1", "limit": "\(Int.max)"]) == ["c3", "a1", "d4"])
+        #expect(try hashes(["sort": "size", "offset": "\(Int.max)", "limit": "\(Int.max)"]) == [])
+        #expect(try hashes(["sort": "size", "offset": "\(Int.min)", "limit": "1"]) == ["b2"])
+    }
+
     @Test func stateStringsFollowTheEnginesFacts() {
         func state(stopped: Bool = false, checking: Bool = false, meta: Bool = true, complete: Bool = false,
                    error: Bool = false, moving: Bool = false) -> String {

@@ -46,6 +46,26 @@ import Testing
         #expect(TransmissionRPCError.unknownMethod("x").description == "method name not recognized: x")
     }
 
+    /// A limit is multiplied by 1000 downstream: near Int64.max that overflowed, a trap that stopped the daemon.
+    @Test func speedLimitsAreBoundedBeforeAnyArithmetic() throws {
+        for (method, name) in [("torrent-set", "downloadLimit"), ("torrent-set", "uploadLimit"),
+                               ("session-set", "speed-limit-down"), ("session-set", "speed-limit-up")] {
+            #expect(throws: TransmissionRPCError.self) {
+                try command(#"{"method":"\#(method)","arguments":{"\#(name)":9223372036854775807}}"#)
+            }
+            #expect(throws: TransmissionRPCError.self) {
+                try command(#"{"method":"\#(method)","arguments":{"\#(name)":\#(TransmissionCommand.maxSpeedKilobytes + 1)}}"#)
+            }
+            _ = try command(#"{"method":"\#(method)","arguments":{"\#(name)":\#(TransmissionCommand.maxSpeedKilobytes)}}"#)
+        }
+        guard case .torrentSet(_, let set) = try command(#"{"method":"torrent-set","arguments":{"ids":1,"downloadLimit":4294967296}}"#)
+        else { Issue.record("not a torrent-set"); return }
+        var limits = TransmissionTorrentLimits()
+        limits.downloadKilobytes = try #require(set.downloadLimit)
+        limits.downloadLimited = true
+        #expect(limits.downloadBytesPerSecond == 4_294_967_296_000)
+    }
+
     @Test func repliesCarryResultArgumentsAndTheRequestTag() throws {
         let bytes = TransmissionResponse.success(["torrents": .array([.object(["id": 1])])], tag: 7).encoded()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])

@@ -19,6 +19,7 @@ extension Session {
     /// `SessionError` for a source that cannot be read.
     public func add(_ source: TorrentSource, options: AddOptions = AddOptions()) async throws -> TorrentID {
         try ensureRunning()
+        if configuration.dhtOnly { throw SessionError("a DHT-only session holds no torrents") }
         let resolved = try await resolve(source, options: options)
         // The magnet-link edge: x.pe may name hosts; they become addresses here, once.
         let linkPeers = await DHTBootstrapResolver.resolve(resolved.magnet?.peers ?? [])

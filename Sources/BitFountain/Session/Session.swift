@@ -8,7 +8,7 @@ import Swarm
 /// The library's one entry point (DESIGN §8): a BitTorrent node that holds any
 /// number of torrents. It owns the DHT node, the peer listener, Local Service
 /// Discovery, the port mapping, the rate limiter and the state directory;
-/// its users (the `get`, `seed` and `daemon` commands, an embedding app) add,
+/// its users (the `get`, `seed`, `node` and `daemon` commands, an embedding app) add,
 /// remove, pause and inspect torrents through it and read one stream of
 /// typed events. None of them wires the DHT and the swarm together itself.
 ///
@@ -78,11 +78,13 @@ public actor Session {
                               discovery: network.discovery) { engineSink.yield(.node($0)) }
         network.lsd?.deliverPeers { [weak swarm] infoHash, peers in swarm?.addPeers(peers, for: infoHash) }
         // TCP, uTP and the DHT on one port: uTP rides the DHT's UDP socket.
-        if let dht = network.dht { swarm.shareUDP(with: dht) }
-        let port: UInt16
-        do { port = try await swarm.start() } catch {
-            await swarm.shutdown()
-            throw SessionError("\(error)")
+        if let dht = network.dht, !effective.dhtOnly { swarm.shareUDP(with: dht) }
+        var port: UInt16 = 0  // A DHT-only session listens for no peers.
+        if !effective.dhtOnly {
+            do { port = try await swarm.start() } catch {
+                await swarm.shutdown()
+                throw SessionError("\(error)")
+            }
         }
         let session = Session(configuration: effective, swarm: swarm, network: network, port: port, store: store,
                               engineSink: engineSink)

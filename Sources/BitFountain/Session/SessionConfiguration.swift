@@ -51,6 +51,10 @@ public struct SessionConfiguration: Sendable {
     public var clientName = "BitFountain"
     /// Test only: serve random bytes instead of repair symbols (the polluter of the pollution tests).
     public var testCorruptRepairSymbols = false
+    /// A DHT node and nothing else (`bitfountain node`): no peer listener (TCP, uTP) and no
+    /// torrents. Its DHT runs on exactly `port` (a busy port is an error, not a move to
+    /// another) and runs even when bound to loopback with no `bootstrap`: others join through it.
+    public var dhtOnly = false
 
     public init() {}
 }

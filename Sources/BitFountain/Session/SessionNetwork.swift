@@ -18,14 +18,16 @@ struct SessionNetwork: Sendable {
     let noDHTReason: String?
 
     static func start(_ configuration: SessionConfiguration, warning: @escaping @Sendable (String) -> Void) async throws -> SessionNetwork {
-        let choice = PeerDiscoveryChoice.choose(bootstrap: configuration.bootstrap, bindHost: configuration.bindHost,
-                                                disabled: !configuration.dht)
+        let choice = configuration.dhtOnly
+            ? PeerDiscoveryChoice.dht(bootstrap: configuration.bootstrap)
+            : PeerDiscoveryChoice.choose(bootstrap: configuration.bootstrap, bindHost: configuration.bindHost,
+                                         disabled: !configuration.dht)
         var discovery: any PeerDiscovery
         do {
             // The DHT binds first, on the configured port when there is one, so TCP and uTP can follow it there.
             discovery = try await makePeerDiscovery(choice, bindHost: configuration.bindHost,
                                                     stateDirectory: configuration.stateDirectory,
-                                                    port: configuration.port, warning: warning)
+                                                    port: configuration.port, fixedPort: configuration.dhtOnly, warning: warning)
         } catch {
             throw SessionError("cannot start the DHT node: \(error)")
         }

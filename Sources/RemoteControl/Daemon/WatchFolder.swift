@@ -7,7 +7,9 @@ import ServiceLifecycle
 /// `--watch DIR`: a .torrent or .magnet file dropped into the directory is
 /// added to the session, then renamed to `NAME.added` (added, or already
 /// there) or `NAME.invalid` (unreadable, not a torrent). Polled: portable, and
-/// one directory listing every `interval` costs nothing.
+/// one directory listing every `interval` costs nothing. A file is taken only
+/// once its size and modification time held still for one interval
+/// (`WatchFolderSettling`), so one still being written is not read half-way.
 public struct WatchFolder: Service {
     public let directory: String
     let session: Session
@@ -24,16 +26,25 @@ public struct WatchFolder: Service {
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         logger.info("watching for .torrent and .magnet files", metadata: ["directory": "\(directory)"])
+        var settling = WatchFolderSettling()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await scan()
+            await scan(&settling)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 
-    /// Adds every waiting file once. Public for tests and for a first pass at start.
-    public func scan() async {
+    /// Adds every candidate that held still since the previous scan, once.
+    func scan(_ settling: inout WatchFolderSettling) async {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names.sorted() where WatchFolder.isCandidate(name) {
+        var seen: [String: WatchFolderSettling.Sighting] = [:]
+        for name in names where WatchFolder.isCandidate(name) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { continue }
+            seen[name] = .init(size: (attributes[.size] as? Int) ?? -1,
+                               modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        }
+        for name in settling.settled(seen) {
+            settling.forget(name)
             let path = (directory as NSString).appendingPathComponent(name)
             let outcome = await add(path)
             let suffix = outcome == nil ? ".added" : ".invalid"

@@ -66,7 +66,8 @@ public struct QBTorrentListQuery: Sendable, Equatable {
         if reverse { selected.reverse() }
         // qBittorrent: a negative offset counts from the end.
         let start = offset < 0 ? max(0, selected.count + offset) : min(offset, selected.count)
-        let end = limit.map { min(selected.count, start + $0) } ?? selected.count
+        // `limit` is a client's number up to Int.max: compare it with what is left, never add it to `start`.
+        let end = limit.map { start + min($0, selected.count - start) } ?? selected.count
         return Array(selected[start..<end])
     }
 

@@ -42,7 +42,10 @@ public struct HostPolicy: Sendable, Equatable {
         let value = authority.trimmingCharacters(in: " \t")
         guard !value.isEmpty else { return nil }
         if value.hasPrefix("[") {
+            // `[v6]` or `[v6]:port`, nothing else after the bracket.
             guard let close = value.firstIndex(of: "]") else { return nil }
+            let after = value[value.index(after: close)...]
+            guard after.isEmpty || after.hasPrefix(":") else { return nil }
             return normalise(String(value[value.index(after: value.startIndex)..<close]))
         }
         if value.filter({ $0 == ":" }).count > 1 { return normalise(value) }  // bare IPv6

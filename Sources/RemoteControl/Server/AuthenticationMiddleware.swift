@@ -59,12 +59,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Basic base64(user:password)`.
-struct BasicCredentials: Equatable {
-    let user: String
-    let password: String
+/// `Authorization: Basic base64(user:password)`. Public for the fuzz targets.
+public struct BasicCredentials: Equatable, Sendable {
+    public let user: String
+    public let password: String
 
-    init?(header: String) {
+    public init?(header: String) {
         guard header.lowercased().hasPrefix("basic ") else { return nil }
         let encoded = header.dropFirst("basic ".count).trimmingCharacters(in: .whitespaces)
         guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),

@@ -53,6 +53,9 @@ public enum TransmissionCommand: Sendable, Equatable {
         public var downloadDir: String?
     }
 
+    /// The largest speed limit a client may set, in kB/s (4 TB/s: no limit in practice).
+    public static let maxSpeedKilobytes: Int64 = 1 << 32
+
     /// The methods this server answers; anything else is `unknownMethod`.
     public static let supportedMethods = [
         "torrent-add", "torrent-get", "torrent-start", "torrent-start-now", "torrent-stop", "torrent-verify",
@@ -113,9 +116,9 @@ extension TransmissionCommand.TorrentAdd {
 
 extension TransmissionCommand.TorrentSet {
     init(_ arguments: inout ArgumentReader) throws(TransmissionRPCError) {
-        downloadLimit = try arguments.nonNegative("downloadLimit")
+        downloadLimit = try arguments.speed("downloadLimit")
         downloadLimited = try arguments.bool("downloadLimited")
-        uploadLimit = try arguments.nonNegative("uploadLimit")
+        uploadLimit = try arguments.speed("uploadLimit")
         uploadLimited = try arguments.bool("uploadLimited")
         filesWanted = try arguments.indices("files-wanted")
         filesUnwanted = try arguments.indices("files-unwanted")
@@ -128,9 +131,9 @@ extension TransmissionCommand.TorrentSet {
 
 extension TransmissionCommand.SessionSet {
     init(_ arguments: inout ArgumentReader) throws(TransmissionRPCError) {
-        speedLimitDown = try arguments.nonNegative("speed-limit-down")
+        speedLimitDown = try arguments.speed("speed-limit-down")
         speedLimitDownEnabled = try arguments.bool("speed-limit-down-enabled")
-        speedLimitUp = try arguments.nonNegative("speed-limit-up")
+        speedLimitUp = try arguments.speed("speed-limit-up")
         speedLimitUpEnabled = try arguments.bool("speed-limit-up-enabled")
         downloadDir = try arguments.string("download-dir")
     }
@@ -155,9 +158,13 @@ struct ArgumentReader {
         return flag
     }
 
-    func nonNegative(_ name: String) throws(TransmissionRPCError) -> Int64? {
+    /// A speed limit in kB/s, at most `maxSpeedKilobytes`: the daemon multiplies it by 1000, which
+    /// for a client's number near Int64.max overflowed (a trap: one request stopped the daemon).
+    func speed(_ name: String) throws(TransmissionRPCError) -> Int64? {
         guard let value = values[name], value != .null else { return nil }
-        guard let number = value.intValue, number >= 0 else { throw .invalidArgument(name, "must be a number ≥ 0") }
+        guard let number = value.intValue, (0...TransmissionCommand.maxSpeedKilobytes).contains(number) else {
+            throw .invalidArgument(name, "must be a number of kB/s from 0 to \(TransmissionCommand.maxSpeedKilobytes)")
+        }
         return number
     }
 

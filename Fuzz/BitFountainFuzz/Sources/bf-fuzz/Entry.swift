@@ -25,6 +25,10 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     "mse": MSETarget.run,
     "pex": DiscoveryTarget.pex,
     "lsd": DiscoveryTarget.lsd,
+    "transmission-rpc": TransmissionTarget.request,
+    "qb-parameters": QBittorrentTarget.parameters,
+    "remote-headers": SecurityTarget.headers,
+    "path-confinement": PathConfinementTarget.run,
 ]
 
 /// The target BF_FUZZ_TARGET names; main.swift checks it before fuzzing starts.
