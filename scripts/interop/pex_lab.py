@@ -283,8 +283,9 @@ def cell_learn_tr(cell):
     leech = Transmission(cell, cell.client, cell.log("client-out"), throttle=True)
     leech.add(torrent)
     libtorrent(cell, cell.seed, "seed", torrent, directory, peers=[f"{cell.addr(cell.client)}:{TRANSMISSION_PORT}"])
-    # Transmission lists the seed once it knows where it listens (its BEP 10 `p`), which PEX needs.
-    wait_for_connection(cell, lambda: any(p.get("address") == cell.addr(cell.seed)
+    # The seed dialled Transmission, which knows where it listens only from its
+    # BEP 10 `p` (until then its RPC shows the connection's source port): PEX needs the listen port.
+    wait_for_connection(cell, lambda: any(p.get("address") == cell.addr(cell.seed) and p.get("port") == OUR_PORT
                                           for p in leech.rpc(["peers"]).get("peers", [])),
                         "Transmission and the libtorrent seed")
     count_bytes_from(cell, cell.ours, {"seed": cell.seed, "given": cell.client})
