@@ -61,6 +61,8 @@ extension TorrentSession {
             connection.listenAddress = address
             addressBook.markConnected(address)
         case .peersDiscovered(let found):
+            // ut_pex is the machine's only source of these (the lab's PEX test reads this line).
+            SwarmNode.trace("pex: learned \(found.map { "\($0.address)" }.joined(separator: ", "))")
             for peer in found {
                 let address = peer.address
                 guard !node.isOwnAddress(address) else { continue }

@@ -44,11 +44,19 @@ public enum Paths {
             let parts = name.split(separator: "-")
             guard parts.count >= 4, parts.last!.count == 8, parts.last!.allSatisfy(\.isHexDigit),
                   parts[parts.count - 2].hasPrefix("pid"), let pid = Int32(parts[parts.count - 2].dropFirst(3)), pid > 1, pid != getpid() else { continue }
-            guard kill(pid, 0) == -1, errno == ESRCH else { continue }  // alive, or someone else's: not ours to judge
+            guard processIsGone(pid) else { continue }
             let path = folder.appendingPathComponent(name).path
             if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
         }
         return removed
+    }
+}
+
+extension Paths {
+    /// No process has this PID any more. A live process, or one that is not
+    /// ours to signal (EPERM), counts as present: not ours to judge.
+    public static func processIsGone(_ pid: Int32) -> Bool {
+        pid > 1 && kill(pid, 0) == -1 && errno == ESRCH
     }
 }
 

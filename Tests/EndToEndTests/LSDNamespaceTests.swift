@@ -66,15 +66,20 @@ import Glibc
 /// Two hosts, 10.203.0.1 and 10.203.0.2, each in its own network namespace,
 /// joined by a veth pair, with a multicast route (224.0.0.0/4) on the link
 /// and no other route: nothing can leave. Names carry our PID, so parallel
-/// runs do not collide, and `destroy` deletes them by name.
+/// runs do not collide, `destroy` deletes them by name, and the LANs of a test
+/// process that died before it could are swept by the next one (`StaleNamespaces`).
 struct NamespaceLAN {
+    static let prefix = "bf-lan-"
     let namespaces: [String]
     let addresses = ["10.203.0.1", "10.203.0.2"]
 
     /// `name` (one letter) keeps the LANs of tests that run at once apart.
     static func create(_ name: Character) async throws -> NamespaceLAN {
-        let tag = "\(getpid() % 1_000_000)\(name)"
-        let lan = NamespaceLAN(namespaces: ["bf-lan-\(tag)-a", "bf-lan-\(tag)-b"])
+        _ = sweptOnce
+        // The whole PID (a link name has room: "bf" + at most 7 digits + 2 letters),
+        // so the sweep can tell whose LAN this is.
+        let tag = "\(getpid())\(name)"
+        let lan = NamespaceLAN(namespaces: ["\(prefix)\(tag)-a", "\(prefix)\(tag)-b"])
         let links = ["bf\(tag)a", "bf\(tag)b"]
         do {
             for namespace in lan.namespaces { try await ip(["netns", "add", namespace]) }
@@ -102,15 +107,11 @@ struct NamespaceLAN {
     /// Deletes both namespaces (the veth pair goes with them). Synchronous, so
     /// it can run from `defer` even when the test failed.
     func destroy() {
-        for namespace in namespaces {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            process.arguments = ["netns", "delete", namespace]
-            process.standardError = FileHandle.nullDevice
-            try? process.run()
-            process.waitUntilExit()
-        }
+        for namespace in namespaces { StaleNamespaces.delete(namespace) }
     }
+
+    /// The LANs of test processes that are gone, swept once per process before its first LAN.
+    private static let sweptOnce: Void = { _ = StaleNamespaces.sweep(prefix: prefix) }()
 
     struct SetupFailure: Error, CustomStringConvertible {
         let description: String

@@ -9,9 +9,15 @@ loopback. Run it inside a lab host's namespace. JSON lines on stdout.
       every --report seconds (its live routing table, dht_live_nodes).
   lab_libtorrent.py seed --listen … --bootstrap … --torrent T --save DIR [--require-encryption] [--utp-only]
       seeds; {"event":"seeding"} once its data is checked.
-  lab_libtorrent.py get  --listen … --bootstrap … --magnet M --save DIR [--require-encryption]
+  lab_libtorrent.py get  --listen … --bootstrap … (--magnet M | --torrent T) --save DIR [--require-encryption]
       downloads; {"event":"complete","seconds":…} when every piece is verified
       (exit 0), {"event":"timeout",…} otherwise (exit 1).
+  seed and get also take, for the PEX lab (pex_lab.py): --no-dht (no DHT, no
+  LSD: peers come only from --peer, incoming connections and PEX), --peer IP:PORT
+  (repeatable: dialled once the torrent is added), --download-limit BYTES/s, and
+  --report-peers (prints {"event":"peers","peers":[{ip, port, pex, incoming,
+  seed, down, up}]} every second: its connected peers, whether PEX told it of
+  each, and the bytes each sent it and it sent each).
   lab_libtorrent.py make --content PATH --out T
       a trackerless v1 torrent made by libtorrent's own creator.
 Every command stops after --timeout seconds.
@@ -36,7 +42,7 @@ def make_session(args):
     UPnP/NAT-PMP (no gateway to ask in the lab)."""
     settings = {
         "listen_interfaces": args.listen,
-        "dht_bootstrap_nodes": args.bootstrap,
+        "dht_bootstrap_nodes": args.bootstrap or "",
         "enable_upnp": False,
         "enable_natpmp": False,
         "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
@@ -51,6 +57,13 @@ def make_session(args):
         # The matrix's uTP cells: libtorrent tries uTP first anyway; this makes TCP no way out.
         settings["enable_outgoing_tcp"] = False
         settings["enable_incoming_tcp"] = False
+    if args.no_dht:
+        # The PEX lab: with no DHT (and no LSD, which could not cross the lab's
+        # router anyway) the only way to learn a peer it was not given is ut_pex.
+        settings["enable_dht"] = False
+        settings["enable_lsd"] = False
+    if args.download_limit:
+        settings["download_rate_limit"] = args.download_limit
     if args.enforce_node_id:
         # BEP 42 on: nodes whose ID does not match their (non-local) address stay out of the table.
         settings["dht_enforce_node_id"] = True
@@ -82,18 +95,44 @@ def cmd_dht(args, session, log):
     return 0
 
 
+def connect_peers(args, handle):
+    for peer in args.peer:
+        host, port = peer.rsplit(":", 1)
+        handle.connect_peer((host, int(port)))
+
+
+class PeerReport:
+    """With --report-peers, the connected peers once a second (and on demand)."""
+
+    def __init__(self, args, handle):
+        self.enabled, self.handle, self.next = args.report_peers, handle, 0.0
+
+    def emit(self, force=False):
+        if not self.enabled or (not force and time.time() < self.next):
+            return
+        self.next = time.time() + 1.0
+        emit(event="peers", peers=[{"ip": peer.ip[0], "port": peer.ip[1], "pex": bool(peer.source & lt.peer_info.pex),
+                                    "incoming": not bool(peer.flags & lt.peer_info.outgoing_connection),
+                                    "seed": bool(peer.flags & lt.peer_info.seed), "down": peer.total_download,
+                                    "up": peer.total_upload}
+                                   for peer in self.handle.get_peer_info()])
+
+
 def cmd_seed(args, session, log):
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(args.torrent)
     params.save_path = args.save
     handle = session.add_torrent(params)  # libtorrent checks the data it finds, as a user's client would
+    report = PeerReport(args, handle)
     deadline = time.time() + args.timeout
     seeding = False
     while time.time() < deadline:
         if not seeding and handle.status().is_seeding:
             seeding = True
             emit(event="seeding", infohash=str(params.ti.info_hashes().v1))
+            connect_peers(args, handle)  # a seed dials its peers once its data is checked
         log_alerts(session, log)
+        report.emit()
         time.sleep(0.2)
     return 0 if seeding else 1
 
@@ -109,18 +148,27 @@ def wait_for_dht(session, deadline, nodes=4):
 
 
 def cmd_get(args, session, log):
-    params = lt.parse_magnet_uri(args.magnet)
+    if args.torrent:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(args.torrent)
+    else:
+        params = lt.parse_magnet_uri(args.magnet)
     params.save_path = args.save
-    wait_for_dht(session, time.time() + min(30, args.timeout / 4))
+    if not args.no_dht:
+        wait_for_dht(session, time.time() + min(30, args.timeout / 4))
     start = time.time()
     handle = session.add_torrent(params)
+    connect_peers(args, handle)
+    report = PeerReport(args, handle)
     deadline = start + args.timeout
     while time.time() < deadline:
         status = handle.status()
         if status.is_seeding:
+            report.emit(force=True)  # who it got the data from, before it exits
             emit(event="complete", seconds=round(time.time() - start, 3), peers=status.num_peers)
             return 0
         log_alerts(session, log)
+        report.emit()
         time.sleep(0.1)
     status = handle.status()
     emit(event="timeout", progress=status.progress, peers=status.num_peers, has_metadata=status.has_metadata)
@@ -144,19 +192,25 @@ def main():
     for name in ("dht", "seed", "get"):
         command = sub.add_parser(name)
         command.add_argument("--listen", required=True, help="IP:PORT")
-        command.add_argument("--bootstrap", required=True, help="IP:PORT of the lab's DHT bootstrap node")
+        command.add_argument("--bootstrap", help="IP:PORT of the lab's DHT bootstrap node (required unless --no-dht)")
         command.add_argument("--require-encryption", action="store_true")
         command.add_argument("--enforce-node-id", action="store_true")
         command.add_argument("--utp-only", action="store_true", help="no TCP in or out: peers over uTP only")
         command.add_argument("--timeout", type=float, default=300)
         command.add_argument("--log", default=os.devnull, help="file for every alert")
+        command.add_argument("--no-dht", action="store_true", help="no DHT and no LSD (the PEX lab)")
+        command.add_argument("--peer", action="append", default=[], help="IP:PORT to dial (repeatable)")
+        command.add_argument("--download-limit", type=int, default=0, help="bytes per second (0: none, the default)")
+        command.add_argument("--report-peers", action="store_true")
         if name == "dht":
             command.add_argument("--report", type=float, default=2)
         if name == "seed":
             command.add_argument("--torrent", required=True)
             command.add_argument("--save", required=True)
         if name == "get":
-            command.add_argument("--magnet", required=True)
+            source = command.add_mutually_exclusive_group(required=True)
+            source.add_argument("--magnet")
+            source.add_argument("--torrent")
             command.add_argument("--save", required=True)
     make = sub.add_parser("make")
     make.add_argument("--content", required=True)
@@ -164,6 +218,8 @@ def main():
     args = parser.parse_args()
     if args.command == "make":
         return cmd_make(args)
+    if not args.bootstrap and not args.no_dht:
+        parser.error("--bootstrap is required unless --no-dht")
     session = make_session(args)
     with open(args.log, "a") as log:
         return {"dht": cmd_dht, "seed": cmd_seed, "get": cmd_get}[args.command](args, session, log)

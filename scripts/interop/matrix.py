@@ -35,7 +35,6 @@ nodes the BEP 42 `ip` votes), one `bitfountain node` for the dht cells, a probe
 host, and two hosts per transfer cell.
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import shutil
@@ -46,8 +45,8 @@ import tempfile
 import time
 
 from matrix_clients import DRIVERS, bitfountain_get, bitfountain_seed, ping_id
-from matrix_lab import (DHT_PORT, HERE, PROCESSES, PYTHON, REPO, CellFailure, Lab, Processes, bep42_valid,
-                        infohash_of, json_events, sha256, wait_until)
+from matrix_lab import (DHT_PORT, HERE, PROCESSES, PYTHON, REPO, CellFailure, Lab, Processes, bep42_valid, exit_now,
+                        infohash_of, json_events, run_concurrently, sha256, wait_until)
 
 CLIENTS = ("libtorrent", "transmission", "aria2")
 SHORT = {"libtorrent": "lt", "transmission": "tr", "aria2": "ar"}
@@ -397,16 +396,14 @@ def main():
             if members:
                 worlds.append(World(args, name, public, members))
                 world_of.update({cell: worlds[-1] for cell in members})
-        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs or len(plan) or 1) as pool:
-            futures = {pool.submit(run_cell, world_of[cell], cell[0], cell[1], args): cell for cell in plan}
-            for future in concurrent.futures.as_completed(futures):
-                result = future.result()
-                results[(result["client"], result["cell"])] = result
-                if args.json:
-                    print(json.dumps(result), flush=True)
-                else:
-                    print(f"  {'ok  ' if result['ok'] else 'FAIL'} {result['client']:<13} {result['cell']:<11}"
-                          f" {result['seconds'] if result['ok'] else result['note']}", flush=True)
+        def report(result):
+            results[(result["client"], result["cell"])] = result
+            if args.json:
+                print(json.dumps(result), flush=True)
+            else:
+                print(f"  {'ok  ' if result['ok'] else 'FAIL'} {result['client']:<13} {result['cell']:<11}"
+                      f" {result['seconds'] if result['ok'] else result['note']}", flush=True)
+        run_concurrently(lambda cell: run_cell(world_of[cell], cell[0], cell[1], args), plan, report, args.jobs)
     except KeyboardInterrupt:
         print("matrix: interrupted", file=sys.stderr)
     finally:
@@ -420,4 +417,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -2,6 +2,7 @@
 """What the interop matrix (matrix.py) stands on: the lab it runs in, the
 processes it starts (each stopped by its pid), waiting, hashing, and the BEP 42
 check computed independently of our Swift code."""
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -56,6 +57,32 @@ class Processes:
 
 
 PROCESSES = Processes()
+
+
+def run_concurrently(function, items, report, workers=0):
+    """function(item) for every item, on `workers` threads (default: one
+    each); report(result)
+    in the calling thread as each finishes. A signal handler that raises
+    (SIGTERM → KeyboardInterrupt) interrupts the wait at once rather than after
+    the slowest item, as leaving a `with ThreadPoolExecutor` block would: the
+    caller then stops the processes, removes its labs and leaves through
+    `exit_now`, without joining threads that are still polling."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers or max(1, len(items)))
+    futures = [pool.submit(function, item) for item in items]
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            report(future.result())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def exit_now(status):
+    """Exit with `status` without waiting for worker threads (after an
+    interrupt they may still be polling towards their deadlines; what they
+    started has been stopped)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 class Lab:

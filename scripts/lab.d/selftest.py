@@ -5,6 +5,7 @@ Prints one line per check; exits 1 if any failed. Run by `scripts/lab selftest`.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,9 @@ def probe(lab_id, host, *arguments, timeout=60):
 
 
 def main():
+    # SIGTERM (a test runner's timeout) unwinds through the `finally` below, which
+    # stops the probes and removes the lab; Python's default would end at once and leave both.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     made = subprocess.run([LAB, "up", "--owner", str(os.getpid()), "-"], input=TOPOLOGY, capture_output=True, text=True,
                           timeout=120)
     if made.returncode != 0:
