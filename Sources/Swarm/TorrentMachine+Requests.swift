@@ -45,7 +45,8 @@ extension TorrentMachine {
                                       scheduler: inout RepairScheduler) -> NextRequest? {
         let allowed: (Int) -> Bool = { peer.peerChoking ? peer.allowedFastFromPeer.contains($0) : true }
         let blocksWanted = !(scheduler.fountain && configuration.repairSymbolsOnly)
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting {
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting
+            && picker!.isWanted(piece) {
             if blocksWanted, assemblies[piece]!.repair.suspect == nil, let index = assemblies[piece]!.takeUnrequested() {
                 assemblies[piece]!.markRequested(index)
                 return .block(assemblies[piece]!.request(forBlock: index))
@@ -72,12 +73,13 @@ extension TorrentMachine {
     }
 
     /// Every piece is verified, being stored or under way: nothing new can start.
-    var isEndgame: Bool { picker!.have.setCount + storing.count + assemblies.count >= picker!.pieceCount }
+    var isEndgame: Bool { picker!.nothingToStart }
 
     /// Endgame: nothing is left unrequested, so ask this peer for blocks others
     /// are slow to deliver, at most `endgameDuplicates` requests per block.
     private mutating func endgameRequest(for peer: PeerRecord, pieces: Bitfield, allowed: (Int) -> Bool) -> BlockRequest? {
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting {
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting
+            && picker!.isWanted(piece) {
             let assembly = assemblies[piece]!
             for index in 0..<assembly.blockCount where !assembly.isReceived(index) {
                 let request = assembly.request(forBlock: index)
@@ -200,7 +202,7 @@ extension TorrentMachine {
             actions.append(.pieceVerified(piece))
             for key in Array(peers.keys) {
                 guard let peer = peers[key] else { continue }
-                if peer.pieces?[piece] == true { peers[key]!.interestingCount -= 1 }
+                if peer.pieces?[piece] == true, picker!.isWanted(piece) { peers[key]!.interestingCount -= 1 }
                 actions.append(.send(key, .have(piece: piece)))
                 updateInterest(key)
             }
