@@ -33,6 +33,9 @@ public final class TorrentSession: @unchecked Sendable {
     private var tickTask: RepeatedTask?
     var refillTask: RepeatedTask?
     let completionPromise: EventLoopPromise<Void>
+    /// This torrent's own limits (`setLimits`), applied beside the node's (TorrentSession+Limits.swift).
+    let uploadLimiter: UploadLimiter
+    var downloadBucket: TokenBucket
     private(set) var failure: SessionError?
     let startTime: Double
 
@@ -47,7 +50,10 @@ public final class TorrentSession: @unchecked Sendable {
         self.machine = machine
         self.storage = storage
         completionPromise = node.loop.makePromise()
-        startTime = SwarmNode.now()
+        let now = SwarmNode.now()
+        startTime = now
+        uploadLimiter = UploadLimiter(bytesPerSecond: spec.uploadLimit, loop: node.loop)
+        downloadBucket = TokenBucket(bytesPerSecond: spec.downloadLimit, now: now)
         if let storage { readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop) }
         for peer in spec.peers { addressBook.add(peer) }
     }
@@ -62,6 +68,7 @@ public final class TorrentSession: @unchecked Sendable {
         let bound = NIOLoopBound(self, eventLoop: loop)
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
         startEndgameRefills()
+        applyDownloadLimits()
         if machine.isComplete { completionPromise.succeed() }
     }
 
@@ -95,6 +102,7 @@ public final class TorrentSession: @unchecked Sendable {
 
     func handshakeBytes() -> ByteBuffer {
         node.limiter.charge(Handshake.length)
+        uploadLimiter.charge(Handshake.length)
         return ByteBuffer(bytes: ourHandshake.encoded)
     }
 
@@ -124,13 +132,15 @@ public final class TorrentSession: @unchecked Sendable {
         }
         let key = node.makeKey()
         SwarmNode.trace("connected \(outgoing ? "to" : "from") \(address) (\(handshake.peerID)) as #\(key)")
-        let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter)
+        let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter,
+                                        torrentLimiter: uploadLimiter)
         connections[key] = connection
         node.connectionCount += 1
         // Refills from inside `pump`, which writes what was queued: no flush needed here.
         connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
         if !outgoing {
             node.limiter.charge(Handshake.length)
+            uploadLimiter.charge(Handshake.length)
             connection.sendRaw(ourHandshake.encoded)
         } else {
             addressBook.markConnected(address)
@@ -239,9 +249,11 @@ public final class TorrentSession: @unchecked Sendable {
 
     func makeSnapshot() -> TorrentStats {
         let info = machine.info
+        let wanted = machine.wantedBytes
         return TorrentStats(
             infoHash: infoHash, name: info?.name, hasMetadata: info != nil,
             totalBytes: info?.totalLength ?? 0, verifiedBytes: machine.verifiedBytes,
+            wantedBytes: wanted.wanted, wantedVerifiedBytes: wanted.done,
             pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
@@ -269,7 +281,11 @@ public final class TorrentSession: @unchecked Sendable {
         defer { runningActions = false }
         while true {
             machine.swapActions(&scratch)
-            if scratch.isEmpty { return }
+            if scratch.isEmpty {
+                // A pipeline went short for want of download allowance: wait for a top-up.
+                if machine.requestsHeldBack { node.downloadLimiter.enqueue(self) }
+                return
+            }
             for action in scratch { execute(action) }
             scratch.removeAll(keepingCapacity: true)
         }

@@ -26,14 +26,22 @@ extension TorrentMachine {
         let wasIdle = peer.requestsInFlight == 0
         var scheduler = RepairScheduler(fountain: isFountainPeer(peer))
         while peer.requestsInFlight < target {
+            // The download limits meter requests as they are issued, so blocks and
+            // symbols over TCP and uTP alike arrive no faster than allowed.
+            if let allowance = downloadAllowance, allowance <= 0 {
+                requestsHeldBack = true
+                break
+            }
             guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now, scheduler: &scheduler) else { break }
             switch next {
             case .block(let request):
                 peer.blockRequests.record(request, sentAt: now)
                 actions.append(.send(key, .request(request)))
+                downloadAllowance? -= request.length
             case .symbol(let request):
                 peer.symbolRequests.record(request, sentAt: now)
                 scheduler.batch[request.piece, default: []].append(request.esi)
+                downloadAllowance? -= blockSize
             }
         }
         sendSymbolRequests(scheduler.batch, to: peer)

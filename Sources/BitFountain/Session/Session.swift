@@ -113,6 +113,7 @@ public actor Session {
         options.port = configuration.port
         options.stateDirectory = configuration.stateDirectory
         options.uploadLimit = configuration.uploadLimit
+        options.downloadLimit = configuration.downloadLimit
         options.utp = configuration.utp
         options.configuration = configuration.swarm
         options.maxConnections = configuration.maxConnections
@@ -195,6 +196,7 @@ extension ManagedTorrent {
         downloadedBefore += stats.downloadedPayload
         uploadedBefore += stats.uploadedPayload
         lastHaveBytes = stats.verifiedBytes
+        lastWantedHaveBytes = stats.wantedVerifiedBytes
         self.stats = nil
     }
 }
