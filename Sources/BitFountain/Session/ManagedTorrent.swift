@@ -35,8 +35,6 @@ struct ManagedTorrent: Sendable {
     var uploadedBefore: Int64 = 0
     /// Verified bytes when it last ran (what a paused torrent shows).
     var lastHaveBytes: Int64 = 0
-    /// Of those, bytes of files not skipped (the progress a paused torrent shows).
-    var lastWantedHaveBytes: Int64 = 0
 
     /// The running engine session, nil while paused, failed or not yet started.
     var session: TorrentSession?

@@ -68,8 +68,9 @@ extension Session {
         let have = stats?.verifiedBytes ?? storedHaveBytes(torrent)
         let wanted = wantedBytes(torrent) ?? total
         // Verified bytes of the wanted files only: pieces shared with skipped files
-        // put some bytes into those, which do not count towards "done".
-        let haveWanted = min(stats?.wantedVerifiedBytes ?? torrent.lastWantedHaveBytes, wanted)
+        // put some bytes into those, which do not count towards "done". A
+        // stopped torrent keeps only its verified total, a close upper bound.
+        let haveWanted = min(stats?.wantedVerifiedBytes ?? have, wanted)
         let progress = wanted > 0 ? Double(haveWanted) / Double(wanted) : (torrent.info == nil ? 0 : 1)
         let downRate = stats?.downloadRate ?? 0
         let downloaded = torrent.downloadedBefore + (stats?.downloadedPayload ?? 0)

@@ -196,7 +196,6 @@ extension ManagedTorrent {
         downloadedBefore += stats.downloadedPayload
         uploadedBefore += stats.uploadedPayload
         lastHaveBytes = stats.verifiedBytes
-        lastWantedHaveBytes = stats.wantedVerifiedBytes
         self.stats = nil
     }
 }

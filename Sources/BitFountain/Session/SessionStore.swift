@@ -39,8 +39,6 @@ struct SessionStore: Sendable {
         var downloaded: Int64
         var uploaded: Int64
         var haveBytes: Int64
-        /// Of those, bytes of the files not skipped (absent in records written before file priorities were enforced).
-        var wantedHaveBytes: Int64?
     }
 
     init(directory: String) throws {
@@ -65,8 +63,7 @@ struct SessionStore: Sendable {
                             uploadLimit: torrent.uploadLimit, downloadLimit: torrent.downloadLimit,
                             downloaded: torrent.downloadedBefore + (torrent.stats?.downloadedPayload ?? 0),
                             uploaded: torrent.uploadedBefore + (torrent.stats?.uploadedPayload ?? 0),
-                            haveBytes: torrent.stats?.verifiedBytes ?? torrent.lastHaveBytes,
-                            wantedHaveBytes: torrent.stats?.wantedVerifiedBytes ?? torrent.lastWantedHaveBytes)
+                            haveBytes: torrent.stats?.verifiedBytes ?? torrent.lastHaveBytes)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.outputFormatting = [.sortedKeys]
@@ -111,7 +108,6 @@ struct SessionStore: Sendable {
             torrent.downloadedBefore = record.downloaded
             torrent.uploadedBefore = record.uploaded
             torrent.lastHaveBytes = record.haveBytes
-            torrent.lastWantedHaveBytes = record.wantedHaveBytes ?? record.haveBytes
             torrents.append(torrent)
         }
         return (torrents.sorted { $0.id < $1.id }, problems)
