@@ -33,11 +33,11 @@ public final class TorrentSession: @unchecked Sendable {
     private var tickTask: RepeatedTask?
     var refillTask: RepeatedTask?
     let completionPromise: EventLoopPromise<Void>
+    private(set) var failure: SessionError?
+    let startTime: Double
     /// This torrent's own limits (`setLimits`), applied beside the node's (TorrentSession+Limits.swift).
     let uploadLimiter: UploadLimiter
     var downloadBucket: TokenBucket
-    private(set) var failure: SessionError?
-    let startTime: Double
 
     /// Succeeds when every piece is verified on disk; fails if the session cannot go on.
     public var completion: EventLoopFuture<Void> { completionPromise.futureResult }
@@ -49,11 +49,10 @@ public final class TorrentSession: @unchecked Sendable {
         loop = node.loop
         self.machine = machine
         self.storage = storage
-        completionPromise = node.loop.makePromise()
-        let now = SwarmNode.now()
-        startTime = now
         uploadLimiter = UploadLimiter(bytesPerSecond: spec.uploadLimit, loop: node.loop)
-        downloadBucket = TokenBucket(bytesPerSecond: spec.downloadLimit, now: now)
+        downloadBucket = TokenBucket(bytesPerSecond: spec.downloadLimit, now: SwarmNode.now())
+        completionPromise = node.loop.makePromise()
+        startTime = SwarmNode.now()
         if let storage { readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop) }
         for peer in spec.peers { addressBook.add(peer) }
     }
@@ -68,8 +67,8 @@ public final class TorrentSession: @unchecked Sendable {
         let bound = NIOLoopBound(self, eventLoop: loop)
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
         startEndgameRefills()
-        applyDownloadLimits()
         if machine.isComplete { completionPromise.succeed() }
+        applyDownloadLimits()
     }
 
     // MARK: Public API (any thread)
