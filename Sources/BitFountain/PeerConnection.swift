@@ -15,7 +15,9 @@ final class PeerConnection {
     /// Where the peer accepts connections: `address` when we dialled it, else
     /// the BEP 10 `p` it sent (the address PEX and the DHT know it by).
     var listenAddress: PeerAddress?
+    /// The node's upload limit, and the torrent's own (`Session.setLimits`): both must allow a write.
     private let limiter: UploadLimiter
+    private let torrentLimiter: UploadLimiter?
     /// Small messages collected during one batch of actions, written as one buffer.
     private var pending: ByteBuffer?
     private var queue = CircularBuffer<ByteBuffer>()
@@ -33,13 +35,15 @@ final class PeerConnection {
     /// Below this many queued bytes we read more blocks to serve.
     static let lowWater = 1 << 20
 
-    init(key: UInt64, channel: Channel, address: PeerAddress, outgoing: Bool, limiter: UploadLimiter) {
+    init(key: UInt64, channel: Channel, address: PeerAddress, outgoing: Bool, limiter: UploadLimiter,
+         torrentLimiter: UploadLimiter? = nil) {
         self.key = key
         self.channel = channel
         self.address = address
         self.outgoing = outgoing
         listenAddress = outgoing ? address : nil
         self.limiter = limiter
+        self.torrentLimiter = torrentLimiter
     }
 
     /// Encodes a message into the batch; `flush()` sends the batch.
@@ -100,15 +104,17 @@ final class PeerConnection {
         var refilled = false
         while true {
             while let next = queue.first, channel.isWritable {
-                guard limiter.take(next.readableBytes) else {
+                if let exhausted = exhaustedLimiter {
                     waitingForTokens = true
-                    limiter.wait { [weak self] in
+                    exhausted.wait { [weak self] in
                         guard let self else { return }
                         self.waitingForTokens = false
                         self.pump()
                     }
                     break
                 }
+                limiter.charge(next.readableBytes)
+                torrentLimiter?.charge(next.readableBytes)
                 queue.removeFirst()
                 queuedBytes -= next.readableBytes
                 channel.write(next, promise: nil)
@@ -125,6 +131,14 @@ final class PeerConnection {
             channel.flush()
             lastWrite = .now()
         }
+    }
+
+    /// The limit holding writes back now, if any (the smaller rate wins by itself:
+    /// whichever bucket runs dry first stops the queue).
+    private var exhaustedLimiter: UploadLimiter? {
+        if !limiter.hasCredit { return limiter }
+        if let torrentLimiter, !torrentLimiter.hasCredit { return torrentLimiter }
+        return nil
     }
 
     /// Drops the queued symbols of a piece (the peer has it now, or was choked).

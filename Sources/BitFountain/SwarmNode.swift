@@ -32,6 +32,8 @@ public final class SwarmNode: @unchecked Sendable {
         public var stateDirectory = StateDirectory.defaultPath()
         /// Bytes per second for all uploads together (`--upload-limit`), nil for none.
         public var uploadLimit: Int?
+        /// Bytes per second for all downloads together, nil for none.
+        public var downloadLimit: Int?
         public var configuration = SwarmConfiguration()
         public var maxConnections = 400
         public var maxPeersPerTorrent = 60
@@ -72,6 +74,7 @@ public final class SwarmNode: @unchecked Sendable {
     /// All piece writes go through this one thread (see `TorrentStorage.writeVerified`).
     let writer: NIOThreadPool
     let limiter: UploadLimiter
+    let downloadLimiter: DownloadLimiter
     /// Encodes the bf_fountain symbols we serve, off the loop, with the node's encoder cache.
     let repairPool: RepairSymbolPool
     let stateDirectory: StateDirectory
@@ -107,6 +110,7 @@ public final class SwarmNode: @unchecked Sendable {
         writer = NIOThreadPool(numberOfThreads: 1)
         writer.start()
         limiter = UploadLimiter(bytesPerSecond: options.uploadLimit, loop: loop)
+        downloadLimiter = DownloadLimiter(bytesPerSecond: options.downloadLimit, loop: loop)
         repairPool = RepairSymbolPool(threads: options.repairThreads, loop: loop, cacheBytes: options.symbolCacheBytes,
                                       corruptRepairSymbols: options.testCorruptRepairSymbols)
         stateDirectory = StateDirectory(path: options.stateDirectory)
@@ -117,9 +121,14 @@ public final class SwarmNode: @unchecked Sendable {
 
     /// Changes the limits and the encryption policy of a running node; new
     /// connections follow them (existing ones are not closed).
-    public func apply(uploadLimit: Int?, maxConnections: Int, maxPeersPerTorrent: Int, encryption: EncryptionPolicy) async {
+    public func apply(uploadLimit: Int?, downloadLimit: Int?, maxConnections: Int, maxPeersPerTorrent: Int,
+                      encryption: EncryptionPolicy) async {
         try? await loop.submit {
             self.limiter.bytesPerSecond = uploadLimit
+            if self.downloadLimiter.bytesPerSecond != downloadLimit {
+                self.downloadLimiter.bytesPerSecond = downloadLimit
+                for session in self.sessions.values { session.applyDownloadLimits() }
+            }
             self.maxConnections = maxConnections
             self.maxPeersPerTorrent = maxPeersPerTorrent
             self.encryption = encryption
@@ -297,6 +306,7 @@ public final class SwarmNode: @unchecked Sendable {
         } else {
             machine = TorrentMachine(infoHash: spec.infoHash, configuration: options.configuration, extensions: extensions, seed: seed)
         }
+        if let priorities = spec.filePriorities { machine.setFilePriorities(priorities, now: SwarmNode.now()) }
         machine.listenPort = port
         machine.localIPs = localIPs
         machine.dhtPort = options.dhtPort

@@ -35,6 +35,9 @@ public final class TorrentSession: @unchecked Sendable {
     let completionPromise: EventLoopPromise<Void>
     private(set) var failure: SessionError?
     let startTime: Double
+    /// This torrent's own limits (`setLimits`), applied beside the node's (TorrentSession+Limits.swift).
+    let uploadLimiter: UploadLimiter
+    var downloadBucket: TokenBucket
 
     /// Succeeds when every piece is verified on disk; fails if the session cannot go on.
     public var completion: EventLoopFuture<Void> { completionPromise.futureResult }
@@ -46,6 +49,8 @@ public final class TorrentSession: @unchecked Sendable {
         loop = node.loop
         self.machine = machine
         self.storage = storage
+        uploadLimiter = UploadLimiter(bytesPerSecond: spec.uploadLimit, loop: node.loop)
+        downloadBucket = TokenBucket(bytesPerSecond: spec.downloadLimit, now: SwarmNode.now())
         completionPromise = node.loop.makePromise()
         startTime = SwarmNode.now()
         if let storage { readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop) }
@@ -63,6 +68,7 @@ public final class TorrentSession: @unchecked Sendable {
         tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
         startEndgameRefills()
         if machine.isComplete { completionPromise.succeed() }
+        applyDownloadLimits()
     }
 
     // MARK: Public API (any thread)
@@ -95,6 +101,7 @@ public final class TorrentSession: @unchecked Sendable {
 
     func handshakeBytes() -> ByteBuffer {
         node.limiter.charge(Handshake.length)
+        uploadLimiter.charge(Handshake.length)
         return ByteBuffer(bytes: ourHandshake.encoded)
     }
 
@@ -124,13 +131,15 @@ public final class TorrentSession: @unchecked Sendable {
         }
         let key = node.makeKey()
         SwarmNode.trace("connected \(outgoing ? "to" : "from") \(address) (\(handshake.peerID)) as #\(key)")
-        let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter)
+        let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter,
+                                        torrentLimiter: uploadLimiter)
         connections[key] = connection
         node.connectionCount += 1
         // Refills from inside `pump`, which writes what was queued: no flush needed here.
         connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
         if !outgoing {
             node.limiter.charge(Handshake.length)
+            uploadLimiter.charge(Handshake.length)
             connection.sendRaw(ourHandshake.encoded)
         } else {
             addressBook.markConnected(address)
@@ -239,9 +248,11 @@ public final class TorrentSession: @unchecked Sendable {
 
     func makeSnapshot() -> TorrentStats {
         let info = machine.info
+        let wanted = machine.wantedBytes
         return TorrentStats(
             infoHash: infoHash, name: info?.name, hasMetadata: info != nil,
             totalBytes: info?.totalLength ?? 0, verifiedBytes: machine.verifiedBytes,
+            wantedBytes: wanted.wanted, wantedVerifiedBytes: wanted.done,
             pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
@@ -269,7 +280,11 @@ public final class TorrentSession: @unchecked Sendable {
         defer { runningActions = false }
         while true {
             machine.swapActions(&scratch)
-            if scratch.isEmpty { return }
+            if scratch.isEmpty {
+                // A pipeline went short for want of download allowance: wait for a top-up.
+                if machine.requestsHeldBack { node.downloadLimiter.enqueue(self) }
+                return
+            }
             for action in scratch { execute(action) }
             scratch.removeAll(keepingCapacity: true)
         }

@@ -26,10 +26,19 @@ public struct TorrentSpec: Sendable {
     /// Seconds before the first announce and lookup: a session restoring thousands
     /// of torrents spreads them out instead of flooding the DHT in one second.
     public var discoveryDelay: Double
+    /// One class per file (0 skip, 1 normal, 2 high; `PiecePriorities`), nil: every file normal.
+    public var filePriorities: [UInt8]?
+    /// This torrent's own limits in bytes per second, beside the node's (nil: none).
+    public var uploadLimit: Int?
+    public var downloadLimit: Int?
 
     public init(content: Content, directory: String, rootName: String? = nil,
-                seedingExistingContent: Bool, peers: [PeerAddress] = [], fountain: Bool? = nil, discoveryDelay: Double = 0) {
+                seedingExistingContent: Bool, peers: [PeerAddress] = [], fountain: Bool? = nil, discoveryDelay: Double = 0,
+                filePriorities: [UInt8]? = nil, uploadLimit: Int? = nil, downloadLimit: Int? = nil) {
         self.content = content
+        self.filePriorities = filePriorities
+        self.uploadLimit = uploadLimit
+        self.downloadLimit = downloadLimit
         self.fountain = fountain
         self.discoveryDelay = discoveryDelay
         self.directory = directory
@@ -54,6 +63,9 @@ public struct TorrentStats: Sendable {
     public let hasMetadata: Bool
     public let totalBytes: Int64
     public let verifiedBytes: Int64
+    /// Bytes of the files not skipped, and how many of them are verified.
+    public let wantedBytes: Int64
+    public let wantedVerifiedBytes: Int64
     public let pieceCount: Int
     public let piecesVerified: Int
     public let downloadRate: Double

@@ -1,61 +1,56 @@
 import NIOCore
 
-/// A token bucket shared by every connection of a node (`--upload-limit`).
+/// An upload limit: the node's (`--upload-limit`, one for every connection)
+/// or one torrent's (`Session.setLimits`), a `TokenBucket` on the event loop.
 ///
 /// It meters every byte written to peer sockets, protocol messages included,
 /// so the limit is what the network sees. Connections that find the bucket
 /// empty wait in line and are woken in turn as it refills. Lives on the
 /// node's event loop: no locks.
 final class UploadLimiter {
-    /// nil: unlimited. Changed on the loop by `SwarmNode.apply`.
+    /// nil: unlimited. Changed on the loop (`SwarmNode.apply`, `TorrentSession.setLimits`).
     var bytesPerSecond: Int? {
-        didSet {
-            lastRefill = NIODeadline.now()
-            if bytesPerSecond == nil { while let wake = waiters.popFirst() { wake() } }
+        get { bucket.bytesPerSecond }
+        set {
+            bucket.refill(now: Self.now())
+            bucket.bytesPerSecond = newValue
+            if newValue == nil { while let wake = waiters.popFirst() { wake() } }
         }
     }
     private let loop: EventLoop
-    private var tokens: Double
-    private var lastRefill = NIODeadline.now()
+    private var bucket: TokenBucket
     private var waiters = CircularBuffer<() -> Void>()
     private var timerArmed = false
     private static let refillInterval = TimeAmount.milliseconds(10)
 
     init(bytesPerSecond: Int?, loop: EventLoop) {
-        self.bytesPerSecond = bytesPerSecond
         self.loop = loop
-        tokens = Double(bytesPerSecond ?? 0) / 50
+        bucket = TokenBucket(bytesPerSecond: bytesPerSecond, now: Self.now())
     }
+
+    static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
+
+    /// Whether a write may go now (the bucket is not in debt).
+    var hasCredit: Bool { bucket.hasCredit(now: Self.now()) }
 
     /// Takes `bytes` if the bucket is not in debt. A message larger than the
     /// bucket may drive it negative; the debt is paid before anything else goes.
     func take(_ bytes: Int) -> Bool {
-        guard let rate = bytesPerSecond else { return true }
-        refill(rate)
-        guard tokens > 0 else { return false }
-        tokens -= Double(bytes)
+        guard hasCredit else { return false }
+        charge(bytes)
         return true
     }
 
-    /// Counts bytes that are sent regardless (the handshake): they still use up the budget.
+    /// Counts bytes that are sent regardless (the handshake, or what another
+    /// limiter let through): they still use up the budget.
     func charge(_ bytes: Int) {
-        guard let rate = bytesPerSecond else { return }
-        refill(rate)
-        tokens -= Double(bytes)
+        bucket.charge(bytes, now: Self.now())
     }
 
     /// Calls `wake` once tokens are available again.
     func wait(_ wake: @escaping () -> Void) {
         waiters.append(wake)
         armTimer()
-    }
-
-    private func refill(_ rate: Int) {
-        let now = NIODeadline.now()
-        let elapsed = Double((now - lastRefill).nanoseconds) / 1e9
-        lastRefill = now
-        // A burst of at most 50 ms keeps the rate smooth at any scale.
-        tokens = min(tokens + elapsed * Double(rate), max(Double(rate) / 20, 32 * 1024))
     }
 
     private func armTimer() {
@@ -67,9 +62,8 @@ final class UploadLimiter {
 
     private func timerFired() {
         timerArmed = false
-        if let rate = bytesPerSecond { refill(rate) }
         // Wake waiters in order while there is credit; each takes what it writes.
-        while tokens > 0, let wake = waiters.popFirst() { wake() }
+        while hasCredit, let wake = waiters.popFirst() { wake() }
         if !waiters.isEmpty { armTimer() }
     }
 }

@@ -96,7 +96,7 @@ extension TorrentMachine {
         // It has the piece now: the symbols of it we still owe are moot (bf_fountain has no cancel).
         dropOwedSymbols(piece, to: key)
         self.picker!.peerHas(piece)
-        if !picker.have[piece] {
+        if !picker.have[piece], picker.isWanted(piece) {
             peers[key]!.interestingCount += 1
             updateInterest(key)
             fillRequests(key, now: now)
@@ -154,11 +154,7 @@ extension TorrentMachine {
         if let old = peers[key]!.pieces { self.picker!.peerLeft(with: old) }
         peers[key]!.pieces = pieces
         self.picker!.peerHas(pieces)
-        var interesting = 0
-        if !picker.have.isComplete {
-            for piece in pieces.setIndices where !picker.have[piece] { interesting += 1 }
-        }
-        peers[key]!.interestingCount = interesting
+        peers[key]!.interestingCount = interestingCount(pieces)
         updateInterest(key)
         if pieces.isComplete, picker.isComplete { disconnect(key, "both sides are seeds") }
     }

@@ -91,7 +91,8 @@ extension TorrentMachine {
         if scheduler.queues == nil { scheduler.queues = queueView(excluding: peer, now: now) }
         let queues = scheduler.queues!
         let arrival = Double(peer.requestsInFlight + 1) * Double(blockSize) / rate
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) && !peer.symbolRejectedPieces.contains(piece) {
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && !peer.symbolRejectedPieces.contains(piece)
+            && picker!.isWanted(piece) {
             let assembly = assemblies[piece]!
             guard assembly.phase == .collecting, assembly.repair.suspect == nil else { continue }
             let need = assembly.symbolsStillNeeded

@@ -26,14 +26,22 @@ extension TorrentMachine {
         let wasIdle = peer.requestsInFlight == 0
         var scheduler = RepairScheduler(fountain: isFountainPeer(peer))
         while peer.requestsInFlight < target {
+            // The download limits meter requests as they are issued, so blocks and
+            // symbols over TCP and uTP alike arrive no faster than allowed.
+            if let allowance = downloadAllowance, allowance <= 0 {
+                requestsHeldBack = true
+                break
+            }
             guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now, scheduler: &scheduler) else { break }
             switch next {
             case .block(let request):
                 peer.blockRequests.record(request, sentAt: now)
                 actions.append(.send(key, .request(request)))
+                downloadAllowance? -= request.length
             case .symbol(let request):
                 peer.symbolRequests.record(request, sentAt: now)
                 scheduler.batch[request.piece, default: []].append(request.esi)
+                downloadAllowance? -= blockSize
             }
         }
         sendSymbolRequests(scheduler.batch, to: peer)
@@ -45,7 +53,8 @@ extension TorrentMachine {
                                       scheduler: inout RepairScheduler) -> NextRequest? {
         let allowed: (Int) -> Bool = { peer.peerChoking ? peer.allowedFastFromPeer.contains($0) : true }
         let blocksWanted = !(scheduler.fountain && configuration.repairSymbolsOnly)
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting {
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting
+            && picker!.isWanted(piece) {
             if blocksWanted, assemblies[piece]!.repair.suspect == nil, let index = assemblies[piece]!.takeUnrequested() {
                 assemblies[piece]!.markRequested(index)
                 return .block(assemblies[piece]!.request(forBlock: index))
@@ -72,12 +81,13 @@ extension TorrentMachine {
     }
 
     /// Every piece is verified, being stored or under way: nothing new can start.
-    var isEndgame: Bool { picker!.have.setCount + storing.count + assemblies.count >= picker!.pieceCount }
+    var isEndgame: Bool { picker!.nothingToStart }
 
     /// Endgame: nothing is left unrequested, so ask this peer for blocks others
     /// are slow to deliver, at most `endgameDuplicates` requests per block.
     private mutating func endgameRequest(for peer: PeerRecord, pieces: Bitfield, allowed: (Int) -> Bool) -> BlockRequest? {
-        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting {
+        for piece in assemblyOrder where pieces[piece] && allowed(piece) && assemblies[piece]!.phase == .collecting
+            && picker!.isWanted(piece) {
             let assembly = assemblies[piece]!
             for index in 0..<assembly.blockCount where !assembly.isReceived(index) {
                 let request = assembly.request(forBlock: index)
@@ -200,7 +210,7 @@ extension TorrentMachine {
             actions.append(.pieceVerified(piece))
             for key in Array(peers.keys) {
                 guard let peer = peers[key] else { continue }
-                if peer.pieces?[piece] == true { peers[key]!.interestingCount -= 1 }
+                if peer.pieces?[piece] == true, picker!.isWanted(piece) { peers[key]!.interestingCount -= 1 }
                 actions.append(.send(key, .have(piece: piece)))
                 updateInterest(key)
             }

@@ -65,6 +65,13 @@ public struct TorrentMachine: Sendable {
     public internal(set) var piecesDecoded = 0
     public internal(set) var symbolsUploaded = 0
     public internal(set) var pollutedSymbols = 0
+    /// One class per file (0 skip, 1 normal, 2 high; nil: all normal), kept
+    /// so a magnet download applies it once the metadata is known (TorrentMachine+Priorities.swift).
+    var filePriorities: [UInt8]?
+    /// Bytes the download limits let us request now, nil without a limit;
+    /// and whether a pipeline went short for want of it (TorrentMachine+DownloadAllowance.swift).
+    public internal(set) var downloadAllowance: Int?
+    public internal(set) var requestsHeldBack = false
 
     /// A torrent whose metadata is known; `have` comes from resume data or a recheck.
     public init(info: TorrentInfo, have: Bitfield, configuration: SwarmConfiguration = .init(),
@@ -232,6 +239,9 @@ public struct TorrentMachine: Sendable {
         self.info = info
         var picker = PiecePicker(pieceCount: info.pieceCount, have: have)
         picker.randomFirstPieces = configuration.randomFirstPieces
+        if let filePriorities, filePriorities.count == info.files.count {
+            picker.setPriorities(PiecePriorities.pieces(of: info.layout, filePriorities: filePriorities))
+        }
         self.picker = picker
         metadataExchange.finish()
         for key in Array(peers.keys) { applyEarlyAnnouncements(key) }

@@ -52,20 +52,26 @@ final class SimulatedSwarm {
     /// Extensions of the nodes added from now on (bf_fountain is in `.bitFountain`).
     var extensions = ExtensionRegistry.standard
 
-    init(size: Int, pieceLength: Int, seed: UInt64 = 1) {
+    /// `files`: the sizes of a multi-file torrent's files (summing to `size`); nil for one file.
+    init(size: Int, pieceLength: Int, seed: UInt64 = 1, files: [Int]? = nil) {
         var random = SplitMix64(seed: seed)
         payload = (0..<size).map { _ in UInt8.random(in: 0...255, using: &random) }
-        info = Self.makeInfo(payload, pieceLength: pieceLength)
+        info = Self.makeInfo(payload, pieceLength: pieceLength, files: files)
     }
 
-    static func makeInfo(_ payload: [UInt8], pieceLength: Int, name: String = "payload.bin") -> TorrentInfo {
+    static func makeInfo(_ payload: [UInt8], pieceLength: Int, name: String = "payload.bin", files: [Int]? = nil) -> TorrentInfo {
         var hashes: [UInt8] = []
         for start in stride(from: 0, to: payload.count, by: pieceLength) {
             hashes += Insecure.SHA1.hash(data: payload[start..<min(payload.count, start + pieceLength)])
         }
-        let raw = BValue.dict(["name": .string(name), "length": .integer(Int64(payload.count)),
-                               "piece length": .integer(Int64(pieceLength)), "pieces": .bytes(hashes)]).encoded
-        return try! TorrentInfo(rawBytes: raw)
+        var dict: [String: BValue] = ["name": .string(name), "piece length": .integer(Int64(pieceLength)), "pieces": .bytes(hashes)]
+        if let files {
+            precondition(files.reduce(0, +) == payload.count)
+            dict["files"] = .list(files.indices.map { .dict(["length": .integer(Int64(files[$0])), "path": .list([.string("f\($0)")])]) })
+        } else {
+            dict["length"] = .integer(Int64(payload.count))
+        }
+        return try! TorrentInfo(rawBytes: BValue.dict(dict).encoded)
     }
 
     @discardableResult

@@ -58,7 +58,9 @@ extension Session {
         let content: TorrentSpec.Content = torrent.info.map { .info($0) } ?? .magnet(torrent.magnetLink)
         let spec = TorrentSpec(content: content, directory: torrent.savePath, rootName: torrent.rootName,
                                seedingExistingContent: torrent.published, peers: torrent.peers,
-                               fountain: torrent.fountain, discoveryDelay: discoveryDelay)
+                               fountain: torrent.fountain, discoveryDelay: discoveryDelay,
+                               filePriorities: torrent.filePriorities.isEmpty ? nil : torrent.filePriorities.map(\.pieceClass),
+                               uploadLimit: torrent.uploadLimit, downloadLimit: torrent.downloadLimit)
         do {
             let session = try await swarm.add(spec)
             // Removed or paused while the files were checked: close it again.

@@ -99,9 +99,11 @@ extension Session {
         if wasRunning { try await resume(id) }
     }
 
-    /// Sets one file's priority: recorded, persisted, shown in `files` and in
-    /// `bytesWanted`. Not yet enforced: the piece picker still fetches every
-    /// piece (skipping needs a wanted-pieces mask in the Swarm picker).
+    /// Sets one file's priority: recorded, persisted, and applied at once to
+    /// a running torrent's piece picker (TorrentMachine+Priorities.swift): a
+    /// skipped file's pieces are not fetched unless a wanted file shares them,
+    /// high-priority files come first, and the torrent is done (seeding what
+    /// it has) when every wanted piece is verified. Un-skipping resumes.
     public func setFilePriority(_ id: TorrentID, fileIndex: Int, _ priority: FilePriority) async throws {
         try ensureRunning()
         let torrent = try record(id)
@@ -114,16 +116,21 @@ extension Session {
         priorities[fileIndex] = priority
         torrents[id]?.filePriorities = priorities
         persist(id)
+        await torrent.session?.setFilePriorities(priorities.map(\.pieceClass))
     }
 
-    /// Per-torrent limits in bytes per second (nil: only the global ones apply).
-    /// Recorded and persisted; not yet enforced (only the global upload limit is).
+    /// Per-torrent limits in bytes per second (nil: only the global ones
+    /// apply; where both are set the smaller wins). Applied at once to a
+    /// running torrent, recorded and persisted.
     public func setLimits(_ id: TorrentID, upload: Int?, download: Int?) async throws {
         try ensureRunning()
-        _ = try record(id)
+        let torrent = try record(id)
+        if let limit = upload, limit <= 0 { throw SessionError("upload limit must be positive or none") }
+        if let limit = download, limit <= 0 { throw SessionError("download limit must be positive or none") }
         torrents[id]?.uploadLimit = upload
         torrents[id]?.downloadLimit = download
         persist(id)
+        await torrent.session?.setLimits(upload: upload, download: download)
     }
 
     /// Changes the category and tags of a torrent.
@@ -139,9 +146,8 @@ extension Session {
     public func currentSettings() -> SessionSettings { settings }
 
     /// Changes settings while running. The port is fixed at start; a change
-    /// of it is refused. The upload limit, connection limits and encryption
-    /// policy take effect at once (for new connections); the download limit
-    /// is recorded but not yet enforced.
+    /// of it is refused. The rate limits take effect at once, the connection
+    /// limits and encryption policy for new connections.
     public func updateSettings(_ new: SessionSettings) async throws {
         try ensureRunning()
         guard new.port == settings.port else { throw SessionError("the port is fixed while the session runs (restart it with another)") }
@@ -149,7 +155,7 @@ extension Session {
         if let limit = new.downloadLimit, limit <= 0 { throw SessionError("download limit must be positive or none") }
         guard new.maxConnections > 0, new.maxPeersPerTorrent > 0 else { throw SessionError("connection limits must be positive") }
         settings = new
-        await swarm.apply(uploadLimit: new.uploadLimit, maxConnections: new.maxConnections,
+        await swarm.apply(uploadLimit: new.uploadLimit, downloadLimit: new.downloadLimit, maxConnections: new.maxConnections,
                           maxPeersPerTorrent: new.maxPeersPerTorrent, encryption: new.encryption)
         do { try store?.saveSettings(new) } catch { emit(.warning("cannot save the settings: \(error)")) }
     }

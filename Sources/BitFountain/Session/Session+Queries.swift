@@ -27,14 +27,7 @@ extension Session {
         let layout = info.layout
         return info.files.enumerated().compactMap { index, file -> FileSnapshot? in
             guard !file.isPadding else { return nil }
-            var bytes: Int64 = 0
-            if let have {
-                for piece in layout.pieces(ofFile: index) where have[piece] {
-                    let start = max(Int64(piece) * Int64(layout.pieceLength), file.offset)
-                    let end = min(Int64(piece) * Int64(layout.pieceLength) + Int64(layout.length(ofPiece: piece)), file.offset + file.length)
-                    bytes += max(0, end - start)
-                }
-            }
+            let bytes = have.map { PiecePriorities.verifiedBytes(ofFile: index, layout: layout, have: $0) } ?? 0
             let priority = torrent.filePriorities.indices.contains(index) ? torrent.filePriorities[index] : .normal
             return FileSnapshot(index: index, path: file.path.joined(separator: "/"), length: file.length,
                                 bytesHave: bytes, priority: priority)
@@ -74,7 +67,10 @@ extension Session {
         let total = torrent.info?.totalLength ?? stats?.totalBytes ?? 0
         let have = stats?.verifiedBytes ?? storedHaveBytes(torrent)
         let wanted = wantedBytes(torrent) ?? total
-        let haveWanted = min(have, wanted)
+        // Verified bytes of the wanted files only: pieces shared with skipped files
+        // put some bytes into those, which do not count towards "done". A
+        // stopped torrent keeps only its verified total, a close upper bound.
+        let haveWanted = min(stats?.wantedVerifiedBytes ?? have, wanted)
         let progress = wanted > 0 ? Double(haveWanted) / Double(wanted) : (torrent.info == nil ? 0 : 1)
         let downRate = stats?.downloadRate ?? 0
         let downloaded = torrent.downloadedBefore + (stats?.downloadedPayload ?? 0)
@@ -84,7 +80,7 @@ extension Session {
         return TorrentSnapshot(
             id: id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
             hasMetadata: torrent.info != nil || stats?.hasMetadata == true, totalBytes: total,
-            bytesHave: have, bytesWanted: wanted, progress: progress,
+            bytesHave: have, bytesWanted: wanted, bytesWantedHave: haveWanted, progress: progress,
             // The engine may report the metadata (and completion) before `info` is copied in.
             pieceCount: torrent.info?.pieceCount ?? stats?.pieceCount ?? 0, piecesHave: stats?.piecesVerified ?? 0,
             downloadRate: downRate, uploadRate: stats?.uploadRate ?? 0,

@@ -115,6 +115,7 @@ public actor Session {
         options.port = configuration.port
         options.stateDirectory = configuration.stateDirectory
         options.uploadLimit = configuration.uploadLimit
+        options.downloadLimit = configuration.downloadLimit
         options.utp = configuration.utp
         options.configuration = configuration.swarm
         options.maxConnections = configuration.maxConnections

@@ -49,9 +49,13 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var state: TorrentState
     public var hasMetadata: Bool
     public var totalBytes: Int64
-    /// Verified bytes on disk, and bytes of the files not skipped.
+    /// Verified bytes on disk, bytes of the files not skipped, and how many
+    /// of those are verified (pieces shared with skipped files put some
+    /// verified bytes outside them): size when done = `bytesWanted`, left
+    /// until done = `bytesWanted - bytesWantedHave`.
     public var bytesHave: Int64
     public var bytesWanted: Int64
+    public var bytesWantedHave: Int64
     /// 0...1 of the wanted bytes.
     public var progress: Double
     public var pieceCount: Int

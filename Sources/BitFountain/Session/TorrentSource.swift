@@ -1,6 +1,7 @@
 import Identity
 import Foundation
 import Metainfo
+import Swarm
 
 /// What `Session.add` opens.
 public enum TorrentSource: Sendable {
@@ -67,8 +68,18 @@ public struct AddOptions: Sendable, Equatable {
 
 /// A file's download priority (`Session.setFilePriority`).
 public enum FilePriority: String, Sendable, Codable, CaseIterable {
-    /// Not wanted (not yet enforced by the piece picker: see `Session.setFilePriority`).
+    /// Not wanted: its pieces are not fetched unless a wanted file shares them.
     case skip
     case normal
+    /// Fetched before the normal ones.
     case high
+
+    /// The piece picker's class for it (`PiecePriorities`).
+    var pieceClass: UInt8 {
+        switch self {
+        case .skip: PiecePriorities.skip
+        case .normal: PiecePriorities.normal
+        case .high: PiecePriorities.high
+        }
+    }
 }

@@ -46,7 +46,7 @@ public struct QBSessionBackend: QBBackend {
     }
 
     static func torrent(_ s: TorrentSnapshot) -> QBTorrent {
-        let complete = s.bytesWanted > 0 && s.bytesHave >= s.bytesWanted
+        let complete = s.bytesWanted > 0 && s.bytesWantedHave >= s.bytesWanted
         let facts = QBTorrentState.Facts(
             stopped: s.state == .paused, checking: s.state == .checking, hasMetadata: s.hasMetadata,
             complete: complete || s.state == .seeding, errored: s.state == .error,
@@ -55,7 +55,8 @@ public struct QBSessionBackend: QBBackend {
         t.progress = s.progress
         t.size = s.bytesWanted
         t.totalSize = s.totalBytes
-        t.completed = s.bytesHave
+        // qBittorrent's `completed` is libtorrent's total_wanted_done: amount_left = size - completed.
+        t.completed = s.bytesWantedHave
         t.downloaded = s.downloadedEver
         t.uploaded = s.uploadedEver
         t.downloadedSession = s.downloadedEver

@@ -69,7 +69,7 @@ public enum TransmissionTorrentFields {
 
     static func value(of field: String, _ input: Input) -> JSONValue? {
         let s = input.snapshot
-        let left = max(0, s.bytesWanted - s.bytesHave)
+        let left = max(0, s.bytesWanted - s.bytesWantedHave)
         switch field {
         case "id": return .int(Int64(s.id.rawValue))
         case "queuePosition": return .int(Int64(s.id.rawValue))
