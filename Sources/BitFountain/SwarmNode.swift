@@ -287,7 +287,8 @@ public final class SwarmNode: @unchecked Sendable {
         var storage: TorrentStorage?
         var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
-        let extensions = ExtensionRegistry.offered(fountain: spec.fountain ?? options.fountain, pex: options.pex)
+        let extensions = ExtensionRegistry.offered(fountain: spec.fountain ?? options.fountain, pex: options.pex,
+                                                  holepunch: options.utp)
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)

@@ -70,6 +70,11 @@ extension TorrentSession {
                 if peer.flags.contains(.seed) { addressBook.markSeed(address) }
             }
             connectMore()
+        case .holepunchDial(let address):
+            // uTP only: the peer sends its SYN to us now, and ours opens our NAT for it.
+            guard !stopped, !node.isOwnAddress(address), connecting.insert(address).inserted else { return }
+            SwarmNode.trace("holepunch: dialling \(address) over uTP")
+            node.connect(to: address, for: self, transport: .utp)
         }
     }
 

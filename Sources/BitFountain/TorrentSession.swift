@@ -121,6 +121,13 @@ public final class TorrentSession: @unchecked Sendable {
             SwarmNode.trace("refused \(address): it is ourselves")
             return nil
         }
+        if let existing = machine.peers.values.first(where: { $0.peerID == handshake.peerID }),
+           !stopped, DuplicateConnection.newReplacesExisting(newIsOutgoing: outgoing, existingIsOutgoing: existing.outgoing,
+                                                             ours: node.peerID, theirs: handshake.peerID) {
+            SwarmNode.trace("\(address): a connection each way; keeping this one, closing #\(existing.key)")
+            machine.peerDisconnected(existing.key)
+            closeConnection(existing.key)
+        }
         guard !stopped, !bannedIDs.contains(handshake.peerID),
               !addressBook.isBanned(address),
               connections.count < node.maxPeersPerTorrent, node.connectionCount < node.maxConnections,
@@ -179,6 +186,10 @@ public final class TorrentSession: @unchecked Sendable {
     func connectionFailed(_ address: PeerAddress) {
         guard connecting.remove(address) != nil else { return }
         addressBook.markDisconnected(address, now: SwarmNode.now(), failed: true)
+        // Unreachable (behind a NAT?): a holepunch relay may introduce us (BEP 55).
+        machine.dialFailed(address, now: SwarmNode.now())
+        runActions()
+        flushConnections()
     }
 
     func writable(_ key: UInt64) {

@@ -106,11 +106,13 @@ public struct ExtensionRegistry: Sendable {
     public static let bitFountain = ExtensionRegistry(names: [UTMetadata.extensionName, BFFountain.extensionName])
 
     /// What a node offers: ut_metadata always, bf_fountain unless `--no-fountain`,
-    /// ut_pex (BEP 11) unless `--no-pex` (then it is not in our handshake at all).
-    public static func offered(fountain: Bool, pex: Bool) -> ExtensionRegistry {
+    /// ut_pex (BEP 11) unless `--no-pex` (then it is not in our handshake at all),
+    /// ut_holepunch (BEP 55) when uTP is on (a holepunched connection is a uTP one).
+    public static func offered(fountain: Bool, pex: Bool, holepunch: Bool = false) -> ExtensionRegistry {
         var names = [UTMetadata.extensionName]
         if fountain { names.append(BFFountain.extensionName) }
         if pex { names.append(UTPex.extensionName) }
+        if holepunch { names.append(UTHolepunch.extensionName) }
         return ExtensionRegistry(names: names)
     }
 }

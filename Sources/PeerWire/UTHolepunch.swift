@@ -9,8 +9,9 @@ import NIOCore
 /// with an `error`.
 ///
 /// Wire form (binary, not bencoded): `[type u8][addr type u8][address 4|16]
-/// [port u16 BE][error u32 BE]`: 12 bytes for IPv4, 24 for IPv6. The error
-/// field is present, and zero, in every message type.
+/// [port u16 BE][error u32 BE]`: 12 bytes for IPv4, 24 for IPv6. We write the
+/// error field, zero, in every message type, as BEP 55 shows it; libtorrent
+/// leaves it out of `rendezvous` and `connect`, so it is optional there.
 public enum UTHolepunch {
     public static let extensionName = "ut_holepunch"
 
@@ -102,9 +103,12 @@ public enum UTHolepunch {
         case 1: addressLength = 16
         default: throw .badExtensionMessage("ut_holepunch address type \(addressType)")
         }
-        let expected = 2 + addressLength + 2 + 4
-        guard bytes.count == expected else {
-            throw .badExtensionMessage("ut_holepunch message of \(bytes.count) bytes for address type \(addressType) (\(expected) expected)")
+        // libtorrent writes the error field only in `error` messages (8 bytes for an IPv4
+        // rendezvous or connect, not 12): both lengths are BEP 55 as clients speak it.
+        let withCode = 2 + addressLength + 2 + 4
+        let hasCode = bytes.count == withCode
+        guard hasCode || (bytes.count == withCode - 4 && type != 2) else {
+            throw .badExtensionMessage("ut_holepunch message of \(bytes.count) bytes for type \(type), address type \(addressType) (\(withCode) expected)")
         }
         let addressStart = start + 2
         guard let ip = IPAddress(bytes: bytes[addressStart..<addressStart + addressLength]) else {
@@ -113,7 +117,7 @@ public enum UTHolepunch {
         let portAt = addressStart + addressLength
         let port = UInt16(bytes[portAt]) << 8 | UInt16(bytes[portAt + 1])
         guard port != 0 else { throw .badExtensionMessage("ut_holepunch port 0") }
-        let code = bytes[(portAt + 2)..<(portAt + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let code = hasCode ? bytes[(portAt + 2)..<(portAt + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : 0
         let address = PeerAddress(ip: ip, port: port)
         switch type {
         case 0: return .rendezvous(address)

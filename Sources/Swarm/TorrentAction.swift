@@ -41,6 +41,9 @@ public enum TorrentAction: Sendable {
     case peerListens(PeerRecord.Key, at: PeerAddress)
     /// BEP 11: a peer told us of these (new, not us, within bounds): candidates to dial.
     case peersDiscovered([UTPex.AddedPeer])
+    /// BEP 55: a relay introduced us to this peer, which is dialling us now:
+    /// dial it over uTP at once (a simultaneous open through both NATs).
+    case holepunchDial(PeerAddress)
 }
 
 /// Symbols a peer asked us for over bf_fountain.

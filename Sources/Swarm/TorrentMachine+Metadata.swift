@@ -24,6 +24,7 @@ extension TorrentMachine {
             }
             updateQueueTarget(&peers[key]!)
             extensionHandshakeArrived(from: key)
+            holepunchPeerReady(key)
             requestMetadataIfNeeded(key, now: now)
             return
         }
@@ -36,6 +37,8 @@ extension TorrentMachine {
             receivedFountainMessage(payload, from: key, now: now)
         case UTPex.extensionName?:
             receivedPexMessage(payload, from: key, now: now)
+        case UTHolepunch.extensionName?:
+            receivedHolepunchMessage(payload, from: key, now: now)
         default:
             break  // an extension we did not offer: ignore, as BEP 10 asks
         }

@@ -19,6 +19,8 @@ extension TorrentMachine {
         // A malformed message is dropped, not fatal: it costs us nothing, as libtorrent treats bad lengths.
         guard pex != nil, let message = try? UTPex.decode(payload) else { return }
         let fresh = pex!.received(message, from: key, now: now, isOwnAddress: isOwnAddress)
+        // Who told us of a peer is the relay to ask if we cannot reach it (BEP 55).
+        holepunch?.learned(fresh.map(\.address), from: key)
         if !fresh.isEmpty { actions.append(.peersDiscovered(fresh)) }
     }
 
@@ -40,13 +42,15 @@ extension TorrentMachine {
         }
     }
 
-    /// What we know of a peer, said honestly: a seed, and reachable when we
-    /// dialled it. We speak neither uTP nor holepunch yet, and do not know its
-    /// encryption preference, so those bits stay clear.
+    /// What we know of a peer, said honestly: a seed, reachable when we
+    /// dialled it, holepunch when its extension handshake offers ut_holepunch.
+    /// The machine does not know the transport or the peer's encryption
+    /// preference, so the uTP and encryption bits stay clear.
     func pexFlags(of peer: PeerRecord) -> UTPex.Flags {
         var flags: UTPex.Flags = []
         if peer.isSeed { flags.insert(.seed) }
         if peer.outgoing { flags.insert(.reachable) }
+        if peer.extensions?.id(of: UTHolepunch.extensionName) != nil { flags.insert(.supportsHolepunch) }
         return flags
     }
 }

@@ -6,7 +6,7 @@ import PeerWire
 /// request pipelining, endgame, serving, BEP 9 metadata and bans. It coordinates
 /// sub-machines that own their slice of the state: the choker (Choker.swift),
 /// the metadata exchange (MetadataExchange.swift), the request ledgers
-/// (RequestLedger.swift) and PEX (PeerExchange.swift).
+/// (RequestLedger.swift), PEX (PeerExchange.swift) and holepunching (Holepunch.swift).
 ///
 /// It takes events (a peer connected, a message arrived, a piece was stored, a
 /// tick) with the current time, and queues `TorrentAction`s for its adapter,
@@ -44,6 +44,8 @@ public struct TorrentMachine: Sendable {
     var metadataExchange: MetadataExchange
     /// BEP 11, when ut_pex is in our extension handshake (PeerExchange.swift).
     var pex: PeerExchange?
+    /// BEP 55, when ut_holepunch is in our extension handshake (Holepunch.swift).
+    var holepunch: Holepunch?
     /// The IPs of this host's interfaces: a PEX entry at one of them with our port is us.
     public var localIPs: Set<IPAddress> = []
     var random: SplitMix64
@@ -81,6 +83,7 @@ public struct TorrentMachine: Sendable {
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
+        if extensions.localIDs[UTHolepunch.extensionName] != nil { holepunch = Holepunch() }
         choker = Choker(configuration)
         metadataExchange = MetadataExchange(infoHash: info.infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
                                             timeout: configuration.metadataTimeout)
@@ -96,6 +99,7 @@ public struct TorrentMachine: Sendable {
         extensionRegistry = extensions
         fountainEnabled = extensions.localIDs[BFFountain.extensionName] != nil
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
+        if extensions.localIDs[UTHolepunch.extensionName] != nil { holepunch = Holepunch() }
         choker = Choker(configuration)
         metadataExchange = MetadataExchange(infoHash: infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
                                             timeout: configuration.metadataTimeout)
@@ -179,6 +183,7 @@ public struct TorrentMachine: Sendable {
     public mutating func peerDisconnected(_ key: PeerKey) {
         guard let peer = peers.removeValue(forKey: key) else { return }
         pex?.peerGone(key)
+        holepunch?.peerGone(key)
         metadataExchange.peerGone(key)
         if departed.count >= 256 {
             departed.removeAll()

@@ -36,6 +36,13 @@ import Testing
         #expect(UTHolepunch.ErrorCode(code: 9) == .other(9))
     }
 
+    @Test func libtorrentsShortFormWithoutTheErrorFieldIsAccepted() throws {
+        // libtorrent 2.0 writes type, address type, address and port only, except in errors.
+        #expect(try Self.decode([1, 0, 192, 0, 2, 7, 0x1A, 0xE1]) == .connect(Self.v4))
+        #expect(try Self.decode(Array(UTHolepunch.encode(.rendezvous(Self.v6)).dropLast(4))) == .rendezvous(Self.v6))
+        #expect(throws: PeerWireError.self, "an error needs its code") { try Self.decode([2, 0, 192, 0, 2, 7, 0x1A, 0xE1]) }
+    }
+
     @Test(arguments: [
         [],                                              // empty
         [0],                                             // no address type
@@ -61,5 +68,15 @@ import Testing
 
     @Test func aLargePayloadIsRefusedWithoutBeingRead() {
         #expect(throws: PeerWireError.self) { try Self.decode([0, 1] + [UInt8](repeating: 0xFF, count: 1 << 16)) }
+    }
+}
+
+@Suite struct HolepunchRegistryTests {
+    @Test func ut_holepunchIsOfferedWhenAskedForOnly() {
+        let on = ExtensionRegistry.offered(fountain: true, pex: true, holepunch: true)
+        #expect(on.localIDs[UTHolepunch.extensionName] != nil)
+        #expect(on.name(forLocalID: on.localIDs[UTHolepunch.extensionName]!) == UTHolepunch.extensionName)
+        #expect(ExtensionRegistry.offered(fountain: true, pex: true).localIDs[UTHolepunch.extensionName] == nil, "--no-utp")
+        #expect(Set(on.localIDs.values).count == on.localIDs.count, "every extension has its own ID")
     }
 }

@@ -25,6 +25,8 @@ final class SimulatedSwarm {
         var completedAt: Double?
         /// Peers PEX told it of.
         var discovered: [UTPex.AddedPeer] = []
+        /// Addresses a holepunch relay told it to dial (BEP 55 `connect`), in order.
+        var holepunchDials: [PeerAddress] = []
         /// Why it dropped peers, in order.
         var disconnects: [String] = []
 
@@ -190,6 +192,8 @@ final class SimulatedSwarm {
             node.machine.symbolsDecoded(job, now: now)
         case .peersDiscovered(let found):
             node.discovered += found
+        case .holepunchDial(let address):
+            node.holepunchDials.append(address)
         case .cancelServe, .cancelSymbols, .metadataReceived, .pieceVerified, .dhtPort, .peerListens:
             break
         }
