@@ -25,14 +25,6 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 /// the thread that forked, so every child is forked from one thread that
 /// lives as long as the process (`ThreadExecutor.spawning`), never from a
 /// pool thread that may be retired while the child still runs.
-///
-/// What the child starts in turn (a shell's commands, a Python driver's
-/// clients) shares its process group: Foundation spawns every child as the
-/// leader of a new group (POSIX_SPAWN_SETPGROUP), and setpriv and `ip netns
-/// exec` exec in place. When the test lets go of the child or its time runs
-/// out, the whole group is killed, not only the child. (The parent-death
-/// signal reaches the child only: if the test process itself is killed,
-/// grandchildren that outlive their parent are reparented and live on.)
 public final class ChildProcess: @unchecked Sendable {
     /// The launcher that sets the parent-death signal (util-linux, in every Debian).
     public static let launcher = "/usr/bin/setpriv"
@@ -73,23 +65,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
-        killGroup()
+        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// SIGKILL to the child's process group: the child and whatever it started
-    /// that is still in the group, even after the child itself exited. Its
-    /// group ID is its PID, which the kernel does not hand out again while any
-    /// process of the group is alive, so this reaches only what we started.
-    public func killGroup() {
-        let pid = process.processIdentifier
-        guard pid > 1, getpgid(pid) == pid || !process.isRunning else {
-            // Not a group leader (never expected): the child alone, never a group not ours.
-            if process.isRunning { kill(pid, SIGKILL) }
-            return
-        }
-        kill(-pid, SIGKILL)
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -123,7 +100,7 @@ public final class ChildProcess: @unchecked Sendable {
         var timedOut = false
         if !exited, process.isRunning {
             timedOut = true
-            killGroup()
+            kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)

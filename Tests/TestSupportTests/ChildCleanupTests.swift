@@ -57,35 +57,6 @@ import TestSupport
         return state != "Z" && state != "X"
     }
 
-    /// A shell's own children are in its process group, which is killed when
-    /// its time runs out: nothing it started outlives the test.
-    @Test func whatAShellStartedDiesWhenItsTimeRunsOut() async throws {
-        let child = try ChildProcess("/bin/sh", ["-c", "sleep 600 & echo $!; wait"])
-        let line = try await child.waitForLine(timeout: 30) { Int32($0) != nil }
-        let grandchild = try #require(Int32(line))
-        #expect(getpgid(child.pid) == child.pid, "the child leads a process group of its own")
-        #expect(getpgid(grandchild) == child.pid)
-        #expect(Self.isAlive(grandchild))
-        let result = await child.wait(timeout: 0.5)
-        #expect(result.timedOut)
-        let gone = try await Waiting.poll(timeout: 30) { Self.isAlive(grandchild) ? nil : true }
-        #expect(gone == true, "the shell's child still runs (pid \(grandchild))")
-        if gone != true { kill(grandchild, SIGKILL) }
-    }
-
-    /// A shell that exited leaving a background job: the job dies when the test lets go of the shell.
-    @Test func aBackgroundJobOfAFinishedShellDiesWithItsHandle() async throws {
-        var child: ChildProcess? = try ChildProcess("/bin/sh", ["-c", "sleep 600 >/dev/null 2>&1 & echo $!"])
-        let line = try await child!.waitForLine(timeout: 30) { Int32($0) != nil }
-        let grandchild = try #require(Int32(line))
-        #expect(await child!.wait(timeout: 30).succeeded)
-        #expect(Self.isAlive(grandchild), "the background job runs on after its shell exited")
-        child = nil
-        let gone = try await Waiting.poll(timeout: 30) { Self.isAlive(grandchild) ? nil : true }
-        #expect(gone == true, "the background job outlived its handle (pid \(grandchild))")
-        if gone != true { kill(grandchild, SIGKILL) }
-    }
-
     @Test func aMissingProgramIsAClearError() {
         #expect(throws: ProcessFailure.self) { try ChildProcess("/nonexistent/program", []) }
     }
