@@ -23,19 +23,30 @@ extension TorrentSession {
         return save
     }
 
-    /// One save: the pieces verified by now, synced, then recorded.
+    /// One save: the files' sizes and mtimes, then the pieces stored by then,
+    /// synced, then recorded. The statuses are taken first: a piece written
+    /// after them changes a file's mtime, so at the next start the record no
+    /// longer matches and the files are rechecked. Taken the other way round, a
+    /// piece stored between the two would be on disk, missing from the record,
+    /// and the record would still match: after a `kill -9` that piece was lost.
     private func writeResume() -> EventLoopFuture<Void> {
-        guard let storage, let have = machine.have else { return loop.makeSucceededVoidFuture() }
+        guard let storage, machine.have != nil else { return loop.makeSucceededVoidFuture() }
         let state = node.stateDirectory
         let infoHash = self.infoHash
         let node = self.node
-        return node.pool.runIfActive(eventLoop: loop) {
-            try storage.syncWrittenFiles()
-            let resume = ResumeData(infoHash: infoHash, have: have, files: storage.fileStatuses(), base: storage.tree.base)
-            try state.save(resume)
-        }.recover { error in
-            node.report(.warning("cannot save resume data in \(state.path): \(error)"))
-        }
+        let loop = self.loop
+        return node.pool.runIfActive(eventLoop: loop) { storage.fileStatuses() }
+            .flatMap { (files: [FileStatus?]) -> EventLoopFuture<Void> in
+                // Back on the loop: the pieces stored until now, all written before this point.
+                guard let have = self.machine.have else { return loop.makeSucceededVoidFuture() }
+                return node.pool.runIfActive(eventLoop: loop) {
+                    try storage.syncWrittenFiles()
+                    try state.save(ResumeData(infoHash: infoHash, have: have, files: files, base: storage.tree.base))
+                }
+            }
+            .recover { error in
+                node.report(.warning("cannot save resume data in \(state.path): \(error)"))
+            }
     }
 }
 
