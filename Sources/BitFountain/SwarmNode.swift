@@ -397,7 +397,7 @@ public final class SwarmNode: @unchecked Sendable {
     /// Stops every session (resume data saved), the discovery (DHT state saved)
     /// and closes the listener.
     public func shutdown() async {
-        let (all, tasks) = (try? await loop.submit {
+        let (all, tasks) = (try? await loop.submit { () -> ([TorrentSession], [Task<Void, Never>]) in
             self.stopTimers()
             return (Array(self.sessions.values), self.discoveryTasks.values.flatMap { $0 })
         }.get()) ?? ([], [])
