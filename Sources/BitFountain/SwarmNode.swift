@@ -84,7 +84,10 @@ public final class SwarmNode: @unchecked Sendable {
     var utp: UTPTransport?
     /// The DHT whose UDP sockets uTP shares when they have our port (`shareUDP`).
     private var sharedDHT: DHTNode?
-    private var sessions: [InfoHash: TorrentSession] = [:]
+    private(set) var sessions: [InfoHash: TorrentSession] = [:]
+    /// The one tick and endgame refill timer for all sessions (`SwarmNode+Timers.swift`); event loop.
+    var tickTask: RepeatedTask?
+    var refillTask: RepeatedTask?
     /// Each open torrent's announce and lookup loops, cancelled when it is removed (event loop).
     private(set) var discoveryTasks: [InfoHash: [Task<Void, Never>]] = [:]
     private var nextKey: UInt64 = 0
@@ -318,6 +321,7 @@ public final class SwarmNode: @unchecked Sendable {
             guard self.sessions[spec.infoHash] == nil else { throw SessionError("torrent \(spec.infoHash) is already open") }
             let session = TorrentSession(node: self, spec: spec, machine: prepared, storage: preparedStorage)
             self.sessions[spec.infoHash] = session
+            self.startTimersIfNeeded()
             session.start(saveResumeSoon: saveResumeSoon)
             session.connectMore()
             return session
@@ -404,7 +408,10 @@ public final class SwarmNode: @unchecked Sendable {
     /// Stops every session (resume data saved), the discovery (DHT state saved)
     /// and closes the listener.
     public func shutdown() async {
-        let (all, tasks) = (try? await loop.submit { (Array(self.sessions.values), self.discoveryTasks.values.flatMap { $0 }) }.get()) ?? ([], [])
+        let (all, tasks) = (try? await loop.submit { () -> ([TorrentSession], [Task<Void, Never>]) in
+            self.stopTimers()
+            return (Array(self.sessions.values), self.discoveryTasks.values.flatMap { $0 })
+        }.get()) ?? ([], [])
         for task in tasks { task.cancel() }
         for session in all { try? await session.stop().get() }
         try? await listener?.close().get()

@@ -105,13 +105,19 @@ extension TorrentSession {
             }
     }
 
+    /// The piece cache, made with the first piece served.
+    func readCacheForServing() -> PieceReadCache? {
+        if readCache == nil, let storage { readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop) }
+        return readCache
+    }
+
     /// Reads requested blocks (whole pieces, through the cache) and encodes
     /// requested symbols while the connection's outgoing queue has room, and
     /// queues each as a slice. Nothing is flushed here: what is served while
     /// handling a batch of requests goes out together when the batch ends
     /// (`flushConnections`), so the socket sees large writes rather than one per block.
     func pumpServes(_ connection: PeerConnection) {
-        guard !pumpingServes, let cache = readCache else { return }
+        guard !pumpingServes, let cache = readCacheForServing() else { return }
         pumpingServes = true
         defer { pumpingServes = false }
         while connection.readsInFlight < 4, connection.queuedBytes < PeerConnection.lowWater,
@@ -162,7 +168,6 @@ extension TorrentSession {
             return
         }
         self.storage = storage
-        readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop)
         let state = node.stateDirectory
         _ = node.pool.runIfActive(eventLoop: loop) { try? state.saveMetadata(info) }
         node.report(.metadata(infoHash: infoHash, name: info.name, size: info.totalLength, seconds: SwarmNode.now() - startTime))

@@ -44,16 +44,13 @@ extension TorrentSession {
             }
     }
 
-    /// Endgame refills between ticks (see `TorrentMachine.wantsFrequentRefills`).
-    func startEndgameRefills() {
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        refillTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
-            let session = bound.value
-            guard !session.stopped, session.machine.wantsFrequentRefills else { return }
-            session.machine.refill(now: SwarmNode.now())
-            session.runActions()
-            session.flushConnections()
-        }
+    /// Endgame refills between ticks (see `TorrentMachine.wantsFrequentRefills`);
+    /// the node calls it every 100 ms for each of its torrents (`SwarmNode.refillSessions`).
+    func refillInEndgame() {
+        guard !stopped, machine.wantsFrequentRefills else { return }
+        machine.refill(now: SwarmNode.now())
+        runActions()
+        flushConnections()
     }
 
     /// Rebuilds a piece from its symbols (and hunts for a polluter if it comes out wrong) off the loop.

@@ -16,6 +16,8 @@ public final class TorrentSession: @unchecked Sendable {
     let spec: TorrentSpec
     var machine: TorrentMachine
     var storage: TorrentStorage?
+    /// Made with the first piece served (`readCacheForServing`): most of a
+    /// daemon's torrents are never asked for anything.
     var readCache: PieceReadCache?
     var connections: [UInt64: PeerConnection] = [:]
     var addressBook = PeerAddressBook()
@@ -30,8 +32,6 @@ public final class TorrentSession: @unchecked Sendable {
     var lastResumeSave: Double = 0
     /// The newest resume save, which the next one waits for (see `saveResume`).
     var resumeSaving: EventLoopFuture<Void>?
-    private var tickTask: RepeatedTask?
-    var refillTask: RepeatedTask?
     let completionPromise: EventLoopPromise<Void>
     private(set) var failure: SessionError?
     let startTime: Double
@@ -53,7 +53,6 @@ public final class TorrentSession: @unchecked Sendable {
         downloadBucket = TokenBucket(bytesPerSecond: spec.downloadLimit, now: SwarmNode.now())
         completionPromise = node.loop.makePromise()
         startTime = SwarmNode.now()
-        if let storage { readCache = PieceReadCache(storage: storage, pool: node.pool, loop: loop) }
         for peer in spec.peers { addressBook.add(peer) }
     }
 
@@ -64,9 +63,9 @@ public final class TorrentSession: @unchecked Sendable {
             resumeDirty = true
             lastResumeSave = -.infinity
         }
+        // The first tick at once; the node ticks every session each second after that.
         let bound = NIOLoopBound(self, eventLoop: loop)
-        tickTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in bound.value.tick() }
-        startEndgameRefills()
+        loop.execute { bound.value.tick() }
         if machine.isComplete { completionPromise.succeed() }
         applyDownloadLimits()
     }
@@ -89,8 +88,6 @@ public final class TorrentSession: @unchecked Sendable {
         loop.flatSubmit {
             guard !self.stopped else { return self.loop.makeSucceededVoidFuture() }
             self.stopped = true
-            self.tickTask?.cancel()
-            self.refillTask?.cancel()
             for connection in self.connections.values { connection.close() }
             self.completionPromise.fail(SessionError("stopped"))
             return self.saveResume()
@@ -240,7 +237,8 @@ public final class TorrentSession: @unchecked Sendable {
         }
     }
 
-    private func tick() {
+    /// Once a second, from the node's one timer for all sessions (`SwarmNode.tickSessions`).
+    func tick() {
         guard !stopped else { return }
         let now = SwarmNode.now()
         machine.tick(now: now)

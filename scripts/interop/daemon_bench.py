@@ -17,7 +17,8 @@ alternating between the two daemons so that the machine's noise falls on both:
   (a) start: from spawning the daemon (its state holds N torrents) until
       torrent-get reports N torrents, all seeding (status 6); polled with the
       fields id and status, 0.05 s apart;
-  (b) memory: VmRSS from /proc once all seed (peak VmHWM too);
+  (b) memory: VmRSS from /proc once all seed (peak VmHWM too); and, for
+      comparison, the VmRSS of the empty daemon 1 s after its RPC first answers;
   (c) torrent-get of id, name, percentDone, rateDownload, rateUpload and
       status for all N torrents: the time from sending the request to the last
       byte of the answer, K times (after one warm-up), median, on the last round;
@@ -202,6 +203,9 @@ class Transmission(Daemon):
         resume files were completed so."""
         self.stop()
         resume_dir = os.path.join(self.config, "resume")
+        if not os.path.isdir(resume_dir):
+            self.start()
+            return 0
         checked = int(time.time()) + 1  # not older than any data file's mtime
         completed = 0
         for name in os.listdir(resume_dir):
@@ -318,6 +322,8 @@ def first_fill(daemon, corpus, data_dir, deadline):
     daemon.start()
     try:
         client = wait_rpc(daemon, deadline)
+        time.sleep(1)  # let it settle: what an empty daemon holds, for comparison with (b)
+        empty = proc_status(daemon.process.pid)["VmRSS"]
         added = add_all(daemon, client, corpus, data_dir, deadline)
         client.close()
         completed = daemon.after_adding()
@@ -328,7 +334,7 @@ def first_fill(daemon, corpus, data_dir, deadline):
         client.close()
     finally:
         daemon.stop()
-    return added
+    return added, empty
 
 
 def one_round(daemon, count, deadline, measure_get, runs, ui):
@@ -392,6 +398,8 @@ def report(count, size, restarts, runs, filled, rounds, names):
     ratio_line("(a) start until all seed (median)", median_of(ours, "start"), median_of(theirs, "start"), "s", seconds, 0.5)
     ratio_line("(b) resident memory (VmRSS, median)", median_of(ours, "VmRSS"), median_of(theirs, "VmRSS"), "MiB", mib, 0.5)
     ratio_line("    peak memory (VmHWM)", median_of(ours, "VmHWM"), median_of(theirs, "VmHWM"), "MiB", mib)
+    empty = {n: filled[n][1] if n in filled else None for n in (ours, theirs)}
+    ratio_line("    empty daemon (no torrents)", empty[ours], empty[theirs], "MiB", mib)
     ratio_line("(c) torrent-get, all (median)", get.get(ours), get.get(theirs), "ms", millis, 0.5)
     ratio_line("    answer size", last(ours, "get_bytes"), last(theirs, "get_bytes"), "KiB",
                lambda x: f"{x / 1024:.0f}")
@@ -462,8 +470,8 @@ def main():
         filled = {}
         for daemon in daemons:
             print(f"{daemon.name}: adding {args.torrents} torrents ...", flush=True)
-            added = first_fill(daemon, corpus, data_dir, deadline)
-            filled[daemon.name] = (added,)
+            added, empty = first_fill(daemon, corpus, data_dir, deadline)
+            filled[daemon.name] = (added, empty)
             print(f"{daemon.name}: added in {added:.1f} s, all seeding; stopped", flush=True)
 
         rounds = {d.name: [] for d in daemons}

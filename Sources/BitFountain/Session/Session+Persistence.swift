@@ -16,8 +16,8 @@ extension Session {
     }
 
     /// Brings back every stored torrent: the records first (so `list` shows
-    /// them all at once), then the running ones are started one after another,
-    /// their first announces spread over `announceSpread` seconds.
+    /// them all at once), then the running ones are started, `restoreWidth`
+    /// at a time, their first announces spread over `announceSpread` seconds.
     func restore(from store: SessionStore) async {
         let (stored, problems) = store.loadAll()
         for problem in problems { emit(.warning(problem)) }
@@ -30,10 +30,19 @@ extension Session {
         }
         let running = stored.filter { !$0.paused }
         let spread = running.count > 1 ? configuration.announceSpread : 0
-        for (index, torrent) in running.enumerated() {
-            guard !isShutDown else { return }
-            let delay = spread * Double(index) / Double(running.count)
-            await run(torrent.id, discoveryDelay: delay)
+        // A start is mostly waiting (the resume check on the I/O pool, the
+        // session on the event loop); one after another, ten thousand of them
+        // took seconds with both cores half idle.
+        await withTaskGroup(of: Void.self) { group in
+            for (index, torrent) in running.enumerated() {
+                guard !isShutDown else { break }
+                if index >= Self.restoreWidth { _ = await group.next() }
+                let delay = spread * Double(index) / Double(running.count)
+                group.addTask { await self.run(torrent.id, discoveryDelay: delay) }
+            }
         }
     }
+
+    /// How many stored torrents start at once.
+    static let restoreWidth = 16
 }

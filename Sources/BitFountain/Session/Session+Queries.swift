@@ -55,9 +55,9 @@ extension Session {
     func refreshStats() async {
         let all = await swarm.allStats()
         for (infoHash, stats) in all {
-            guard let id = idsByInfoHash[infoHash], torrents[id]?.session != nil else { continue }
-            torrents[id]?.stats = stats
-            noteState(id)
+            // In place: copying each record out and back was a good part of a 10,000-torrent list.
+            guard let id = idsByInfoHash[infoHash], let change = torrents[id]?.take(stats) else { continue }
+            emit(.stateChanged(id, from: change.from, to: change.to))
         }
     }
 
@@ -89,12 +89,12 @@ extension Session {
             ratio: Double(uploaded) / Double(max(downloaded, have, 1)), hashFailures: stats?.hashFailures ?? 0,
             peersContributed: stats?.peersContributed ?? 0, wastedBytes: stats?.wastedBytes ?? 0,
             firstPayloadSeconds: stats?.firstPayloadSeconds,
-            addedDate: torrent.addedDate, doneDate: torrent.doneDate, savePath: torrent.savePath, contentPath: torrent.contentPath,
+            addedDate: torrent.addedDate, doneDate: torrent.doneDate, savePath: torrent.savePath, topItem: torrent.topItem,
             category: torrent.category, tags: torrent.tags, error: torrent.error, fountainEnabled: torrent.fountain,
             fountain: FountainStats(symbolsReceived: stats?.repairSymbolsReceived ?? 0, piecesDecoded: stats?.piecesDecoded ?? 0,
                                     symbolsServed: stats?.symbolsUploaded ?? 0, pollutedSymbols: stats?.pollutedSymbols ?? 0,
                                     fountainPeers: fountainPeers),
-            magnetLink: torrent.magnetLink.uri, isPublished: torrent.published)
+            magnet: torrent.magnetLink, isPublished: torrent.published)
     }
 
     /// Bytes of the files not skipped (nil: all of them).

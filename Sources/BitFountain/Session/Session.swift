@@ -195,9 +195,9 @@ extension ManagedTorrent {
     /// Moves the running session's payload counters into the totals of earlier runs (before it stops).
     mutating func absorbCounters() {
         guard let stats else { return }
-        downloadedBefore += stats.downloadedPayload
-        uploadedBefore += stats.uploadedPayload
-        lastHaveBytes = stats.verifiedBytes
+        kept.downloadedBefore += stats.downloadedPayload
+        kept.uploadedBefore += stats.uploadedPayload
+        kept.lastHaveBytes = stats.verifiedBytes
         self.stats = nil
     }
 }

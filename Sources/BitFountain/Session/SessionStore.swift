@@ -2,6 +2,7 @@ import Identity
 import Foundation
 import Metainfo
 import Swarm
+import Synchronization
 
 /// A persistent session's torrent list and settings on disk:
 ///
@@ -18,27 +19,16 @@ struct SessionStore: Sendable {
     let root: String
     let state: StateDirectory
 
-    /// The JSON form of a `ManagedTorrent` (the running parts stay out).
+    /// The JSON form of a `ManagedTorrent`: who it is and its peers, with
+    /// its `Kept` part written as it is beside them (the running parts stay out).
     struct Record: Codable {
         var id: TorrentID
         var infoHash: String
         var magnet: String?
-        var savePath: String
-        var rootName: String?
-        var published: Bool
-        var category: String?
-        var tags: [String]
-        var fountain: Bool
         var peers: [String]
-        var paused: Bool
-        var addedDate: Date
-        var doneDate: Date?
-        var filePriorities: [FilePriority]
-        var uploadLimit: Int?
-        var downloadLimit: Int?
-        var downloaded: Int64
-        var uploaded: Int64
-        var haveBytes: Int64
+        var kept: ManagedTorrent.Kept
+
+        private enum CodingKeys: String, CodingKey { case id, infoHash, magnet, peers }
     }
 
     init(directory: String) throws {
@@ -55,15 +45,11 @@ struct SessionStore: Sendable {
     private func path(_ infoHash: InfoHash) -> String { root + "/torrents/\(infoHash.hex).json" }
 
     func save(_ torrent: ManagedTorrent) throws {
+        // The running totals go in, as if it stopped now: what the next start counts on from.
+        var counted = torrent
+        counted.absorbCounters()
         let record = Record(id: torrent.id, infoHash: torrent.infoHash.hex, magnet: torrent.magnet?.uri,
-                            savePath: torrent.savePath, rootName: torrent.rootName, published: torrent.published,
-                            category: torrent.category, tags: torrent.tags, fountain: torrent.fountain,
-                            peers: torrent.peers.map(\.description), paused: torrent.paused, addedDate: torrent.addedDate,
-                            doneDate: torrent.doneDate, filePriorities: torrent.filePriorities,
-                            uploadLimit: torrent.uploadLimit, downloadLimit: torrent.downloadLimit,
-                            downloaded: torrent.downloadedBefore + (torrent.stats?.downloadedPayload ?? 0),
-                            uploaded: torrent.uploadedBefore + (torrent.stats?.uploadedPayload ?? 0),
-                            haveBytes: torrent.stats?.verifiedBytes ?? torrent.lastHaveBytes)
+                            peers: torrent.peers.map(\.description), kept: counted.kept)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.outputFormatting = [.sortedKeys]
@@ -79,12 +65,26 @@ struct SessionStore: Sendable {
     /// Every stored torrent that can be read back, and what could not (for warnings).
     func loadAll() -> (torrents: [ManagedTorrent], problems: [String]) {
         let directory = root + "/torrents"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
+        // Ten thousand records and their info dictionaries are CPU work (JSON,
+        // bencode, SHA-1) before the first torrent starts: spread over the cores.
+        let parts = max(1, min(names.count / 256, ProcessInfo.processInfo.activeProcessorCount))
+        let loaded = Mutex<[(torrents: [ManagedTorrent], problems: [String])]>([])
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let share = stride(from: part, to: names.count, by: parts).map { names[$0] }
+            let result = load(share, from: directory)
+            loaded.withLock { $0.append(result) }
+        }
+        let all = loaded.withLock { $0 }
+        return (all.flatMap(\.torrents).sorted { $0.id < $1.id }, all.flatMap(\.problems))
+    }
+
+    private func load(_ names: [String], from directory: String) -> (torrents: [ManagedTorrent], problems: [String]) {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         var torrents: [ManagedTorrent] = []
         var problems: [String] = []
-        for name in names where name.hasSuffix(".json") {
+        for name in names {
             let file = directory + "/" + name
             guard let data = FileManager.default.contents(atPath: file), data.count < 1 << 20,
                   let record = try? decoder.decode(Record.self, from: data),
@@ -94,23 +94,14 @@ struct SessionStore: Sendable {
             }
             let magnet = record.magnet.flatMap { try? MagnetLink(parsing: $0) }
             var torrent = ManagedTorrent(id: record.id, infoHash: infoHash, info: state.loadMetadata(infoHash), magnet: magnet,
-                                         savePath: record.savePath, rootName: record.rootName, published: record.published,
-                                         category: record.category, tags: record.tags, fountain: record.fountain,
                                          peers: record.peers.compactMap { (try? HostPort(parsing: $0)).flatMap { PeerAddress(host: $0.host, port: $0.port) } },
-                                         paused: record.paused, addedDate: record.addedDate)
+                                         kept: record.kept)
             if torrent.info == nil, magnet == nil {
                 torrent.magnet = MagnetLink(infoHash: infoHash)
             }
-            torrent.doneDate = record.doneDate
-            torrent.filePriorities = record.filePriorities
-            torrent.uploadLimit = record.uploadLimit
-            torrent.downloadLimit = record.downloadLimit
-            torrent.downloadedBefore = record.downloaded
-            torrent.uploadedBefore = record.uploaded
-            torrent.lastHaveBytes = record.haveBytes
             torrents.append(torrent)
         }
-        return (torrents.sorted { $0.id < $1.id }, problems)
+        return (torrents, problems)
     }
 
     private var settingsPath: String { root + "/settings.json" }
@@ -124,6 +115,27 @@ struct SessionStore: Sendable {
     func loadSettings() -> SessionSettings? {
         guard let data = FileManager.default.contents(atPath: settingsPath), data.count < 1 << 20 else { return nil }
         return try? JSONDecoder().decode(SessionSettings.self, from: data)
+    }
+}
+
+extension SessionStore.Record {
+    /// The record's own keys, then the kept fields in the same JSON object.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(TorrentID.self, forKey: .id)
+        infoHash = try container.decode(String.self, forKey: .infoHash)
+        magnet = try container.decodeIfPresent(String.self, forKey: .magnet)
+        peers = try container.decode([String].self, forKey: .peers)
+        kept = try ManagedTorrent.Kept(from: decoder)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(infoHash, forKey: .infoHash)
+        try container.encodeIfPresent(magnet, forKey: .magnet)
+        try container.encode(peers, forKey: .peers)
+        try kept.encode(to: encoder)
     }
 }
 

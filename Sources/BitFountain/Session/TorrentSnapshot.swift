@@ -84,14 +84,19 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var doneDate: Date?
     public var savePath: String
     /// The top file or directory on disk (nil before the metadata).
-    public var contentPath: String?
+    public var contentPath: String? { topItem.map { (savePath as NSString).appendingPathComponent($0) } }
+    /// The name of that top item (`contentPath` is made from it when asked, not for every torrent of a list).
+    public var topItem: String?
     public var category: String?
     public var tags: [String]
     public var error: String?
     public var fountainEnabled: Bool
     public var fountain: FountainStats
     /// A magnet link for the torrent (with its name when known).
-    public var magnetLink: String
+    public var magnetLink: String { magnet.uri }
+    /// The same as a value; the text is made only when asked (making it for
+    /// every torrent was a good part of what `Session.list` cost).
+    public var magnet: MagnetLink
     /// True for content published from this machine (`TorrentSource.publish`).
     public var isPublished: Bool
 }

@@ -4,11 +4,10 @@ import Foundation
 /// are kept as maps of field name to value so that `sync/maindata` can send exactly the fields
 /// that changed (qBittorrent's partial updates are per field, not per object).
 extension JSONValue {
-    /// Compact JSON with sorted keys (stable output for tests and caches).
+    /// Compact JSON with sorted keys (stable output for tests and caches), by
+    /// `JSONWriter`: the web UI's first `sync/maindata` lists every torrent.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        Data(jsonBytes(sortedKeys: true))
     }
 
     public var encodedString: String { String(decoding: encoded(), as: UTF8.self) }

@@ -43,10 +43,10 @@ public actor TransmissionRPCHandler {
         }
     }
 
-    func execute(_ command: TransmissionCommand) async throws(TransmissionRPCError) -> [String: JSONValue] {
+    func execute(_ command: TransmissionCommand) async throws(TransmissionRPCError) -> TransmissionResponse.Arguments {
         switch command {
-        case .torrentAdd(let add): return try await self.add(add)
-        case .torrentGet(let fields, let ids): return try await get(fields: fields, ids: ids)
+        case .torrentAdd(let add): return .values(try await self.add(add))
+        case .torrentGet(let fields, let ids): return await get(fields: fields, ids: ids)
         case .torrentStart(let ids): try await each(ids) { try await self.session.resume($0) }
         case .torrentStop(let ids): try await each(ids) { try await self.session.pause($0) }
         case .torrentVerify(let ids): try await each(ids) { try await self.session.recheck($0) }
@@ -59,14 +59,14 @@ public actor TransmissionRPCHandler {
         case .torrentSet(let ids, let set): try await self.set(set, on: ids)
         case .torrentSetLocation(let ids, let location, let move):
             try await self.setLocation(ids, location: location, move: move)
-        case .sessionGet(let fields): return await sessionGet(fields: fields)
+        case .sessionGet(let fields): return .values(await sessionGet(fields: fields))
         case .sessionSet(let set): try await sessionSet(set)
         case .sessionStats:
-            return TransmissionSessionFields.sessionStats(await session.list(),
-                                                          secondsActive: Int64(Date().timeIntervalSince(started)))
-        case .freeSpace(let path): return try freeSpace(path)
+            return .values(TransmissionSessionFields.sessionStats(await session.list(),
+                                                                  secondsActive: Int64(Date().timeIntervalSince(started))))
+        case .freeSpace(let path): return .values(try freeSpace(path))
         }
-        return [:]
+        return .values([:])
     }
 
     // MARK: torrent-add
@@ -112,31 +112,41 @@ public actor TransmissionRPCHandler {
 
     // MARK: torrent-get
 
-    private func get(fields: [String], ids: TransmissionSelector) async throws(TransmissionRPCError) -> [String: JSONValue] {
+    /// Written straight to JSON, torrent by torrent: this is what a client
+    /// polls every second or two, for every torrent it shows.
+    private func get(fields: [String], ids: TransmissionSelector) async -> TransmissionResponse.Arguments {
         let all = await session.list()
-        let chosen = all.filter { snapshot in
-            switch ids {
-            case .recentlyActive: return snapshot.downloadRate > 0 || snapshot.uploadRate > 0 || snapshot.state == .checking
-            default: return ids.matches(id: snapshot.id.rawValue, hashString: snapshot.infoHash.hex)
-            }
+        let chosen: [TorrentSnapshot]
+        switch ids {
+        case .all: chosen = all
+        case .recentlyActive:
+            chosen = all.filter { $0.downloadRate > 0 || $0.uploadRate > 0 || $0.state == .checking }
+        case .some: chosen = all.filter { ids.matches(id: $0.id.rawValue, hashString: $0.infoHash.hex) }
         }
+        let fields = TransmissionTorrentFields.unique(fields)
         let wanted = Set(fields)
         let needFiles = !wanted.isDisjoint(with: TransmissionTorrentFields.needFiles)
         let needPeers = !wanted.isDisjoint(with: TransmissionTorrentFields.needPeers)
         let peerLimit = await session.currentSettings().maxPeersPerTorrent
-        var torrents: [JSONValue] = []
-        torrents.reserveCapacity(chosen.count)
+        var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * fields.count))
+        writer.beginObject()
+        writer.key("torrents")
+        writer.beginArray()
         for snapshot in chosen {
             let input = TransmissionTorrentFields.Input(
                 snapshot: snapshot,
                 files: needFiles ? (try? await session.files(snapshot.id)) ?? [] : nil,
                 peers: needPeers ? (try? await session.peers(snapshot.id)) ?? [] : nil,
                 limits: torrentLimits[snapshot.id] ?? TransmissionTorrentLimits(), peerLimit: peerLimit)
-            torrents.append(.object(TransmissionTorrentFields.object(input, fields: fields)))
+            TransmissionTorrentFields.write(input, fields: fields, into: &writer)
         }
-        var reply: [String: JSONValue] = ["torrents": .array(torrents)]
-        if ids == .recentlyActive { reply["removed"] = .array([]) }
-        return reply
+        writer.endArray()
+        if ids == .recentlyActive {
+            writer.key("removed")
+            writer.write(.array([]))
+        }
+        writer.endObject()
+        return .json(writer.bytes)
     }
 
     // MARK: torrent-set, torrent-set-location

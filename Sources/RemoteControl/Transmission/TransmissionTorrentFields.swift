@@ -41,7 +41,7 @@ public enum TransmissionTorrentFields {
         "webseedsSendingToUs", "seedRatioMode", "seedRatioLimit", "seedIdleMode", "seedIdleLimit",
         "comment", "creator", "dateCreated", "torrentFile",
     ]
-    /// Fields derived from counters the session keeps in another form (see `object`).
+    /// Fields derived from counters the session keeps in another form (see `value(of:)`).
     public static let approximated: Set<String> = [
         "peersSendingToUs", "peersGettingFromUs", "peersFrom", "desiredAvailable",
         "secondsDownloading", "secondsSeeding",
@@ -58,13 +58,23 @@ public enum TransmissionTorrentFields {
         }
     }
 
-    public static func object(_ input: Input, fields: [String]) -> [String: JSONValue] {
-        var out: [String: JSONValue] = [:]
-        out.reserveCapacity(fields.count)
+    /// One torrent's fields as a JSON object, in the order of `fields` (which
+    /// must not name a field twice: see `unique`).
+    public static func write(_ input: Input, fields: [String], into writer: inout JSONWriter) {
+        writer.beginObject()
         for field in fields {
-            if let value = value(of: field, input) { out[field] = value }
+            if let value = value(of: field, input) {
+                writer.key(field)
+                writer.write(value)
+            }
         }
-        return out
+        writer.endObject()
+    }
+
+    /// The fields in the order asked, each once.
+    public static func unique(_ fields: [String]) -> [String] {
+        var seen = Set<String>()
+        return fields.filter { seen.insert($0).inserted }
     }
 
     static func value(of field: String, _ input: Input) -> JSONValue? {

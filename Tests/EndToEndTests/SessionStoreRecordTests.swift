@@ -1,0 +1,34 @@
+@testable import BitFountain
+import Foundation
+import Testing
+
+/// A stored torrent record keeps its JSON form now that its fields come from
+/// `ManagedTorrent.Kept`: a record written before still loads with every
+/// value, and writing it again gives the same keys and values.
+@Suite struct SessionStoreRecordTests {
+    static let stored = """
+        {"addedDate":1700000000,"category":"tv","doneDate":1700000100,"downloadLimit":2000,"downloaded":10,\
+        "filePriorities":["normal","skip","high"],"fountain":true,"haveBytes":30,"id":7,\
+        "infoHash":"0123456789abcdef0123456789abcdef01234567","magnet":"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567",\
+        "paused":true,"peers":["127.0.0.1:6881"],"published":false,"rootName":"top","savePath":"/srv/data",\
+        "tags":["a","b"],"uploadLimit":1000,"uploaded":20}
+        """
+
+    @Test func aStoredRecordLoadsWithEveryValueAndIsWrittenBackTheSame() throws {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        let record = try decoder.decode(SessionStore.Record.self, from: Data(Self.stored.utf8))
+        #expect(record.id == TorrentID(7) && record.peers == ["127.0.0.1:6881"])
+        #expect(record.kept.savePath == "/srv/data" && record.kept.rootName == "top" && record.kept.paused)
+        #expect(record.kept.filePriorities == [.normal, .skip, .high] && record.kept.tags == ["a", "b"])
+        #expect(record.kept.downloadedBefore == 10 && record.kept.uploadedBefore == 20 && record.kept.lastHaveBytes == 30)
+        #expect(record.kept.uploadLimit == 1000 && record.kept.downloadLimit == 2000)
+        #expect(record.kept.doneDate == Date(timeIntervalSince1970: 1_700_000_100))
+
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let written = try #require(try JSONSerialization.jsonObject(with: encoder.encode(record)) as? NSDictionary)
+        let original = try #require(try JSONSerialization.jsonObject(with: Data(Self.stored.utf8)) as? NSDictionary)
+        #expect(written == original)
+    }
+}

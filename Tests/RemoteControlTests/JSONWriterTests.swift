@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import RemoteControl
+
+/// The hand-written JSON encoder the RPC replies go through: what it writes must
+/// parse back (with Foundation's parser) to the same values.
+@Suite struct JSONWriterTests {
+    func parsed(_ bytes: [UInt8]) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+    }
+
+    @Test func stringsAreEscapedAsRFC8259Requires() throws {
+        let text = "quote \" backslash \\ newline \n tab \t bell \u{07} nul \u{00} slash / é 🙂"
+        let bytes = JSONValue.string(text).jsonBytes()
+        #expect(try parsed(bytes) as? String == text)
+        #expect(!bytes.contains(0x07) && !bytes.contains(0x00) && !bytes.contains(0x0a))
+    }
+
+    @Test func numbersKeepTheirValues() throws {
+        let values: [Double] = [0, 1, -1, 0.5, 1.0 / 3, 1e-7, 6.02e23, -2.5e-300]
+        for value in values {
+            #expect(try parsed(JSONValue.double(value).jsonBytes()) as? Double == value)
+        }
+        #expect(String(decoding: JSONValue.double(1).jsonBytes(), as: UTF8.self) == "1")
+        #expect(String(decoding: JSONValue.double(.nan).jsonBytes(), as: UTF8.self) == "0")
+        #expect(String(decoding: JSONValue.double(-.infinity).jsonBytes(), as: UTF8.self) == "0")
+        #expect(try parsed(JSONValue.int(-(1 << 40)).jsonBytes()) as? Int64 == -(1 << 40))
+    }
+
+    @Test func nestedValuesRoundTripWithSortedKeysOnRequest() throws {
+        let value: JSONValue = .object(["b": .array([.int(1), .null, .bool(true), .object([:]), .array([])]),
+                                        "a": .object(["z": "x", "y": .bool(false)])])
+        let object = try #require(try parsed(value.jsonBytes()) as? [String: Any])
+        #expect((object["a"] as? [String: Any])?["z"] as? String == "x")
+        #expect((object["b"] as? [Any])?.count == 5)
+        #expect(String(decoding: value.jsonBytes(sortedKeys: true), as: UTF8.self)
+                == #"{"a":{"y":false,"z":"x"},"b":[1,null,true,{},[]]}"#)
+    }
+
+    @Test func torrentObjectsAreWrittenInTheOrderAskedWithoutUnknownFields() throws {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for id in 1...2 {
+            writer.beginObject()
+            writer.key("id")
+            writer.write(.int(Int64(id)))
+            writer.key("name")
+            writer.write(.string("t\(id)"))
+            writer.endObject()
+        }
+        writer.endArray()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"[{"id":1,"name":"t1"},{"id":2,"name":"t2"}]"#)
+        #expect(TransmissionTorrentFields.unique(["id", "name", "id", "status", "name"]) == ["id", "name", "status"])
+    }
+}
