@@ -43,6 +43,21 @@ import Testing
         }
     }
 
+    /// Found by the qb-parameters fuzz target: multipart-kit traps on a byte
+    /// ≥ 0x80 in a part's header name; the body is refused before it gets there.
+    @Test func aNonASCIIHeaderNameIsRefusedNotACrash() throws {
+        var body = ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ntv\r\n--b\r\n")
+        body.writeBytes([0xEE] + Array("Content-Disposition: form-data; name=\"urls\"\r\n\r\nmagnet\r\n--b--\r\n".utf8))
+        #expect(throws: QBRequestError.self) {
+            try QBParameters(query: nil, contentType: "multipart/form-data; boundary=b", body: body)
+        }
+        // The same bytes in a part's value or body are fine.
+        var fine = ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\n")
+        fine.writeBytes([0xEE] + Array("tv\r\n--b--\r\n".utf8))
+        let parameters = try QBParameters(query: nil, contentType: "multipart/form-data; boundary=b", body: fine)
+        #expect(parameters["category"] != nil)
+    }
+
     @Test func truncatedMultipartIsRefusedOrYieldsNoFields() throws {
         let body = ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"urls\"\r\n\r\nmagnet")
         let parameters = try? QBParameters(query: nil, contentType: "multipart/form-data; boundary=b", body: body)

@@ -83,6 +83,9 @@ public struct QBParameters: Sendable, Equatable {
     }
 
     private mutating func decodeMultipart(_ body: ByteBuffer, boundary: String) throws(QBRequestError) {
+        guard MultipartHeaderNames.areASCII(in: body, boundary: boundary) else {
+            throw .malformedBody("multipart: a part's header name is not ASCII")
+        }
         let parser = MultipartParser(boundary: boundary)
         var parts: [MultipartPart] = []
         var headers = HTTPHeaders()

@@ -1,0 +1,49 @@
+import NIOCore
+
+/// multipart-kit 4.7.1 looks up every byte of a part's header name in a
+/// 128-entry table, so a byte ≥ 0x80 there traps (index out of range) and
+/// takes the daemon down with one request; found by the `qb-parameters`
+/// fuzz target. Header names are ASCII tokens (RFC 7578 §4.8, RFC 7230 §3.2),
+/// so a body that puts any other byte where the parser will read a header
+/// name is refused before it reaches the parser.
+///
+/// The scan is a superset of the parser's: it treats every `--boundary`
+/// followed by CRLF as the start of a part's headers (the parser needs a CRLF
+/// in front of it, except in the preamble), then walks the header lines the
+/// way the parser does: a name up to `:`, a value up to CR, LF, until an empty
+/// line.
+enum MultipartHeaderNames {
+    static func areASCII(in body: ByteBuffer, boundary: String) -> Bool {
+        let bytes = body.readableBytesView
+        let delimiter = Array("--\(boundary)".utf8)
+        var index = bytes.startIndex
+        while let start = firstIndex(of: delimiter, in: bytes, from: index) {
+            index = start + delimiter.count
+            guard index + 1 < bytes.endIndex, bytes[index] == 0x0D, bytes[index + 1] == 0x0A else { continue }
+            index += 2
+            // One part's header lines.
+            while index < bytes.endIndex, bytes[index] != 0x0D {
+                while index < bytes.endIndex, bytes[index] != UInt8(ascii: ":"), bytes[index] != 0x0D {
+                    if bytes[index] >= 0x80 { return false }
+                    index += 1
+                }
+                guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ":") else { break }
+                while index < bytes.endIndex, bytes[index] != 0x0D { index += 1 }  // the value: any byte
+                index += 2  // CR LF
+            }
+        }
+        return true
+    }
+
+    private static func firstIndex(of needle: [UInt8], in haystack: ByteBufferView, from: Int) -> Int? {
+        guard let first = needle.first, needle.count <= haystack.endIndex - from else { return nil }
+        var candidate = from
+        while candidate + needle.count <= haystack.endIndex {
+            guard let found = haystack[candidate...].firstIndex(of: first) else { return nil }
+            if found + needle.count > haystack.endIndex { return nil }
+            if haystack[found..<(found + needle.count)].elementsEqual(needle) { return found }
+            candidate = found + 1
+        }
+        return nil
+    }
+}
