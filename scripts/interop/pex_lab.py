@@ -137,6 +137,20 @@ def count_bytes_from(cell, host, sources):
         raise CellFailure(f"nft: {loaded.stderr.strip()}")
 
 
+def seed_cannot_dial_client(cell):
+    """Both stock clients hear of each other through our PEX, so either may dial
+    the other; when the seed dials first the client never learns anything, and
+    the cell would prove nothing about the client. The seed's host drops new
+    connections (TCP and uTP alike) it opens to the client: only the client can
+    act on what our PEX told it. Replies to the client's own connections pass."""
+    rules = ("table inet bfpexseed { chain out { type filter hook output priority 0;\n"
+             f"ip daddr {cell.addr(cell.client)} ct state new drop\n" + "}\n}\n")
+    loaded = subprocess.run(["ip", "netns", "exec", cell.lab.hosts[cell.seed][0], "nft", "-f", "-"], input=rules,
+                            text=True, capture_output=True, timeout=20)
+    if loaded.returncode != 0:
+        raise CellFailure(f"nft: {loaded.stderr.strip()}")
+
+
 def bytes_from(cell, host):
     listing = cell.lab.run(host, ["nft", "list", "table", "inet", "bfpex"], timeout=20).stdout
     counts = {}
@@ -262,6 +276,7 @@ def check_we_learned(cell, process, out, expected, given, learned_host, learned_
 def cell_learn_lt(cell):
     """Transmission seeds; a throttled libtorrent leech dials it; our get knows only libtorrent."""
     directory, torrent, expected = make_content(cell)
+    seed_cannot_dial_client(cell)
     seed = Transmission(cell, cell.seed, directory)
     seed.add(torrent)
     seed.wait_seeding()
@@ -334,6 +349,7 @@ def check_client_got_from_seed(cell):
 def cell_tell_tr(cell):
     """A libtorrent seed and a Transmission leech that knows no one; our throttled node dials both."""
     directory, torrent, expected = make_content(cell)
+    seed_cannot_dial_client(cell)
     libtorrent(cell, cell.seed, "seed", torrent, directory, log="seed.log")
     if not wait_until(lambda: any(e.get("event") == "seeding" for e in json_events(cell.log("seed.log"))),
                       cell.deadline, 0.5):
