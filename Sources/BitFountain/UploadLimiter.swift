@@ -12,7 +12,7 @@ final class UploadLimiter {
     var bytesPerSecond: Int? {
         get { bucket.bytesPerSecond }
         set {
-            bucket.refill(now: Self.now())
+            bucket.refill(now: SwarmNode.now())
             bucket.bytesPerSecond = newValue
             if newValue == nil { while let wake = waiters.popFirst() { wake() } }
         }
@@ -25,13 +25,11 @@ final class UploadLimiter {
 
     init(bytesPerSecond: Int?, loop: EventLoop) {
         self.loop = loop
-        bucket = TokenBucket(bytesPerSecond: bytesPerSecond, now: Self.now())
+        bucket = TokenBucket(bytesPerSecond: bytesPerSecond, now: SwarmNode.now())
     }
 
-    static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
-
     /// Whether a write may go now (the bucket is not in debt).
-    var hasCredit: Bool { bucket.hasCredit(now: Self.now()) }
+    var hasCredit: Bool { bucket.hasCredit(now: SwarmNode.now()) }
 
     /// Takes `bytes` if the bucket is not in debt. A message larger than the
     /// bucket may drive it negative; the debt is paid before anything else goes.
@@ -44,7 +42,7 @@ final class UploadLimiter {
     /// Counts bytes that are sent regardless (the handshake, or what another
     /// limiter let through): they still use up the budget.
     func charge(_ bytes: Int) {
-        bucket.charge(bytes, now: Self.now())
+        bucket.charge(bytes, now: SwarmNode.now())
     }
 
     /// Calls `wake` once tokens are available again.
