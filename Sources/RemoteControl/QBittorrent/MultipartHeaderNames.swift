@@ -17,8 +17,8 @@ enum MultipartHeaderNames {
         let bytes = body.readableBytesView
         let delimiter = Array("--\(boundary)".utf8)
         var index = bytes.startIndex
-        while let start = firstIndex(of: delimiter, in: bytes, from: index) {
-            index = start + delimiter.count
+        while let found = bytes[index...].firstRange(of: delimiter) {
+            index = found.upperBound
             guard index + 1 < bytes.endIndex, bytes[index] == 0x0D, bytes[index + 1] == 0x0A else { continue }
             index += 2
             // One part's header lines.
@@ -29,21 +29,9 @@ enum MultipartHeaderNames {
                 }
                 guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ":") else { break }
                 while index < bytes.endIndex, bytes[index] != 0x0D { index += 1 }  // the value: any byte
-                index += 2  // CR LF
+                index = min(index + 2, bytes.endIndex)  // CR LF (never past the end: the search resumes here)
             }
         }
         return true
-    }
-
-    private static func firstIndex(of needle: [UInt8], in haystack: ByteBufferView, from: Int) -> Int? {
-        guard let first = needle.first, needle.count <= haystack.endIndex - from else { return nil }
-        var candidate = from
-        while candidate + needle.count <= haystack.endIndex {
-            guard let found = haystack[candidate...].firstIndex(of: first) else { return nil }
-            if found + needle.count > haystack.endIndex { return nil }
-            if haystack[found..<(found + needle.count)].elementsEqual(needle) { return found }
-            candidate = found + 1
-        }
-        return nil
     }
 }
