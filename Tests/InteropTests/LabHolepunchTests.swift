@@ -11,14 +11,9 @@ import TestSupport
 /// `--relay libtorrent`, does not pass yet). Needs root (network namespaces), as CI has.
 @Suite struct LabHolepunchTests {
     @Test func twoPeersBehindNATsMeetThroughARelayAndComplete() async throws {
-        try #require(getuid() == 0, "the lab builds network namespaces and needs root (CI runs as root)")
         let work = try TemporaryDirectory("bf-holepunch")
-        let result = try await ChildProcess.run(Paths.systemPython, [
-            Paths.repoRoot.appendingPathComponent("scripts/interop/holepunch_lab.py").path,
-            "--bin", Paths.binary, "--work", work.file("run"),
-        ], timeout: 240)
+        let result = try await LabDriver.run("holepunch_lab.py", work: work, bound: 240)
         #expect(result.succeeded, "\(result.stdout.suffix(4000))\n\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("holepunch: passed"), "\(result.stdout.suffix(4000))")
-        _ = try await ChildProcess.run(Paths.repoRoot.appendingPathComponent("scripts/lab").path, ["down", "--stale"], timeout: 120)
     }
 }

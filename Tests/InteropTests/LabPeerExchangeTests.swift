@@ -16,28 +16,11 @@ import TestSupport
     static let cellTimeout = 300
 
     @Test func aNodeThatKnowsOnePeerFindsTheOthersThroughPEXBothWays() async throws {
-        try #require(getuid() == 0, """
-            the PEX lab builds network namespaces and needs root (CI runs as root): \
-            run `swift test --filter LabPeerExchangeTests` as root, or scripts/interop/pex_lab.py directly
-            """)
         let work = try TemporaryDirectory("bf-pex")
-        let lab = try ChildProcess(Paths.systemPython, [
-            Paths.repoRoot.appendingPathComponent("scripts/interop/pex_lab.py").path,
-            "--bin", Paths.binary, "--work", work.file("cells"), "--cell-timeout", String(Self.cellTimeout),
-        ])
-        // The script bounds every cell; this catches a hung harness. SIGTERM
-        // first: the script then stops its processes and removes its lab.
-        let deadline = Date().addingTimeInterval(Double(Self.cellTimeout + 150))
-        while lab.isRunning, Date() < deadline {
-            try await Task.sleep(for: .seconds(1))
-        }
-        lab.signal(SIGTERM)
-        let result = await lab.wait(timeout: 60)
-        #expect(!result.timedOut, "the PEX lab did not stop within its own bounds")
+        let result = try await LabDriver.run("pex_lab.py", ["--cell-timeout", String(Self.cellTimeout)], work: work,
+                                             bound: Double(Self.cellTimeout + 150))
         #expect(result.status == 0 && result.stdout.contains("pex lab: passed"),
                 "\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))")
         print(result.stdout.suffix(3000))  // each cell's time and evidence, into the CI log
-        _ = try await ChildProcess.run(Paths.repoRoot.appendingPathComponent("scripts/lab").path, ["down", "--stale"],
-                                       timeout: 120)
     }
 }

@@ -12,16 +12,11 @@ import TestSupport
 @Suite struct LabPortMappingTests {
     @Test(arguments: ["pcp", "upnp"])
     func aSeedBehindAHomeRouterIsReachableThroughTheMappingItMade(_ protocolName: String) async throws {
-        try #require(getuid() == 0, "the lab builds network namespaces and needs root (CI runs as root)")
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/miniupnpd"),
                      "miniupnpd is not installed: run scripts/setup (Debian's miniupnpd-nftables)")
         let work = try TemporaryDirectory("bf-portmap")
-        let result = try await ChildProcess.run(Paths.systemPython, [
-            Paths.repoRoot.appendingPathComponent("scripts/interop/portmap_lab.py").path,
-            "--bin", Paths.binary, "--work", work.file("run"), "--protocol", protocolName,
-        ], timeout: 240)
+        let result = try await LabDriver.run("portmap_lab.py", ["--protocol", protocolName], work: work, bound: 240)
         #expect(result.succeeded, "\(result.stdout.suffix(4000))\n\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("portmap: passed"), "\(result.stdout.suffix(4000))")
-        _ = try await ChildProcess.run(Paths.repoRoot.appendingPathComponent("scripts/lab").path, ["down", "--stale"], timeout: 120)
     }
 }
