@@ -5,17 +5,26 @@ import Testing
 /// ACKs held back until a read batch is processed (`deferringAcks`), as libtorrent and libutp
 /// do: a burst costs one STATE, not one per DATA packet.
 @Suite struct UTPDeferredAckTests {
-    @Test func aBurstReadInOneBatchIsAnsweredWithOneAckOnceTheBatchIsDone() throws {
+    static let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    /// Two socket managers with one connection between them (address 1 dialled address 2), at `start`.
+    static func connectedPair(seed: UInt64, initialWindow: Double? = nil) throws
+        -> (UTPSocketManager<Int>, UTPSocketManager<Int>, UTPSocketManager<Int>.Key, SeededGenerator) {
         var configuration = UTPSocketManager<Int>.Configuration()
-        configuration.connection.congestion.initialWindow = 100_000
-        var sender = UTPSocketManager<Int>(configuration: configuration)
-        var receiver = UTPSocketManager<Int>(configuration: configuration)
-        var random = SeededGenerator(seed: 21)
-        var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
-        let (maybeKey, syn) = sender.connect(to: 2, now: now, random: &random)
+        if let initialWindow { configuration.connection.congestion.initialWindow = initialWindow }
+        var initiator = UTPSocketManager<Int>(configuration: configuration)
+        var acceptor = UTPSocketManager<Int>(configuration: configuration)
+        var random = SeededGenerator(seed: seed)
+        let (maybeKey, syn) = initiator.connect(to: 2, now: start, random: &random)
         let key = try #require(maybeKey)
-        let synAck = receiver.receive(syn.datagrams[0].bytes, from: 1, now: now, random: &random)
-        _ = sender.receive(synAck.datagrams[0].bytes, from: 2, now: now, random: &random)
+        let synAck = acceptor.receive(syn.datagrams[0].bytes, from: 1, now: start, random: &random)
+        _ = initiator.receive(synAck.datagrams[0].bytes, from: 2, now: start, random: &random)
+        return (initiator, acceptor, key, random)
+    }
+
+    @Test func aBurstReadInOneBatchIsAnsweredWithOneAckOnceTheBatchIsDone() throws {
+        var (sender, receiver, key, random) = try Self.connectedPair(seed: 21, initialWindow: 100_000)
+        var now = Self.start
         let burst = sender.send(TestStream.bytes(0..<5_000), on: key, now: now)
         #expect(burst.datagrams.count > 2)
 
@@ -44,14 +53,8 @@ import Testing
     }
 
     @Test func theAckOfTheFinThatClosesAConnectionIsSentAtOnceEvenWhenDeferring() throws {
-        var a = UTPSocketManager<Int>()
-        var b = UTPSocketManager<Int>()
-        var random = SeededGenerator(seed: 23)
-        let now = NIODeadline.uptimeNanoseconds(1_000_000_000)
-        let (maybeKey, syn) = a.connect(to: 2, now: now, random: &random)
-        let key = try #require(maybeKey)
-        let synAck = b.receive(syn.datagrams[0].bytes, from: 1, now: now, random: &random)
-        _ = a.receive(synAck.datagrams[0].bytes, from: 2, now: now, random: &random)
+        var (a, b, key, random) = try Self.connectedPair(seed: 23)
+        let now = Self.start
         var fromA = a.send(TestStream.bytes(0..<1_000), on: key, now: now).datagrams
         fromA += a.close(key, now: now).datagrams
         var bKey: UTPSocketManager<Int>.Key?
@@ -73,16 +76,8 @@ import Testing
     }
 
     @Test func withoutDeferringEveryDataPacketIsAnsweredAtOnce() throws {
-        var configuration = UTPSocketManager<Int>.Configuration()
-        configuration.connection.congestion.initialWindow = 100_000
-        var sender = UTPSocketManager<Int>(configuration: configuration)
-        var receiver = UTPSocketManager<Int>(configuration: configuration)
-        var random = SeededGenerator(seed: 22)
-        let now = NIODeadline.uptimeNanoseconds(1_000_000_000)
-        let (maybeKey, syn) = sender.connect(to: 2, now: now, random: &random)
-        let key = try #require(maybeKey)
-        let synAck = receiver.receive(syn.datagrams[0].bytes, from: 1, now: now, random: &random)
-        _ = sender.receive(synAck.datagrams[0].bytes, from: 2, now: now, random: &random)
+        var (sender, receiver, key, random) = try Self.connectedPair(seed: 22, initialWindow: 100_000)
+        let now = Self.start
         let burst = sender.send(TestStream.bytes(0..<5_000), on: key, now: now)
         for datagram in burst.datagrams {
             #expect(receiver.receive(datagram.bytes, from: 1, now: now, random: &random).datagrams.count == 1)
