@@ -27,8 +27,11 @@ import TestSupport
         let content = try await Self.content(work, "data.bin", size: 4_000_000)
         var honest: [Swarm.Seed] = []
         for index in 0..<3 {
-            // One honest seed keeps no encoder cache: it builds one per batch.
-            let extra = index == 0 ? ["--symbol-cache", "0"] : []
+            // One honest seed keeps no encoder cache: it builds one per batch. The honest seeds
+            // are capped (≥ 5 s for the file from them alone) so that the polluter, even reached
+            // late on a busy machine (after the uTP attempt, over TCP), still sends symbols that
+            // go into decodes; uncapped, the honest seeds could finish before it said anything.
+            let extra = ["--upload-limit", "250K"] + (index == 0 ? ["--symbol-cache", "0"] : [])
             honest.append(try await Swarm.startSeed([work.file("data.bin")], state: work.file("honest-\(index)"), extra: extra))
         }
         let bad = try await Swarm.startSeed([work.file("data.bin")], state: work.file("bad"), environment: Self.polluter)
