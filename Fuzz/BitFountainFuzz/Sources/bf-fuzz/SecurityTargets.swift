@@ -87,7 +87,7 @@ enum PathConfinementTarget {
         do {
             try FileManager.default.createDirectory(atPath: root + "/sub/deeper", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: outside + "/secret", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: root + "/file", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: root + "/file", contents: Data("x".utf8))
             try? FileManager.default.createSymbolicLink(atPath: root + "/out", withDestinationPath: outside)
             try? FileManager.default.createSymbolicLink(atPath: root + "/sub/up", withDestinationPath: "../../outside")
             try? FileManager.default.createSymbolicLink(atPath: root + "/sub/in", withDestinationPath: "deeper")
