@@ -25,7 +25,7 @@ extension TorrentSession {
                 case .success(let symbols):
                     for (offset, esi) in batch.esis.enumerated() {
                         // Still wanted? A `have`, a choke or a reject removes it from the machine's books.
-                        guard self.machine.peers[key]?.isServingSymbol(piece: batch.piece, esi: esi) == true,
+                        guard self.machine.isServingSymbol(piece: batch.piece, esi: esi, to: key),
                               let slice = symbols.getSlice(at: symbols.readerIndex + offset * BFFountain.symbolSize,
                                                            length: BFFountain.symbolSize) else { continue }
                         connection.sendSymbol(extensionID: batch.extensionID, piece: batch.piece, esi: esi, data: slice)

@@ -149,7 +149,7 @@ public final class TorrentSession: @unchecked Sendable {
             addressBook.markConnected(address)
         }
         machine.peerConnected(key, address: address.description, handshake: handshake, now: SwarmNode.now(),
-                              remoteIP: address.ip.bytes, dialed: outgoing ? address : nil)
+                              remoteIP: address.ip.bytes, dialed: outgoing ? address : nil, overUTP: channel is UTPChannel)
         markDirty(connection)
         runActions()
         flushConnections()

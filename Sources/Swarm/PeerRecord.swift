@@ -15,6 +15,8 @@ public struct PeerRecord: Sendable {
     public let supportsDHT: Bool
     /// We dialled it: its address is where it listens, and others can reach it too (PEX `reachable`).
     public let outgoing: Bool
+    /// The connection runs over uTP, so the peer speaks it (PEX `supports uTP`).
+    public let overUTP: Bool
     /// Its IP as the connection saw it.
     public let remoteIP: IPAddress?
     /// Where it accepts connections: the address we dialled, or for an
@@ -36,20 +38,13 @@ public struct PeerRecord: Sendable {
     /// Pieces it has that we lack: interest without rescanning the bitfield.
     var interestingCount = 0
 
-    /// Our block requests to it (RequestLedger.swift).
-    var blockRequests = RequestLedger<BlockRequest>()
+    /// Our block and bf_fountain symbol requests to it, and its timeout clock (RequestLedger.swift).
+    var requests: RequestLedger
     /// Its requests that we are serving.
     var serving: Set<BlockRequest> = []
-    /// bf_fountain: our symbol requests to it, and the symbols we owe it, by piece.
-    var symbolRequests = RequestLedger<SymbolRequest>()
-    var servingSymbols: [Int: Set<UInt32>] = [:]
-    var servingSymbolCount = 0
     /// Bytes of blocks and symbols it sent that were never asked for.
     var unrequestedBytes = 0
-    /// Pieces it refused to send symbols of: not asked again.
-    var symbolRejectedPieces: Set<Int> = []
     public internal(set) var targetQueue: Int
-    var lastBlockAt: Double
     var lastMessageAt: Double
     public internal(set) var snubbed = false
     /// Pieces we may ask it for while it chokes us (BEP 6).
@@ -69,13 +64,13 @@ public struct PeerRecord: Sendable {
     public internal(set) var upload = RateMeter()
     public internal(set) var soleHashFailures = 0
     public internal(set) var sharedHashFailures = 0
-    public internal(set) var repairSymbolsReceived = 0
 
     init(key: Key, address: String, handshake: Handshake, now: Double, initialQueue: Int,
-         dialed: PeerAddress? = nil, remoteIP: IPAddress? = nil) {
+         dialed: PeerAddress? = nil, remoteIP: IPAddress? = nil, overUTP: Bool = false) {
         self.key = key
         self.address = address
         outgoing = dialed != nil
+        self.overUTP = overUTP
         greetingMayBeUnread = dialed == nil
         listenAddress = dialed
         self.remoteIP = remoteIP ?? dialed?.ip
@@ -84,7 +79,7 @@ public struct PeerRecord: Sendable {
         supportsExtensions = handshake.reserved.extensionProtocol
         supportsDHT = handshake.reserved.dht
         targetQueue = initialQueue
-        lastBlockAt = now
+        requests = RequestLedger(now: now)
         lastMessageAt = now
         download = RateMeter(startingAt: now)
         upload = RateMeter(startingAt: now)
@@ -93,7 +88,7 @@ public struct PeerRecord: Sendable {
     public var isSeed: Bool { pieces?.isComplete ?? earlyHaveAll }
 
     /// Block and symbol requests we are waiting on.
-    var requestsInFlight: Int { blockRequests.count + symbolRequests.count }
+    var requestsInFlight: Int { requests.count }
 
     /// The ID it wants bf_fountain messages under, when it speaks the extension.
     var fountainID: UInt8? { extensions?.id(of: BFFountain.extensionName) }

@@ -31,7 +31,7 @@ struct RepairSymbols: Sendable {
     /// left out in vain, and the one to leave out next.
     var suspect: Suspicion?
 
-    struct Suspicion: Sendable {
+    struct Suspicion: Sendable, Equatable {
         var tested: Set<PeerKey> = []
         /// Symbols are gathered from everyone else until this peer can be left out.
         var target: PeerKey?

@@ -54,6 +54,6 @@ extension TorrentMachine {
             if peer.supportsFast { actions.append(.send(key, .rejectRequest(request))) }
             peers[key]!.serving.remove(request)
         }
-        for piece in peer.servingSymbols.keys where !peer.allowedFastToPeer.contains(piece) { rejectSymbols(piece, to: key) }
+        for piece in fountainServer.owedPieces(to: key) where !peer.allowedFastToPeer.contains(piece) { rejectSymbols(piece, to: key) }
     }
 }

@@ -1,8 +1,9 @@
 import NIOCore
 import PeerWire
 
-/// bf_fountain messages from a peer: its requests (served in
-/// TorrentMachine+FountainServing.swift), the symbols it sends us, its rejects.
+/// bf_fountain messages from a peer: its requests (for the fountain server,
+/// TorrentMachine+FountainServing.swift), the symbols it sends us and its
+/// rejects (for the fountain receiver, FountainReceiver.swift).
 extension TorrentMachine {
     mutating func receivedFountainMessage(_ payload: ByteBuffer, from key: PeerKey, now: Double) {
         let message: BFFountain.Message
@@ -19,11 +20,10 @@ extension TorrentMachine {
 
     /// A symbol arrived. Only symbols we asked this peer for are taken.
     private mutating func receivedSymbol(piece: Int, esi: UInt32, data: ByteBuffer, from key: PeerKey, now: Double) {
-        let delivery = peers[key]!.symbolRequests.settle(SymbolRequest(piece: piece, esi: esi))
+        let delivery = peers[key]!.requests.settle(.symbol(SymbolRequest(piece: piece, esi: esi)), at: now)
         guard accept(delivery, bytes: data.readableBytes, from: key, now: now, kind: "symbols") else { return }
         if assemblies[piece]?.receiveRepair(esi, data: data, from: key) == true {
-            peers[key]!.repairSymbolsReceived += 1
-            repairSymbolsReceived += 1
+            fountainReceiver.took(symbolFrom: key)
             checkAssembly(piece)
         } else {
             // The piece completed (or is being decoded) before this one came.
@@ -34,12 +34,18 @@ extension TorrentMachine {
 
     /// The peer will not send the symbols of this piece we asked for: ask others.
     private mutating func receivedSymbolReject(piece: Int, from key: PeerKey, now: Double) {
-        let dropped = peers[key]!.symbolRequests.withdraw(piece: piece)
-        for request in dropped { assemblies[piece]?.dropRepairRequest(request.esi) }
-        if peers[key]!.symbolRejectedPieces.count < 4096 { peers[key]!.symbolRejectedPieces.insert(piece) }
+        let dropped = peers[key]!.requests.withdraw(piece: piece, kind: .symbol)
+        for request in dropped { release(request) }
+        fountainReceiver.refused(piece: piece, by: key)
         // Nothing withdrawn, nothing to hand out: rejects cost a peer ~25 bytes
         // each, and must not buy a pass over every peer's pipeline.
         guard !dropped.isEmpty else { return }
         for other in Array(peers.keys) { fillRequests(other, now: now) }
     }
+
+    /// bf_fountain: repair symbols received and used, pieces rebuilt from
+    /// them, and wrong symbols found (their senders are banned).
+    public var repairSymbolsReceived: Int { fountainReceiver.symbolsReceived }
+    public var piecesDecoded: Int { fountainReceiver.piecesDecoded }
+    public var pollutedSymbols: Int { fountainReceiver.pollutedSymbols }
 }

@@ -1,10 +1,11 @@
 import NIOCore
 import PeerWire
 
-/// Serving bf_fountain symbols: only of pieces we have verified (a partial
-/// seeder never re-encodes unverified data), only to peers we do not choke
-/// (or for their allowed-fast pieces), within the same per-peer queue bound
-/// as blocks. The encoding itself is the adapter's work (`.serveSymbols`).
+/// Wiring of the fountain server sub-machine (FountainServer.swift) into the
+/// torrent machine: the machine checks what only it knows (the piece exists
+/// and is verified: a partial seeder never re-encodes unverified data; the
+/// peer is unchoked or the piece allowed-fast), the server decides, and the
+/// machine sends. The encoding itself is the adapter's work (`.serveSymbols`).
 extension TorrentMachine {
     mutating func receivedSymbolRequest(piece: Int, esis: [UInt32], from key: PeerKey) {
         guard fountainEnabled, let remoteID = peers[key]?.fountainID else { return }
@@ -13,18 +14,15 @@ extension TorrentMachine {
             return disconnect(key, "bf_fountain request for piece \(piece) of \(info.pieceCount)")
         }
         let peer = peers[key]!
-        guard have[piece], !peer.amChoking || peer.allowedFastToPeer.contains(piece) else {
-            return rejectSymbols(piece, to: key)
+        let servable = have[piece] && (!peer.amChoking || peer.allowedFastToPeer.contains(piece))
+        switch fountainServer.request(piece: piece, esis: esis, from: key, servable: servable, blocksQueued: peer.serving.count) {
+        case .serve(let fresh):
+            actions.append(.serveSymbols(key, SymbolServe(piece: piece, esis: fresh, extensionID: remoteID)))
+        case .reject:
+            rejectSymbols(piece, to: key)
+        case .alreadyOwed:
+            break
         }
-        var owed = peer.servingSymbols[piece] ?? []
-        let fresh = esis.filter { owed.insert($0).inserted }
-        guard !fresh.isEmpty else { return }
-        guard peer.serving.count + peer.servingSymbolCount + fresh.count <= configuration.servedRequestQueue else {
-            return rejectSymbols(piece, to: key)
-        }
-        peers[key]!.servingSymbols[piece] = owed
-        peers[key]!.servingSymbolCount += fresh.count
-        actions.append(.serveSymbols(key, SymbolServe(piece: piece, esis: fresh, extensionID: remoteID)))
     }
 
     /// Refuses the piece's symbols: those still owed are dropped too, as the reject says.
@@ -36,8 +34,7 @@ extension TorrentMachine {
 
     /// Forgets the symbols of a piece owed to a peer (it has the piece now, or we choked it).
     mutating func dropOwedSymbols(_ piece: Int, to key: PeerKey) {
-        guard let owed = peers[key]?.servingSymbols.removeValue(forKey: piece) else { return }
-        peers[key]!.servingSymbolCount -= owed.count
+        guard fountainServer.drop(piece: piece, to: key) else { return }
         actions.append(.cancelSymbols(key, piece: piece))
     }
 
@@ -46,22 +43,22 @@ extension TorrentMachine {
     /// holding room in its queue (else they would be owed forever, and a
     /// repeat of the request filtered out as already owed).
     public mutating func symbolsUnavailable(piece: Int, to key: PeerKey) {
-        guard peers[key]?.servingSymbols[piece] != nil else { return }
+        guard peers[key] != nil, fountainServer.owes(piece: piece, to: key) else { return }
         rejectSymbols(piece, to: key)
     }
 
     /// The adapter wrote a symbol to the socket.
     public mutating func uploadedSymbol(piece: Int, esi: UInt32, to key: PeerKey) {
-        guard peers[key]?.servingSymbols[piece]?.remove(esi) != nil else { return }
-        peers[key]!.servingSymbolCount -= 1
-        if peers[key]!.servingSymbols[piece]!.isEmpty { peers[key]!.servingSymbols.removeValue(forKey: piece) }
+        guard peers[key] != nil, fountainServer.sent(piece: piece, esi: esi, to: key) else { return }
         peers[key]!.upload.add(BFFountain.symbolSize)
         uploadedPayload += Int64(BFFountain.symbolSize)
-        symbolsUploaded += 1
     }
-}
 
-extension PeerRecord {
-    /// Whether we still owe this peer the symbol (not cancelled, not choked since).
-    public func isServingSymbol(piece: Int, esi: UInt32) -> Bool { servingSymbols[piece]?.contains(esi) == true }
+    /// Whether we still owe a peer the symbol (not dropped by a `have`, a choke or a reject since).
+    public func isServingSymbol(piece: Int, esi: UInt32, to key: PeerKey) -> Bool {
+        fountainServer.isOwed(piece: piece, esi: esi, to: key)
+    }
+
+    /// bf_fountain symbols written to peers.
+    public var symbolsUploaded: Int { fountainServer.symbolsSent }
 }

@@ -43,13 +43,15 @@ extension TorrentMachine {
     }
 
     /// What we know of a peer, said honestly: a seed, reachable when we
-    /// dialled it, holepunch when its extension handshake offers ut_holepunch.
-    /// The machine does not know the transport or the peer's encryption
-    /// preference, so the uTP and encryption bits stay clear.
+    /// dialled it, uTP when our connection to it runs over uTP, holepunch when
+    /// its extension handshake offers ut_holepunch. Its encryption preference
+    /// is not known (a plaintext connection may be our own choice), so that
+    /// bit stays clear.
     func pexFlags(of peer: PeerRecord) -> UTPex.Flags {
         var flags: UTPex.Flags = []
         if peer.isSeed { flags.insert(.seed) }
         if peer.outgoing { flags.insert(.reachable) }
+        if peer.overUTP { flags.insert(.supportsUTP) }
         if peer.extensions?.id(of: UTHolepunch.extensionName) != nil { flags.insert(.supportsHolepunch) }
         return flags
     }

@@ -18,7 +18,7 @@ extension TorrentMachine {
         case .unchoke:
             peers[key]!.peerChoking = false
             // Pieces it refused symbols of while choking us may be asked of it again.
-            peers[key]!.symbolRejectedPieces.removeAll()
+            fountainReceiver.unchoked(by: key)
             fillRequests(key, now: now)
         case .interested:
             peers[key]!.peerInterested = true
@@ -44,7 +44,7 @@ extension TorrentMachine {
             receivedBlock(piece: piece, begin: begin, data: data, from: key, now: now)
         case .rejectRequest(let request):
             guard requireFast(key, "reject_request") else { return }
-            if peers[key]!.blockRequests.withdraw(request) { dropRequest(request) }
+            if peers[key]!.requests.withdraw(.block(request)) { dropRequest(request) }
             fillRequests(key, now: now)
         case .allowedFast(let piece):
             guard requireFast(key, "allowed_fast") else { return }
@@ -144,7 +144,7 @@ extension TorrentMachine {
         setPieces(pieces, for: key)
         guard peers[key] != nil else { return }
         // Symbols we still owe of pieces it has now are moot (bf_fountain has no cancel).
-        for piece in Array(peers[key]!.servingSymbols.keys) where pieces[piece] { dropOwedSymbols(piece, to: key) }
+        for piece in fountainServer.owedPieces(to: key) where pieces[piece] { dropOwedSymbols(piece, to: key) }
         fillRequests(key, now: now)
     }
 

@@ -23,7 +23,6 @@ extension TorrentMachine {
         guard let pieces = peer.pieces else { return }
         if peer.peerChoking, peer.allowedFastFromPeer.isEmpty { return }
         let target = peer.snubbed ? 1 : peer.targetQueue
-        let wasIdle = peer.requestsInFlight == 0
         var scheduler = RepairScheduler(fountain: isFountainPeer(peer))
         while peer.requestsInFlight < target {
             // The download limits meter requests as they are issued, so blocks and
@@ -35,18 +34,16 @@ extension TorrentMachine {
             guard let next = nextRequest(for: peer, pieces: pieces, pieceLength: info!.pieceLength, now: now, scheduler: &scheduler) else { break }
             switch next {
             case .block(let request):
-                peer.blockRequests.record(request, sentAt: now)
+                peer.requests.record(.block(request), sentAt: now)
                 actions.append(.send(key, .request(request)))
                 downloadAllowance? -= request.length
             case .symbol(let request):
-                peer.symbolRequests.record(request, sentAt: now)
+                peer.requests.record(.symbol(request), sentAt: now)
                 scheduler.batch[request.piece, default: []].append(request.esi)
                 downloadAllowance? -= blockSize
             }
         }
         sendSymbolRequests(scheduler.batch, to: peer)
-        // The request timeout counts from when we started waiting on this peer.
-        if wasIdle && peer.requestsInFlight > 0 { peer.lastBlockAt = now }
     }
 
     private mutating func nextRequest(for peer: PeerRecord, pieces: Bitfield, pieceLength: Int, now: Double,
@@ -92,7 +89,7 @@ extension TorrentMachine {
             for index in 0..<assembly.blockCount where !assembly.isReceived(index) {
                 let request = assembly.request(forBlock: index)
                 guard assembly.requestCount(index) < configuration.endgameDuplicates,
-                      !peer.blockRequests.contains(request) else { continue }
+                      !peer.requests.contains(.block(request)) else { continue }
                 assemblies[piece]!.markRequested(index)
                 return request
             }
@@ -117,7 +114,16 @@ extension TorrentMachine {
         case symbol(SymbolRequest)
     }
 
-    /// A request will not be answered (cancel, reject, choke, timeout, disconnect).
+    /// A request will not be answered (cancel, reject, choke, timeout,
+    /// disconnect): its piece may ask someone else for the block, or for
+    /// another symbol in place of this one.
+    mutating func release(_ request: PieceRequest) {
+        switch request {
+        case .block(let block): dropRequest(block)
+        case .symbol(let symbol): assemblies[symbol.piece]?.dropRepairRequest(symbol.esi)
+        }
+    }
+
     mutating func dropRequest(_ request: BlockRequest) {
         guard let index = assemblies[request.piece]?.blockIndex(of: request) else { return }
         assemblies[request.piece]!.markRequestDropped(index)
@@ -125,17 +131,16 @@ extension TorrentMachine {
 
     mutating func dropAllRequests(_ key: PeerKey) {
         guard let peer = peers[key], peer.requestsInFlight > 0 else { return }
-        for request in peers[key]!.blockRequests.abandonAll() { dropRequest(request) }
-        for request in peers[key]!.symbolRequests.abandonAll() { assemblies[request.piece]?.dropRepairRequest(request.esi) }
+        for request in peers[key]!.requests.abandonAll() { release(request) }
     }
 
     /// A peer delivered something we asked for (a block or a symbol): its rate,
-    /// its standing (not snubbed, not stalled) and the download's totals.
+    /// its standing (not snubbed) and the download's totals (its ledger has
+    /// restarted its timeout clock).
     mutating func credit(_ key: PeerKey, bytes: Int, now: Double) {
         if firstPayloadAt == nil { firstPayloadAt = now }
         if peers[key]!.download.total == 0 { contributingPeers.insert(peers[key]!.peerID) }
         peers[key]!.download.add(bytes)
-        peers[key]!.lastBlockAt = now
         peers[key]!.snubbed = false
         downloadedPayload += Int64(bytes)
     }
@@ -147,8 +152,7 @@ extension TorrentMachine {
     /// (and credited to the peer) if we asked for it, even if we had given up
     /// on it; otherwise wasted, tolerated in small amounts (cancels cross on
     /// the wire) and counted against this peer alone.
-    mutating func accept<Request>(_ delivery: RequestLedger<Request>.Delivery, bytes: Int, from key: PeerKey,
-                                  now: Double, kind: String) -> Bool {
+    mutating func accept(_ delivery: RequestLedger.Delivery, bytes: Int, from key: PeerKey, now: Double, kind: String) -> Bool {
         guard delivery == .unrequested else {
             credit(key, bytes: bytes, now: now)
             return true
@@ -163,7 +167,7 @@ extension TorrentMachine {
     mutating func receivedBlock(piece: Int, begin: Int, data: ByteBuffer, from key: PeerKey, now: Double) {
         let request = BlockRequest(piece: piece, begin: begin, length: data.readableBytes)
         // Mutated in place: copying the record would copy its request table, per block.
-        let delivery = peers[key]!.blockRequests.settle(request)
+        let delivery = peers[key]!.requests.settle(.block(request), at: now)
         guard accept(delivery, bytes: data.readableBytes, from: key, now: now, kind: "blocks") else { return }
         guard let index = assemblies[piece]?.blockIndex(of: request) else {
             wastedBytes += Int64(data.readableBytes)
@@ -181,8 +185,8 @@ extension TorrentMachine {
 
     /// Endgame: the block is in, so other peers need not send it.
     private mutating func cancelDuplicates(of request: BlockRequest, except sender: PeerKey) {
-        for (key, peer) in peers where key != sender && peer.blockRequests.contains(request) {
-            peers[key]!.blockRequests.abandon(request)
+        for (key, peer) in peers where key != sender && peer.requests.contains(.block(request)) {
+            peers[key]!.requests.abandon(.block(request))
             dropRequest(request)
             actions.append(.send(key, .cancel(request)))
         }
@@ -250,19 +254,17 @@ extension TorrentMachine {
     /// Requests older than `requestTimeout` with nothing delivered meanwhile:
     /// the peer is snubbed and its blocks are offered to others.
     mutating func checkRequestTimeouts(_ key: PeerKey, now: Double) {
-        guard let peer = peers[key], peer.requestsInFlight > 0,
-              now - peer.lastBlockAt > configuration.requestTimeout else { return }
+        guard peers[key]?.requests.isTimedOut(now: now, after: configuration.requestTimeout) == true else { return }
         peers[key]!.snubbed = true
+        // The clock restarts with the next request: an empty pipeline cannot time out.
         dropAllRequests(key)
-        peers[key]!.lastBlockAt = now
     }
 
     /// Late requests of pieces verified since can only bring waste: past a
     /// pipeline's worth they are forgotten.
     mutating func forgetSettledLateRequests(_ key: PeerKey) {
         guard let have = picker?.have else { return }
-        peers[key]!.blockRequests.forgetLate(beyond: configuration.maxRequestQueue) { have[$0] }
-        peers[key]!.symbolRequests.forgetLate(beyond: configuration.maxRequestQueue) { have[$0] }
+        peers[key]!.requests.forgetLate(beyond: configuration.maxRequestQueue) { have[$0] }
     }
 
     /// Sizes the pipeline to the measured rate: `requestQueueSeconds` worth of blocks.

@@ -1,10 +1,8 @@
 import PeerWire
 
-/// When a piece has enough symbols: decoding off the event loop, and what to
-/// do with the result — store it, ask for a symbol or two more, or hunt down
-/// the peer that sent garbage (DESIGN §5: one contributor is banned at once;
-/// with several, leaving each out in turn finds the one, see
-/// PollutionDetection.swift).
+/// When a piece has enough symbols: decoding off the event loop, and carrying
+/// out what the fountain receiver makes of the result (FountainReceiver.swift):
+/// store it, ask for a symbol or two more, or hunt down the peer that sent garbage.
 extension TorrentMachine {
     /// Hands a piece on once it can go: every block in → hash and store;
     /// K symbols (or what a suspect search needs) including repair ones → decode.
@@ -24,28 +22,24 @@ extension TorrentMachine {
     public mutating func symbolsDecoded(_ job: SymbolDecodeJob, now: Double) {
         let piece = job.piece
         guard let assembly = assemblies[piece], assembly.phase == .decoding, assembly.buffer === job.buffer else { return }
-        switch job.outcome {
-        case .verified(let culprits):
-            piecesDecoded += 1
+        switch fountainReceiver.decoded(job.outcome, assembly: assembly, helpers: fountainHelpers(of: piece)) {
+        case .store(let culprits):
             // The job hashed the buffer it decoded into, and nothing writes to
             // a piece once it leaves the collecting phase.
             finishAssembly(piece, hashChecked: true)
-            for (key, count) in culprits.sorted(by: { $0.key < $1.key }) {
-                pollutedSymbols += count
-                ban(key, reason: "sent \(count) wrong symbol\(count == 1 ? "" : "s") for piece \(piece) (found by leave-one-out decoding)")
+            for culprit in culprits {
+                let count = culprit.wrongSymbols
+                ban(culprit.key, reason: "sent \(count) wrong symbol\(count == 1 ? "" : "s") for piece \(piece) (found by leave-one-out decoding)")
             }
-        case .pending, .undecodable:
+        case .oneMoreSymbol:
             retry(piece) { $0.repair.extraNeeded += 1 }
         case .soleSenderWrong(let key):
             hashFailures += 1
             retry(piece) { _ in }
             ban(key, reason: "sent every symbol of piece \(piece), which failed the hash check")
-        case .corrupt(let tested):
+        case .leaveOut(let suspicion):
             hashFailures += 1
-            var suspicion = assembly.repair.suspect ?? RepairSymbols.Suspicion()
-            suspicion.tested.formUnion(tested)
-            suspicion.target = suspectToLeaveOut(assembly, excluding: suspicion.tested)
-            retry(piece) { [suspicion] in $0.repair.suspect = suspicion }
+            retry(piece) { $0.repair.suspect = suspicion }
             if let assembly = assemblies[piece], assembly.repair.suspect?.target == nil {
                 abandon(piece, blaming: assembly)
             }
@@ -85,24 +79,18 @@ extension TorrentMachine {
         var assembly = stored
         assembly.phase = .collecting
         assembly.repair.failedRounds += 1
-        guard let target = suspectToLeaveOut(assembly, excluding: []) else { return false }
+        guard let target = FountainReceiver.suspectToLeaveOut(assembly.contributions, excluding: [],
+                                                              helpers: fountainHelpers(of: assembly.piece)) else { return false }
         assembly.repair.suspect = RepairSymbols.Suspicion(tested: [], target: target)
         assemblies[assembly.piece] = assembly
         assemblyOrder.append(assembly.piece)
         return true
     }
 
-    /// The contributor to leave out next: the one that sent the most, among
-    /// those not yet cleared, for which some other bf_fountain peer can send
-    /// the symbols needed to do without it.
-    func suspectToLeaveOut(_ assembly: PieceAssembly, excluding tested: Set<PeerKey>) -> PeerKey? {
-        let helpers = peers.values.filter { isFountainPeer($0) && $0.pieces?[assembly.piece] == true }.map(\.key)
-        var best: (key: PeerKey, count: Int)?
-        for (key, count) in assembly.contributions where !tested.contains(key) && helpers.contains(where: { $0 != key }) {
-            if let current = best, current.count > count || (current.count == count && current.key < key) { continue }
-            best = (key, count)
-        }
-        return best?.key
+    /// The bf_fountain peers that have the piece: who can send the symbols
+    /// that let a suspect's be left out.
+    func fountainHelpers(of piece: Int) -> [PeerKey] {
+        peers.values.filter { isFountainPeer($0) && $0.pieces?[piece] == true }.map(\.key)
     }
 
     /// On each tick: a piece that has what it needs goes on (a safety net: it
@@ -116,8 +104,7 @@ extension TorrentMachine {
                 continue
             }
             guard let target = assembly.repair.suspect?.target else { continue }
-            let helped = peers.values.contains { $0.key != target && isFountainPeer($0) && $0.pieces?[piece] == true }
-            if !helped { abandon(piece, blaming: assembly) }
+            if !fountainHelpers(of: piece).contains(where: { $0 != target }) { abandon(piece, blaming: assembly) }
         }
     }
 
@@ -125,15 +112,15 @@ extension TorrentMachine {
     /// room in pipelines. They cannot be cancelled: our `have` tells the peer
     /// to drop what it still owes, and what it sent before is still accepted.
     mutating func releaseSymbolRequests(forPiece piece: Int) {
-        for key in Array(peers.keys) { _ = peers[key]!.symbolRequests.abandon(piece: piece) }
+        for key in Array(peers.keys) { _ = peers[key]!.requests.abandon(piece: piece, kind: .symbol) }
     }
 
     /// Withdraws the block requests out for a piece (it is complete or given up).
     mutating func cancelBlockRequests(forPiece piece: Int) {
         for key in Array(peers.keys) {
-            for request in peers[key]!.blockRequests.abandon(piece: piece) {
-                dropRequest(request)
-                actions.append(.send(key, .cancel(request)))
+            for request in peers[key]!.requests.abandon(piece: piece, kind: .block) {
+                release(request)
+                if let block = request.block { actions.append(.send(key, .cancel(block))) }
             }
         }
     }

@@ -5,8 +5,10 @@ import PeerWire
 /// The sans-I/O state machine of one torrent: peers, choking, piece picking,
 /// request pipelining, endgame, serving, BEP 9 metadata and bans. It coordinates
 /// sub-machines that own their slice of the state: the choker (Choker.swift),
-/// the metadata exchange (MetadataExchange.swift), the request ledgers
-/// (RequestLedger.swift), PEX (PeerExchange.swift) and holepunching (Holepunch.swift).
+/// the metadata exchange (MetadataExchange.swift), one request ledger per
+/// peer for blocks and symbols alike (RequestLedger.swift), PEX
+/// (PeerExchange.swift), holepunching (Holepunch.swift), and the fountain
+/// receiver and server (FountainReceiver.swift, FountainServer.swift).
 ///
 /// It takes events (a peer connected, a message arrived, a piece was stored, a
 /// tick) with the current time, and queues `TorrentAction`s for its adapter,
@@ -52,6 +54,10 @@ public struct TorrentMachine: Sendable {
     var actions: [TorrentAction] = []
     /// Who we upload to (Choker.swift).
     var choker: Choker
+    /// bf_fountain: the symbols we owe peers (FountainServer.swift), and
+    /// when to ask for symbols and what a decode means (FountainReceiver.swift).
+    var fountainServer: FountainServer
+    var fountainReceiver = FountainReceiver()
     var lastTick: Double?
     public internal(set) var downloadedPayload: Int64 = 0
     public internal(set) var uploadedPayload: Int64 = 0
@@ -61,12 +67,6 @@ public struct TorrentMachine: Sendable {
     public internal(set) var contributingPeers: Set<PeerID> = []
     /// When the first requested block or symbol arrived (start-up latency).
     public internal(set) var firstPayloadAt: Double?
-    /// bf_fountain: repair symbols received and used, pieces rebuilt from them,
-    /// symbols we sent, and wrong symbols found (their senders are banned).
-    public internal(set) var repairSymbolsReceived = 0
-    public internal(set) var piecesDecoded = 0
-    public internal(set) var symbolsUploaded = 0
-    public internal(set) var pollutedSymbols = 0
     /// One class per file (0 skip, 1 normal, 2 high; nil: all normal), kept
     /// so a magnet download applies it once the metadata is known (TorrentMachine+Priorities.swift).
     var filePriorities: [UInt8]?
@@ -85,6 +85,7 @@ public struct TorrentMachine: Sendable {
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         if extensions.localIDs[UTHolepunch.extensionName] != nil { holepunch = Holepunch() }
         choker = Choker(configuration)
+        fountainServer = FountainServer(queueLimit: configuration.servedRequestQueue)
         metadataExchange = MetadataExchange(infoHash: info.infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
                                             timeout: configuration.metadataTimeout)
         random = SplitMix64(seed: seed)
@@ -101,6 +102,7 @@ public struct TorrentMachine: Sendable {
         if extensions.localIDs[UTPex.extensionName] != nil { pex = PeerExchange() }
         if extensions.localIDs[UTHolepunch.extensionName] != nil { holepunch = Holepunch() }
         choker = Choker(configuration)
+        fountainServer = FountainServer(queueLimit: configuration.servedRequestQueue)
         metadataExchange = MetadataExchange(infoHash: infoHash, requestsPerPeer: configuration.metadataRequestsPerPeer,
                                             timeout: configuration.metadataTimeout)
         random = SplitMix64(seed: seed)
@@ -124,10 +126,10 @@ public struct TorrentMachine: Sendable {
             PeerStats(key: peer.key, address: peer.address, client: peer.extensions?.client ?? peer.peerID.description,
                       downloadRate: peer.download.bytesPerSecond, uploadRate: peer.upload.bytesPerSecond,
                       downloaded: peer.download.total, uploaded: peer.upload.total,
-                      requestsOutstanding: peer.blockRequests.count, requestQueueTarget: peer.targetQueue,
+                      requestsOutstanding: peer.requestsInFlight, requestQueueTarget: peer.targetQueue,
                       amChoking: peer.amChoking, peerChoking: peer.peerChoking, snubbed: peer.snubbed,
                       isSeed: peer.isSeed, hashFailures: peer.soleHashFailures + peer.sharedHashFailures,
-                      fountain: isFountainPeer(peer), repairSymbols: peer.repairSymbolsReceived)
+                      fountain: isFountainPeer(peer), repairSymbols: fountainReceiver.symbolsTaken(from: peer.key))
         }
     }
 
@@ -165,11 +167,10 @@ public struct TorrentMachine: Sendable {
     /// (4 or 16 bytes) is echoed as BEP 10 `yourip` so the peer learns its address.
     /// `dialed`: the address we connected to (nil for an incoming peer).
     public mutating func peerConnected(_ key: PeerKey, address: String, handshake: Handshake, now: Double,
-                                       remoteIP: [UInt8]? = nil, dialed: PeerAddress? = nil) {
-        var peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
+                                       remoteIP: [UInt8]? = nil, dialed: PeerAddress? = nil, overUTP: Bool = false) {
+        let peer = PeerRecord(key: key, address: address, handshake: handshake, now: now,
                               initialQueue: configuration.initialRequestQueue,
-                              dialed: dialed, remoteIP: remoteIP.flatMap { IPAddress(bytes: $0) })
-        peer.lastBlockAt = now
+                              dialed: dialed, remoteIP: remoteIP.flatMap { IPAddress(bytes: $0) }, overUTP: overUTP)
         peers[key] = peer
         if peer.supportsExtensions { sendExtensionHandshake(to: key, yourIP: remoteIP) }
         sendPieceAnnouncement(to: key)
@@ -184,6 +185,8 @@ public struct TorrentMachine: Sendable {
         guard let peer = peers.removeValue(forKey: key) else { return }
         pex?.peerGone(key)
         holepunch?.peerGone(key)
+        fountainServer.peerGone(key)
+        fountainReceiver.peerGone(key)
         metadataExchange.peerGone(key)
         if departed.count >= 256 {
             departed.removeAll()
@@ -191,8 +194,7 @@ public struct TorrentMachine: Sendable {
         }
         departed[key] = (peer.address, peer.peerID)
         if peer.isSeed { departedSeeds.insert(key) }
-        for request in peer.blockRequests.outstanding.keys { dropRequest(request) }
-        for request in peer.symbolRequests.outstanding.keys { assemblies[request.piece]?.dropRepairRequest(request.esi) }
+        for request in peer.requests.outstanding.keys { release(request) }
         if let pieces = peer.pieces { picker?.peerLeft(with: pieces) }
         if !peer.amChoking { fillUnchokeSlots(now: lastTick ?? 0) }
     }

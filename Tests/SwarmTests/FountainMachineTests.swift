@@ -121,7 +121,7 @@ import Testing
         machine.received(.have(piece: 2), from: 1, now: 0)
         #expect(machine.takeActions().contains { if case .cancelSymbols(1, 2) = $0 { return true }; return false },
                 "the peer has the piece: what is still owed of it is dropped")
-        #expect(machine.peers[1]?.isServingSymbol(piece: 2, esi: 6) == false)
+        #expect(!machine.isServingSymbol(piece: 2, esi: 6, to: 1))
 
         machine.received(.notInterested, from: 1, now: 0)
         let actions = machine.takeActions()
@@ -150,7 +150,7 @@ import Testing
         let actions = machine.takeActions()
         #expect(Self.fountainSent(actions, to: 1) == [.reject(piece: 1)])
         #expect(actions.contains { if case .cancelSymbols(1, 1) = $0 { return true }; return false })
-        #expect(machine.peers[1]?.isServingSymbol(piece: 1, esi: 2) == false)
+        #expect(!machine.isServingSymbol(piece: 1, esi: 2, to: 1))
         machine.symbolsUnavailable(piece: 1, to: 1)
         #expect(machine.takeActions().isEmpty, "nothing owed any more: no second reject")
 
@@ -391,9 +391,10 @@ import Testing
         let after = machine.takeActions()
         #expect(Self.fountainSent(after, to: 2).count == 1)
         #expect(Self.fountainSent(after, to: 1).isEmpty, "not asked again for a piece it refused")
+        #expect(machine.fountainReceiver.hasRefused(piece: 0, by: 1))
         machine.received(.choke, from: 1, now: 0)
         machine.received(.unchoke, from: 1, now: 0)
-        #expect(machine.peers[1]!.symbolRejectedPieces.isEmpty, "once it unchokes us again, it may be asked again")
+        #expect(!machine.fountainReceiver.hasRefused(piece: 0, by: 1), "once it unchokes us again, it may be asked again")
     }
 
     @Test func aRejectThatWithdrawsNothingChangesNothing() {

@@ -94,6 +94,21 @@ import Testing
         #expect(swarm.nodes[seed].discovered.first?.flags == [])
     }
 
+    @Test func aPeerReachedOverUTPIsPassedOnWithTheUTPFlag() {
+        let swarm = SimulatedSwarm(size: 200_000, pieceLength: 16384)
+        swarm.extensions = .offered(fountain: false, pex: true)
+        let seed = swarm.addSeed("seed", behaviour: .neverServes)
+        let middle = swarm.addLeecher("middle")
+        let newcomer = swarm.addLeecher("newcomer")
+        swarm.connect(middle, seed, overUTP: true)
+        swarm.connect(newcomer, middle)
+        swarm.run(until: { !swarm.nodes[newcomer].discovered.isEmpty }, limit: 10)
+        #expect(swarm.nodes[newcomer].discovered == [UTPex.AddedPeer(SimulatedSwarm.address(of: seed), flags: [.seed, .reachable, .supportsUTP])],
+                "the middle's connection to the seed runs over uTP: the seed speaks it")
+        swarm.run(until: { !swarm.nodes[seed].discovered.isEmpty }, limit: 20)
+        #expect(swarm.nodes[seed].discovered.first?.flags == [], "the newcomer reached the middle over TCP: no uTP flag for it")
+    }
+
     @Test func withoutUTPexNoMessageIsSent() {
         let swarm = SimulatedSwarm(size: 200_000, pieceLength: 16384)
         swarm.extensions = .offered(fountain: false, pex: false)

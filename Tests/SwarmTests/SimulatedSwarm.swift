@@ -99,8 +99,8 @@ final class SimulatedSwarm {
     /// Node `index` listens at 10.0.0.index:6881.
     static func address(of index: Int) -> PeerAddress { PeerAddress(ip: .v4(0x0A00_0000 | UInt32(index)), port: 6881) }
 
-    /// `a` dials `b`.
-    func connect(_ a: Int, _ b: Int, fastExtension: Bool = true) {
+    /// `a` dials `b` (over uTP when `overUTP`).
+    func connect(_ a: Int, _ b: Int, fastExtension: Bool = true, overUTP: Bool = false) {
         nextKey += 2
         let link = Link(a: a, keyAtA: nextKey, b: b, keyAtB: nextKey + 1)
         links.append(link)
@@ -108,10 +108,10 @@ final class SimulatedSwarm {
         reserved.fast = fastExtension
         nodes[a].machine.peerConnected(link.keyAtA, address: "10.0.0.\(b):6881",
                                        handshake: Handshake(reserved: reserved, infoHash: info.infoHash, peerID: nodes[b].peerID), now: now,
-                                       dialed: Self.address(of: b))
+                                       dialed: Self.address(of: b), overUTP: overUTP)
         nodes[b].machine.peerConnected(link.keyAtB, address: "10.0.0.\(a):6881",
                                        handshake: Handshake(reserved: reserved, infoHash: info.infoHash, peerID: nodes[a].peerID), now: now,
-                                       remoteIP: Self.address(of: a).ip.bytes)
+                                       remoteIP: Self.address(of: a).ip.bytes, overUTP: overUTP)
         drain(a)
         drain(b)
     }
