@@ -50,7 +50,7 @@ extension TorrentSession {
         case .completed:
             resumeDirty = true
             _ = saveResume()
-            completionPromise.succeed()
+            reportCompletion()
         case .dhtPort(let key, let port):
             guard let connection = connections[key] else { return }
             let discovery = node.discovery

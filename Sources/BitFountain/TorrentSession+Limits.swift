@@ -20,6 +20,8 @@ extension TorrentSession {
         try? await loop.submit {
             guard !self.stopped else { return }
             self.machine.setFilePriorities(priorities, now: SwarmNode.now())
+            // Un-skipped files to fetch: when they are done, that is a completion to tell again.
+            if !self.machine.isComplete { self.completionReported = false }
             self.runActions()
             self.flushConnections()
         }.get()

@@ -33,13 +33,18 @@ public final class TorrentSession: @unchecked Sendable {
     /// The newest resume save, which the next one waits for (see `saveResume`).
     var resumeSaving: EventLoopFuture<Void>?
     let completionPromise: EventLoopPromise<Void>
+    /// Told of every completion and of the failure (TorrentSession+Completion.swift).
+    var outcomeHandlers: [@Sendable (Result<Void, SessionError>) -> Void] = []
+    /// The present completion was told; cleared when un-skipped files make it download again.
+    var completionReported = false
     private(set) var failure: SessionError?
     let startTime: Double
     /// This torrent's own limits (`setLimits`), applied beside the node's (TorrentSession+Limits.swift).
     let uploadLimiter: UploadLimiter
     var downloadBucket: TokenBucket
 
-    /// Succeeds when every piece is verified on disk; fails if the session cannot go on.
+    /// Succeeds when every wanted piece is verified on disk; fails if the session cannot go
+    /// on. One-shot: `onEachOutcome` also hears of completions after un-skipping files.
     public var completion: EventLoopFuture<Void> { completionPromise.futureResult }
 
     init(node: SwarmNode, spec: TorrentSpec, machine: TorrentMachine, storage: TorrentStorage?) {
@@ -66,7 +71,7 @@ public final class TorrentSession: @unchecked Sendable {
         // The first tick at once; the node ticks every session each second after that.
         let bound = NIOLoopBound(self, eventLoop: loop)
         loop.execute { bound.value.tick() }
-        if machine.isComplete { completionPromise.succeed() }
+        if machine.isComplete { reportCompletion() }
         applyDownloadLimits()
     }
 
@@ -277,6 +282,7 @@ public final class TorrentSession: @unchecked Sendable {
         failure = error
         _ = saveResume()
         completionPromise.fail(error)
+        for handler in outcomeHandlers { handler(.failure(error)) }
     }
 
     /// Runs the machine's queued actions until it has no more. Re-entrant calls

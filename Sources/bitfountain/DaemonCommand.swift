@@ -38,6 +38,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("watch"), help: "A directory watched for .torrent and .magnet files to add (renamed to .added or .invalid).")
     var watch: String?
 
+    @Option(name: .customLong("download-limit"), help: "Download limit for all torrents together in bytes per second, e.g. 500K or 2M (default: none). As with --upload-limit, a limit later set over the API is kept in --state-dir and wins.")
+    var downloadLimit: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String = "info"
 
@@ -47,6 +50,7 @@ struct DaemonCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
         }
+        _ = try downloadLimitBytes()
         guard (0...65535).contains(rpcPort) else { throw ValidationError("--rpc-port: \(rpcPort) is not a port") }
     }
 
@@ -78,13 +82,14 @@ struct DaemonCommand: AsyncParsableCommand {
         announceListening(peerPort: session.port, dhtPort: session.dhtPort)
 
         let services = RemoteControlServices(session: session, security: security, logger: logger)
-        let routes = await DaemonRoutes.all(services: services, configDirectory: stateDirectory)
+        let metrics = NodeMetrics()
+        let routes = await DaemonRoutes.all(services: services, configDirectory: stateDirectory, metrics: metrics)
         let json = node.json
         let rpcBind = self.rpcBind
         let app = RemoteControlServer.makeApplication(host: rpcBind, port: rpcPort, services: services, routes: routes) { channel in
             DaemonCommand.announceRPC(host: rpcBind, port: channel.localAddress?.port ?? 0, json: json)
         }
-        var group: [any Service] = [SessionService(session: session, logger: logger)]
+        var group: [any Service] = [SessionService(session: session, logger: logger, metrics: metrics)]
         if let watch { group.append(WatchFolder(directory: watch, session: session, logger: logger)) }
         group.append(app)
         let serviceGroup = ServiceGroup(configuration: .init(services: group.map { .init(service: $0) },
@@ -107,6 +112,7 @@ struct DaemonCommand: AsyncParsableCommand {
         configuration.portMapping = !node.noPortMapping
         configuration.encryption = node.encryption
         configuration.uploadLimit = try node.uploadLimitBytes()
+        configuration.downloadLimit = try downloadLimitBytes()
         configuration.fountain = !node.fountain.noFountain
         configuration.pex = !node.fountain.noPEX
         configuration.symbolCacheBytes = try node.fountain.symbolCacheBytes()
@@ -115,6 +121,8 @@ struct DaemonCommand: AsyncParsableCommand {
         configuration.defaultSavePath = savePath
         return configuration
     }
+
+    private func downloadLimitBytes() throws -> Int? { try NodeOptions.rateBytes(downloadLimit, flag: "--download-limit") }
 
     private func announceListening(peerPort: UInt16, dhtPort: UInt16?) {
         if node.json {

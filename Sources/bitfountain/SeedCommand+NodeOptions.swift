@@ -51,11 +51,15 @@ struct NodeOptions: ParsableArguments {
         do { return try bootstrap.map { try HostPort(parsing: $0) } } catch { throw ValidationError("--bootstrap: \(error)") }
     }
 
-    func uploadLimitBytes() throws -> Int? {
-        guard let uploadLimit else { return nil }
-        let trimmed = uploadLimit.lowercased().replacingOccurrences(of: "/s", with: "")
+    func uploadLimitBytes() throws -> Int? { try Self.rateBytes(uploadLimit, flag: "--upload-limit") }
+
+    /// A rate flag's value in bytes per second ("500K", "2M/s", "1048576"); nil
+    /// when the flag is not given. Shared by every rate flag so they read alike.
+    static func rateBytes(_ text: String?, flag: String) throws -> Int? {
+        guard let text else { return nil }
+        let trimmed = text.lowercased().replacingOccurrences(of: "/s", with: "")
         guard let bytes = Format.parseSize(trimmed), bytes > 0 else {
-            throw ValidationError("--upload-limit: '\(uploadLimit)' is not a rate (examples: 500K, 2M, 1048576)")
+            throw ValidationError("\(flag): '\(text)' is not a rate (examples: 500K, 2M, 1048576)")
         }
         return bytes
     }

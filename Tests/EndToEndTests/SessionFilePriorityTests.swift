@@ -6,7 +6,8 @@ import Testing
 import TestSupport
 
 /// File priorities end to end on 127.0.0.1: a multi-file torrent with one
-/// file skipped downloads the rest and stops; un-skipping it fetches it.
+/// file skipped downloads the rest and stops; un-skipping it fetches it, and
+/// its finishing is a second `.completed` event.
 @Suite(.serialized) struct SessionFilePriorityTests {
     private func sha256(_ path: String) -> [UInt8]? {
         FileManager.default.contents(atPath: path).map { Array(SHA256.hash(data: $0)) }
@@ -26,6 +27,7 @@ import TestSupport
         _ = try await seed.add(.publish(path: album))
         let torrent = try TorrentBuilder(path: album, nodes: [], creationDate: nil).build()
         let getter = try await Session.start(SessionHarness.configuration(state: work.file("get-state")))
+        let events = EventRecorder(getter)
         let downloads = work.file("downloads")
         let id = try await getter.add(.torrentFile(torrent.bytes),
                                       options: AddOptions(savePath: downloads, paused: true, peers: [SessionHarness.peer(seed)]))
@@ -44,6 +46,8 @@ import TestSupport
         }
         #expect(!FileManager.default.fileExists(atPath: downloads + "/album/b.bin"), "a skipped file with no wanted byte is not created")
         #expect(try await getter.files(id).first { $0.path == "b.bin" }?.bytesHave == 0)
+        func completions() -> Int { events.events.count { if case .completed(id) = $0 { true } else { false } } }
+        #expect(try await Waiting.poll(timeout: 30) { completions() >= 1 ? completions() : nil } == 1)
 
         // Un-skip: it downloads the rest (redialling the seed it had dropped).
         try await getter.setFilePriority(id, fileIndex: skipped.index, .normal)
@@ -55,6 +59,8 @@ import TestSupport
         }
         #expect(done?.progress == 1)
         #expect(sha256(downloads + "/album/b.bin") == sha256(album + "/b.bin"))
+        // Done again: told again, once.
+        #expect(try await Waiting.poll(timeout: 30) { completions() >= 2 ? completions() : nil } == 2)
         await getter.shutdown()
         await seed.shutdown()
     }

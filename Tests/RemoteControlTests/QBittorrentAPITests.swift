@@ -30,6 +30,10 @@ import Testing
         func setLocation(_ hashes: Set<String>?, _ location: String) {}
         func setFilePriority(_ hash: String, files: [Int], priority: Int) {}
         func setGlobalLimits(download: Int?, upload: Int?) {}
+        var torrentLimits: [String] = []
+        func setTorrentLimit(_ direction: QBRateDirection, _ hashes: Set<String>?, bytesPerSecond: Int?) {
+            torrentLimits.append("\(direction) \(hashes.map { $0.sorted().joined(separator: "|") } ?? "all") \(bytesPerSecond.map(String.init) ?? "none")")
+        }
         func files(of hash: String) throws(QBRequestError) -> [QBFile] {
             guard torrents[hash] != nil else { throw .notFound(hash) }
             return [QBFile(index: 0, name: "a.bin", size: 10, progress: 1, priority: 1, pieceRange: 0...0)]
@@ -125,5 +129,19 @@ import Testing
             == .failure(.badParameter("priority", "3")))
         #expect(await api.handle("torrents/filePrio", QBParameters(["hash": hash, "id": "x", "priority": "1"]))
             == .failure(.badParameter("id", "x")))
+    }
+
+    @Test func perTorrentLimitCallsNeedHashesAndAWholeNumber() async {
+        let (api, backend) = api()
+        #expect(await api.handle("torrents/setUploadLimit", QBParameters(["hashes": hash, "limit": "2048"])) == .text(""))
+        #expect(await api.handle("torrents/setDownloadLimit", QBParameters(["hashes": "all", "limit": "-1"])) == .text(""))
+        #expect(await api.handle("torrents/setUploadLimit", QBParameters(["hashes": hash, "limit": "0"])) == .text(""))
+        #expect(await api.handle("torrents/setUploadLimit", QBParameters(["hashes": hash])) == .failure(.missingParameter("limit")))
+        #expect(await api.handle("torrents/setUploadLimit", QBParameters(["limit": "5"])) == .failure(.missingParameter("hashes")))
+        #expect(await api.handle("torrents/setDownloadLimit", QBParameters(["hashes": hash, "limit": "fast"]))
+            == .failure(.badParameter("limit", "fast")))
+        #expect(await api.handle("torrents/uploadLimit", QBParameters()) == .failure(.missingParameter("hashes")))
+        // Refused calls reached nothing.
+        #expect(await backend.torrentLimits == ["upload \(hash) 2048", "download all none", "upload \(hash) none"])
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives a BitFountain daemon through the PyPI client qbittorrent-api with the calls Sonarr and
 Radarr make: log in, versions, preferences, categories, add (category, save path, stopped),
-list by category, properties, files, set category, stop/start, delete with files.
+list by category, properties, files, set category, stop/start, per-torrent limits, delete with files.
 
 Usage: qbittorrent_arr_calls.py URL --magnet MAGNET --hash HASH --save DIR --expect-file NAME:SIZE
           [--username U --password P] [--timeout SECONDS]
@@ -125,6 +125,21 @@ def main():
     transfer = client.transfer_info()
     expect("dl_info_speed" in transfer and "connection_status" in transfer, f"transfer/info {transfer}")
     step("sync")
+
+    # Per-torrent limits (autobrr and scripts set them): bytes/s, read back as hash -> limit,
+    # -1 takes one off (it then reads 0, as in qBittorrent), the other direction stays.
+    client.torrents_set_upload_limit(limit=262144, torrent_hashes=torrent_hash)
+    client.torrents_set_download_limit(limit=131072, torrent_hashes=[torrent_hash])
+    up = dict(client.torrents_upload_limit(torrent_hashes=torrent_hash))
+    down = dict(client.torrents_download_limit(torrent_hashes="all"))
+    expect(up == {torrent_hash: 262144} and down == {torrent_hash: 131072}, f"limits read back {up} {down}")
+    listed = client.torrents_info(hashes=torrent_hash)[0]
+    expect((listed.up_limit, listed.dl_limit) == (262144, 131072), f"torrents/info limits {listed.up_limit} {listed.dl_limit}")
+    client.torrents_set_upload_limit(limit=-1, torrent_hashes=torrent_hash)
+    up = dict(client.torrents_upload_limit(torrent_hashes=torrent_hash))
+    down = dict(client.torrents_download_limit(torrent_hashes=torrent_hash))
+    expect(up == {torrent_hash: 0} and down == {torrent_hash: 131072}, f"after -1: {up} {down}")
+    step("limits")
 
     client.torrents_delete(delete_files=True, torrent_hashes=torrent_hash)
     wait_for("removal", lambda: client.torrents_info(hashes=torrent_hash) == [] or None, deadline)

@@ -94,7 +94,8 @@ extension Session {
         let sink = engineSink
         let token = ObjectIdentifier(session)
         let infoHash = session.infoHash
-        session.completion.whenComplete { result in
+        // Every completion, not only the first: un-skipping a file of a finished torrent downloads more.
+        session.onEachOutcome { result in
             switch result {
             case .success: sink.yield(.finished(infoHash, token, error: nil))
             case .failure(let error): sink.yield(.finished(infoHash, token, error: "\(error)"))

@@ -133,6 +133,19 @@ extension Session {
         await torrent.session?.setLimits(upload: upload, download: download)
     }
 
+    /// Changes one direction of a torrent's own limit and keeps the other
+    /// (qBittorrent sets them one at a time). Read and written on the actor
+    /// before any suspension, so a concurrent change of the other direction is
+    /// not undone.
+    public func setUploadLimit(_ id: TorrentID, _ limit: Int?) async throws {
+        try await setLimits(id, upload: limit, download: try record(id).downloadLimit)
+    }
+
+    /// See `setUploadLimit`.
+    public func setDownloadLimit(_ id: TorrentID, _ limit: Int?) async throws {
+        try await setLimits(id, upload: try record(id).uploadLimit, download: limit)
+    }
+
     /// Changes the category and tags of a torrent.
     public func setLabels(_ id: TorrentID, category: String?, tags: [String]) async throws {
         try ensureRunning()

@@ -94,7 +94,8 @@ extension Session {
             fountain: FountainStats(symbolsReceived: stats?.repairSymbolsReceived ?? 0, piecesDecoded: stats?.piecesDecoded ?? 0,
                                     symbolsServed: stats?.symbolsUploaded ?? 0, pollutedSymbols: stats?.pollutedSymbols ?? 0,
                                     fountainPeers: fountainPeers),
-            magnet: torrent.magnetLink, isPublished: torrent.published)
+            magnet: torrent.magnetLink, isPublished: torrent.published,
+            uploadLimit: torrent.uploadLimit, downloadLimit: torrent.downloadLimit)
     }
 
     /// Bytes of the files not skipped (nil: all of them).

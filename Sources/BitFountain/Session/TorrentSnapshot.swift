@@ -99,6 +99,9 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var magnet: MagnetLink
     /// True for content published from this machine (`TorrentSource.publish`).
     public var isPublished: Bool
+    /// The torrent's own limits in bytes per second (`Session.setLimits`); nil: only the global ones apply.
+    public var uploadLimit: Int?
+    public var downloadLimit: Int?
 }
 
 /// A connected peer of a torrent (`Session.peers`).

@@ -3,14 +3,17 @@ import NIOCore
 import BitFountain
 import Prometheus
 
-/// The daemon's Prometheus metrics (GET /metrics). Read from the session at
-/// scrape time, so nothing runs between scrapes; a registry of its own (no
-/// global bootstrap), as the router's `RouterMetrics`.
+/// The daemon's Prometheus metrics (GET /metrics). The gauges are read from
+/// the session at scrape time, so nothing runs between scrapes; the event
+/// counters are bumped by the daemon's reader of the event stream. A registry
+/// of its own (no global bootstrap), as the router's `RouterMetrics`.
 public final class NodeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let torrentsByState: [TorrentState: Gauge]
     private let peers, seeds, downloadRate, uploadRate, downloaded, uploaded: Gauge
     private let dhtNodes, dhtVerified, symbolsReceived, symbolsServed, piecesDecoded, polluted: Gauge
+    /// Counted as the session's events come (`SessionEventLog`), not at scrape time.
+    public let events: SessionEventCounters
 
     public init() {
         let registry = self.registry
@@ -33,6 +36,7 @@ public final class NodeMetrics: Sendable {
         symbolsServed = gauge("fountain_symbols_served", "", "Repair symbols served")
         piecesDecoded = gauge("fountain_pieces_decoded", "", "Pieces rebuilt from repair symbols")
         polluted = gauge("fountain_polluted_symbols", "", "Wrong repair symbols detected")
+        events = SessionEventCounters(registry: registry)
     }
 
     /// Sets every gauge from the session's state now and returns the exposition text.

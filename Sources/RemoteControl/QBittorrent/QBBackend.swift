@@ -33,6 +33,11 @@ public struct QBAddRequest: Sendable, Equatable {
     }
 }
 
+/// Which way a rate limit applies.
+public enum QBRateDirection: Sendable {
+    case upload, download
+}
+
 /// What the qBittorrent dialect needs from the node. The daemon implements it over `Session`;
 /// `hashes == nil` means every torrent (qBittorrent's `hashes=all`). Unknown hashes in a list
 /// are skipped, as qBittorrent does; a single unknown `hash` is `QBRequestError.notFound`.
@@ -50,6 +55,9 @@ public protocol QBBackend: Sendable {
     func setFilePriority(_ hash: String, files: [Int], priority: Int) async throws(QBRequestError)
     /// Bytes per second, 0 for unlimited; nil leaves that direction alone.
     func setGlobalLimits(download: Int?, upload: Int?) async throws(QBRequestError)
+    /// The torrents' own limit in one direction, bytes per second; nil for none. The other
+    /// direction is left as it is. (Read back through `QBTorrent.upLimit`/`dlLimit`.)
+    func setTorrentLimit(_ direction: QBRateDirection, _ hashes: Set<String>?, bytesPerSecond: Int?) async throws(QBRequestError)
     func files(of hash: String) async throws(QBRequestError) -> [QBFile]
     func pieceInfo(of hash: String) async throws(QBRequestError) -> QBPieceInfo
     /// qBittorrent's piece states: 0 missing, 1 downloading, 2 have.

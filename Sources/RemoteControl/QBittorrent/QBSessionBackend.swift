@@ -79,6 +79,9 @@ public struct QBSessionBackend: QBBackend {
         t.seedingTime = s.doneDate.map { max(0, Int64(Date().timeIntervalSince($0))) } ?? 0
         t.magnetURI = s.magnetLink
         t.fountainPeers = Int64(s.fountain.fountainPeers)
+        // qBittorrent shows "no limit of its own" as 0 here (torrents/uploadLimit, torrents/info).
+        t.upLimit = Int64(s.uploadLimit ?? 0)
+        t.dlLimit = Int64(s.downloadLimit ?? 0)
         return t
     }
 
@@ -184,6 +187,20 @@ public struct QBSessionBackend: QBBackend {
             try await session.updateSettings(settings)
         } catch {
             throw .conflict("Cannot apply the limits: \(error)")
+        }
+    }
+
+    public func setTorrentLimit(_ direction: QBRateDirection, _ hashes: Set<String>?,
+                                bytesPerSecond: Int?) async throws(QBRequestError) {
+        for id in await ids(hashes) {
+            do {
+                switch direction {
+                case .upload: try await session.setUploadLimit(id, bytesPerSecond)
+                case .download: try await session.setDownloadLimit(id, bytesPerSecond)
+                }
+            } catch {
+                throw .conflict("Cannot apply the limit: \(error)")
+            }
         }
     }
 

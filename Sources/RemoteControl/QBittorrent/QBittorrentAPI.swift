@@ -31,6 +31,7 @@ public actor QBittorrentAPI {
         "torrents/info", "torrents/count", "torrents/properties", "torrents/files", "torrents/pieceStates",
         "torrents/add", "torrents/delete", "torrents/stop", "torrents/start", "torrents/pause", "torrents/resume",
         "torrents/recheck", "torrents/setLocation", "torrents/filePrio",
+        "torrents/uploadLimit", "torrents/downloadLimit", "torrents/setUploadLimit", "torrents/setDownloadLimit",
         "transfer/setDownloadLimit", "transfer/setUploadLimit", "transfer/downloadLimit", "transfer/uploadLimit",
         "torrents/categories", "torrents/createCategory", "torrents/editCategory", "torrents/removeCategories",
         "torrents/setCategory", "torrents/tags", "torrents/createTags", "torrents/deleteTags",
@@ -95,6 +96,17 @@ public actor QBittorrentAPI {
                 throw .badParameter("priority", p["priority"] ?? "")
             }
             try await backend.setFilePriority(try hash(p), files: files, priority: priority)
+        case "torrents/uploadLimit", "torrents/downloadLimit":
+            // hash → the torrent's own limit in bytes/s, 0 for none; unknown hashes are left out.
+            let wanted = try hashes(p)
+            let upload = method == "torrents/uploadLimit"
+            let torrents = await backend.mainData().torrents.values.filter { wanted?.contains($0.hash) ?? true }
+            return .json(.object(Dictionary(uniqueKeysWithValues: torrents.map { ($0.hash, .int(upload ? $0.upLimit : $0.dlLimit)) })))
+        case "torrents/setUploadLimit", "torrents/setDownloadLimit":
+            guard let limit = try p.int("limit") else { throw .missingParameter("limit") }
+            // As qBittorrent: 0 and any negative value (clients send -1) mean no limit of its own.
+            try await backend.setTorrentLimit(method == "torrents/setUploadLimit" ? .upload : .download, try hashes(p),
+                                              bytesPerSecond: limit > 0 ? limit : nil)
         case "transfer/setDownloadLimit", "transfer/setUploadLimit":
             guard let limit = try p.int("limit"), limit >= 0 else { throw .badParameter("limit", p["limit"] ?? "") }
             let download = method == "transfer/setDownloadLimit"

@@ -137,7 +137,7 @@ public actor TransmissionRPCHandler {
                 snapshot: snapshot,
                 files: needFiles ? (try? await session.files(snapshot.id)) ?? [] : nil,
                 peers: needPeers ? (try? await session.peers(snapshot.id)) ?? [] : nil,
-                limits: torrentLimits[snapshot.id] ?? TransmissionTorrentLimits(), peerLimit: peerLimit)
+                limits: limits(of: snapshot), peerLimit: peerLimit)
             TransmissionTorrentFields.write(input, fields: fields, into: &writer)
         }
         writer.endArray()
@@ -151,19 +151,32 @@ public actor TransmissionRPCHandler {
 
     // MARK: torrent-set, torrent-set-location
 
+    /// A torrent's limits as Transmission shows them: what the session enforces (whichever
+    /// dialect set it, or the state directory after a restart), with the remembered kB/s of
+    /// a limit that is off.
+    private func limits(of snapshot: TorrentSnapshot) -> TransmissionTorrentLimits {
+        (torrentLimits[snapshot.id] ?? TransmissionTorrentLimits())
+            .matching(upload: snapshot.uploadLimit, download: snapshot.downloadLimit)
+    }
+
     private func set(_ set: TransmissionCommand.TorrentSet, on ids: TransmissionSelector) async throws(TransmissionRPCError) {
         let targets = try await select(ids)
         if let location = set.location { _ = try confine(location) }
         for id in targets {
-            var limits = torrentLimits[id] ?? TransmissionTorrentLimits()
+            let current = (try? await session.snapshot(id)).map(limits(of:)) ?? TransmissionTorrentLimits()
+            var limits = current
             if let value = set.downloadLimit { limits.downloadKilobytes = value }
             if let value = set.downloadLimited { limits.downloadLimited = value }
             if let value = set.uploadLimit { limits.uploadKilobytes = value }
             if let value = set.uploadLimited { limits.uploadLimited = value }
-            if limits != torrentLimits[id] ?? TransmissionTorrentLimits() {
-                torrentLimits[id] = limits
-                try await call { try await self.session.setLimits(id, upload: limits.uploadBytesPerSecond,
-                                                                  download: limits.downloadBytesPerSecond) }
+            torrentLimits[id] = limits
+            // Only a direction the request changed: the other keeps its exact bytes/s (a qBittorrent
+            // client's 262144 is not rounded to Transmission's 262 kB).
+            if (limits.uploadLimited, limits.uploadKilobytes) != (current.uploadLimited, current.uploadKilobytes) {
+                try await call { try await self.session.setUploadLimit(id, limits.uploadBytesPerSecond) }
+            }
+            if (limits.downloadLimited, limits.downloadKilobytes) != (current.downloadLimited, current.downloadKilobytes) {
+                try await call { try await self.session.setDownloadLimit(id, limits.downloadBytesPerSecond) }
             }
             try await applyFilePriorities(id, unwanted: set.filesUnwanted, high: set.priorityHigh,
                                           normal: set.filesWanted + set.priorityNormal + set.priorityLow)

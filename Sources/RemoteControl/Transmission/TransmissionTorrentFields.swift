@@ -210,4 +210,16 @@ public struct TransmissionTorrentLimits: Sendable, Equatable {
     /// Bytes per second for the session (nil: no limit).
     public var downloadBytesPerSecond: Int? { downloadLimited ? Int(downloadKilobytes * 1000) : nil }
     public var uploadBytesPerSecond: Int? { uploadLimited ? Int(uploadKilobytes * 1000) : nil }
+
+    /// These remembered values brought in line with what the session enforces (bytes per
+    /// second, nil: none), which another dialect or a restart may have changed: a limit in
+    /// force shows as such, one that is off keeps its remembered kB/s.
+    public func matching(upload: Int?, download: Int?) -> TransmissionTorrentLimits {
+        var limits = self
+        limits.uploadLimited = upload != nil
+        if let upload { limits.uploadKilobytes = Int64(upload / 1000) }
+        limits.downloadLimited = download != nil
+        if let download { limits.downloadKilobytes = Int64(download / 1000) }
+        return limits
+    }
 }
