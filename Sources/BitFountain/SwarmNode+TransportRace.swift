@@ -17,7 +17,7 @@ extension SwarmNode {
 struct TransportRaceStatistics: Equatable {
     /// TCP dialled because uTP had not connected within the head start.
     var tcpAfterHeadStart = 0
-    /// TCP dialled because uTP failed (refused, reset, no socket, timed out) before the head start ended.
+    /// TCP dialled at once because uTP failed (refused, reset, no path) before the head start ended.
     var tcpAfterUTPFailure = 0
     var wonByUTP = 0
     var wonByTCP = 0
