@@ -250,10 +250,25 @@ public final class SwarmNode: @unchecked Sendable {
     /// The torrents an incoming MSE handshake may name (event loop).
     var servedInfoHashes: Dictionary<InfoHash, TorrentSession>.Keys { sessions.keys }
 
-    /// Dials over TCP (`connect(to:for:transport:plaintext:)` decides between TCP and uTP).
-    /// `plaintext`: the retry of a `prefer` dial whose MSE handshake failed.
-    func connectTCP(to address: PeerAddress, for session: TorrentSession, plaintext: Bool = false) {
+    /// Adds the handlers of an outgoing connection to a channel's pipeline (on its loop).
+    typealias PipelineInstaller = @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+
+    /// MSE (unless `plaintext` or the policy says so) and the peer wire, over TCP or uTP alike.
+    func outgoingPipeline(to address: PeerAddress, for session: TorrentSession, plaintext: Bool) -> PipelineInstaller {
         let encryption = plaintext ? nil : outgoingEncryptionHandler(to: address, for: session)
+        return { pipeline in
+            if let encryption { try pipeline.addHandler(encryption()) }
+            try pipeline.addHandler(PeerChannelHandler(role: .outgoing(session, address)))
+        }
+    }
+
+    /// Dials over TCP (`connect(to:for:transport:plaintext:)` decides between TCP and uTP).
+    /// `plaintext`: the retry of a `prefer` dial whose MSE handshake failed. `race`: the dial this
+    /// is the TCP attempt of; its gate holds the pipeline back until TCP has won, and a failure
+    /// goes to the race, which reports the dial failed only when uTP failed too.
+    func connectTCP(to address: PeerAddress, for session: TorrentSession, plaintext: Bool = false, race: TransportRaceDial? = nil) {
+        let install = outgoingPipeline(to: address, for: session, plaintext: plaintext)
+        let race = race.map { NIOLoopBound($0, eventLoop: loop) }
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -261,8 +276,9 @@ public final class SwarmNode: @unchecked Sendable {
             .channelOption(.writeBufferWaterMark, value: SwarmNode.waterMark)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let encryption { try channel.pipeline.syncOperations.addHandler(encryption()) }
-                    try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(role: .outgoing(session, address)))
+                    guard let race else { return try install(channel.pipeline.syncOperations) }
+                    guard race.value.tcpRegistered(channel) else { throw TransportRaceLost() }
+                    try channel.pipeline.syncOperations.addHandler(TransportRaceGate(dial: race.value, install: install))
                 }
             }
         if options.bindHost != "0.0.0.0", options.bindHost != "::",
@@ -272,7 +288,9 @@ public final class SwarmNode: @unchecked Sendable {
         SwarmNode.trace("dialling \(address)")
         bootstrap.connect(to: address.socketAddress).whenFailure { error in
             SwarmNode.trace("cannot connect to \(address): \(error)")
-            session.loop.execute { session.connectionFailed(address) }
+            session.loop.execute {
+                if let race { race.value.tcpFailed() } else { session.connectionFailed(address) }
+            }
         }
     }
 

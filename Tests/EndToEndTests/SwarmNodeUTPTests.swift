@@ -20,9 +20,10 @@ import TestSupport
     }
 
     /// A seed dials a passive downloader given as a peer; returns what the seed remembered
-    /// about the downloader's address once the download completed, and whether it did.
-    static func seedDials(_ work: TemporaryDirectory, seed: SwarmNode.Options, get: SwarmNode.Options,
-                          size: Int = 600_000) async throws -> (completed: Bool, remembered: PeerTransport?, utpConnections: Int) {
+    /// about the downloader's address once the download completed, whether it did, and how the
+    /// seed's uTP-versus-TCP races went.
+    static func seedDials(_ work: TemporaryDirectory, seed: SwarmNode.Options, get: SwarmNode.Options, size: Int = 600_000)
+        async throws -> (completed: Bool, remembered: PeerTransport?, utpConnections: Int, races: TransportRaceStatistics?) {
         let (info, content) = try Dialing.torrent(work, "payload.bin", size: size)
         let getNode = SwarmNode(options: get, discovery: NoPeerDiscovery())
         let getPort = try await getNode.start()
@@ -36,10 +37,11 @@ import TestSupport
         let completed = try await Dialing.completes(download, within: 60)
         let matches = FileManager.default.contents(atPath: work.file("out/payload.bin")) == content
         let remembered = try await seedNode.loop.submit { seedNode.utp?.memory.transport(for: peer) }.get()
+        let races = try await seedNode.loop.submit { seedNode.utp?.raceStatistics }.get()
         let utpConnections = try await getNode.loop.submit { getNode.utp?.acceptedConnections ?? 0 }.get()
         await seedNode.shutdown()
         await getNode.shutdown()
-        return (completed && matches, remembered, utpConnections)
+        return (completed && matches, remembered, utpConnections, races)
     }
 
     @Test func twoNodesTalkOverUTPFirst() async throws {
@@ -48,6 +50,8 @@ import TestSupport
         #expect(result.completed)
         #expect(result.remembered == .utp)
         #expect(result.utpConnections >= 1, "the downloader accepted the seed's connection over uTP")
+        #expect((result.races?.wonByUTP ?? 0) >= 1)
+        #expect(result.races?.tcpAfterUTPFailure == 0)
     }
 
     @Test func aPeerWithoutUTPIsDialledOverTCPAndRemembered() async throws {
@@ -57,6 +61,13 @@ import TestSupport
         #expect(result.completed)
         #expect(result.remembered == .tcp)
         #expect(result.utpConnections == 0)
+        // TCP was dialled because uTP's head start ran out, beside the uTP attempt, and won: not
+        // after uTP had failed (its timeout), and the seed never counted a failed dial.
+        let races = try #require(result.races)
+        #expect(races.tcpAfterHeadStart == 1)
+        #expect(races.tcpAfterUTPFailure == 0)
+        #expect(races.wonByTCP == 1)
+        #expect(races.bothFailed == 0)
     }
 
     @Test func encryptionRequiredRunsOverUTP() async throws {

@@ -32,7 +32,7 @@ import TestSupport
         try await Libtorrent.require()
         let work = try TemporaryDirectory("bf-fountain-interop")
         // The harness's libtorrent has uTP off, so our dialler reaches it over TCP only after
-        // its 2.5 s uTP attempt: the caps keep the download well past that (≥ 4 s from both
+        // uTP's 0.5 s head start: the caps keep the download well past that (≥ 4 s from both
         // seeds) so that both serve; at 2 MB/s our seed alone finished first.
         let seeds = try await Interop.mixedSeeds(work, name: "mixed.bin", size: 4_000_000, pieceSize: 262144, uploadLimit: 500_000)
         defer { seeds.kill() }

@@ -58,7 +58,7 @@ import TestSupport
         defer { swarm.stop() }
         let work = try TemporaryDirectory("bf-dht-mixed")
         // Both seeds announce themselves on the DHT, and are found there only. The caps keep the
-        // download past the 2.5 s uTP attempt that precedes TCP to the harness's uTP-less
+        // download past uTP's 0.5 s head start that precedes TCP to the harness's uTP-less
         // libtorrent (at 2 MB/s our seed alone could finish first on a busy machine).
         let seeds = try await Interop.mixedSeeds(work, name: "mixed.bin", size: 8_000_000, pieceSize: 65536, uploadLimit: 1_000_000,
                                                  libtorrentExtra: Self.dhtNodes(swarm), bitFountainExtra: swarm.bootstrapArguments)

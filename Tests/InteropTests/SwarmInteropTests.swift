@@ -45,7 +45,7 @@ import TestSupport
         let work = try TemporaryDirectory("bf-interop")
         // Our seed serves libtorrent's torrent from its own copy of the content.
         // The harness's libtorrent has uTP off, so our dialler reaches it over TCP only after
-        // its 2.5 s uTP attempt: the caps keep the download well past that (≥ 4 s from both
+        // uTP's 0.5 s head start: the caps keep the download well past that (≥ 4 s from both
         // seeds) so that both serve; at 3 MB/s our seed alone finished first.
         let seeds = try await Interop.mixedSeeds(work, name: "mixed.bin", size: 8_000_000, pieceSize: 65536, uploadLimit: 1_000_000)
         defer { seeds.kill() }
