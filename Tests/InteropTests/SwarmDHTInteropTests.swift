@@ -64,6 +64,16 @@ import TestSupport
                                                  libtorrentExtra: Self.dhtNodes(swarm), bitFountainExtra: swarm.bootstrapArguments)
         defer { seeds.kill() }
         #expect(seeds.bitFountain.infoHash == seeds.infoHash)
+        // Both seeds must be on the DHT before `get` looks: with one useful seed connected, `get`
+        // does not look again for minutes, and libtorrent's announce can come seconds after ours.
+        let expected: Set<String> = ["127.0.0.1:\(seeds.libtorrentPort)", "127.0.0.1:\(seeds.bitFountain.port)"]
+        let announced = try await Waiting.pollAsync(timeout: 60, every: .milliseconds(500)) { () -> Bool? in
+            let lookup = try await ChildProcess.bitfountain(["dht", "get-peers", seeds.infoHash, "--bind", "127.0.0.1", "--json",
+                                                             "--timeout", "10"] + swarm.bootstrapArguments, timeout: 30)
+            let found = Set(JSONLines.objects(lookup.stdout).filter { $0["event"] as? String == "peer" }.compactMap { $0["address"] as? String })
+            return expected.isSubset(of: found) ? true : nil
+        }
+        try #require(announced == true, "both seeds announced on the DHT")
 
         let result = try await ChildProcess.run(Paths.binary, [
             "get", seeds.infoHash, "-o", work.file("out"), "--bind", "127.0.0.1", "--port", "0",
