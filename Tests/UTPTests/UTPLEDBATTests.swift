@@ -48,7 +48,9 @@ import Testing
     }
 
     @Test func anApplicationLimitedSenderDoesNotGrowItsWindowButStillShrinksIt() {
-        var control = UTPCongestionControl()
+        var config = UTPCongestionControl.Configuration()
+        config.initialWindow = 20_000
+        var control = UTPCongestionControl(configuration: config)
         let start = control.window
         control.onAck(bytesAcked: 1_400, queuingDelay: 0, windowLimited: false)
         #expect(control.window == start)
@@ -57,7 +59,10 @@ import Testing
     }
 
     @Test func slowStartDoublesOnAnEmptyQueueSlowsAsItBuildsAndEndsAtThreeQuartersOfTarget() {
-        var control = UTPCongestionControl()
+        // Past the first few packets, where LEDBAT's own 3000 bytes per round trip is the larger.
+        var config = UTPCongestionControl.Configuration()
+        config.initialWindow = 28_000
+        var control = UTPCongestionControl(configuration: config)
         #expect(control.inSlowStart)
         let start = control.window
         control.onAck(bytesAcked: Int(start), queuingDelay: 0, windowLimited: true)
