@@ -16,15 +16,14 @@
 /// (−3000 × off_target per round trip) was far too slow: a TCP flow in a 400 ms modem queue
 /// holds the delay at 150–400 ms, which took LEDBAT tens of seconds to answer from a window of
 /// 900 KB, and TCP kept only 58 % of the link meanwhile. Halving per round trip brings the same
-/// window to the floor in about ten round trips.
+/// window to the floor in about nine round trips.
 ///
 /// Slow start doubles per round trip (cwnd += bytes acked) on an empty queue and ends when the
 /// queuing delay passes 3/4 of target (LEDBAT++ §4.4) or a packet is lost. The delay our ACKs
 /// report is a round trip old, and by then a doubling window has grown by a whole BDP more:
-/// exiting at 90 % of target overshot to 3.6× the path's BDP in the lab (a 250 ms queue on a
-/// 400 ms modem buffer). So the slow-start gain also shrinks in proportion to the queue on the
-/// way to the exit threshold, as LEDBAT++ slows its slow start, ending the ramp with the window
-/// near BDP + the exit queue instead of twice that.
+/// exiting at 90 % of target overshot to 3.6× the path's BDP in the lab. So the slow-start gain
+/// also shrinks in proportion to the queue on the way to the exit threshold, as LEDBAT++ slows
+/// its slow start: in the simulated lab path the peak is 2.5× the BDP (3.5× without).
 ///
 /// Loss halves the window (BEP 29's 0.5); a retransmission timeout drops it to the floor, two
 /// packets (LEDBAT++'s minimum: one packet per round trip leaves a delayed-ACK receiver waiting
