@@ -23,7 +23,7 @@
 /// report is a round trip old, and by then a doubling window has grown by a whole BDP more:
 /// exiting at 90 % of target overshot to 3.6× the path's BDP in the lab. So the slow-start gain
 /// also shrinks in proportion to the queue on the way to the exit threshold, as LEDBAT++ slows
-/// its slow start: in the simulated lab path the peak is 2.5× the BDP (3.5× without).
+/// its slow start: on the simulated lab path the peak is 2.5× the BDP (plain doubling: 3.5×).
 ///
 /// Loss halves the window (BEP 29's 0.5); a retransmission timeout drops it to the floor, two
 /// packets (LEDBAT++'s minimum: one packet per round trip leaves a delayed-ACK receiver waiting
