@@ -138,7 +138,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "UTPTests", dependencies: ["UTP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "UTPTests", dependencies: ["UTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "InteropTests", dependencies: ["Metainfo", "Bencode", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RemoteControlTests", dependencies: [

@@ -1,33 +1,46 @@
-/// LEDBAT congestion control as BEP 29 specifies it, with slow start the way libtorrent's
-/// `utp_stream` does it (libutp, the other reference implementation, has none and grows
-/// linearly from the start; on a fast path that takes minutes to fill the pipe).
+/// LEDBAT congestion control (BEP 29) with the changes of LEDBAT++
+/// (draft-irtf-iccrg-ledbat-plus-plus) that make it yield to loss-based TCP, and slow start the
+/// way libtorrent's `utp_stream` does it (libutp has none and grows linearly from the start; on
+/// a fast path that takes minutes to fill the pipe).
 ///
-/// The window grows while the queuing delay our packets see is below the 100 ms target and
-/// shrinks in proportion once it is above, so a uTP upload gives way to the user's TCP flows
-/// (which fill the modem's queue) instead of competing with them:
+/// Below the 100 ms target the window grows as BEP 29 has it, by at most
+/// `maximumIncreasePerRoundTrip` per round trip, less the nearer the delay is to target:
 ///
-///     off_target    = (target − queuing_delay) / target        (at most 1)
+///     off_target    = (target − queuing_delay) / target
 ///     window_factor = bytes_acked / max(cwnd, bytes_acked)
 ///     cwnd         += MAX_CWND_INCREASE_BYTES_PER_RTT × off_target × window_factor
 ///
-/// Only the increase is capped (at the maximum per round trip, as libutp does): the decrease
-/// grows with how far the delay is over target, as BEP 29 and RFC 6817 have it, so a TCP flow
-/// that fills a deep modem buffer (300–500 ms) makes uTP back off several times faster than one
-/// that only just passes the target. It is bounded at half the acknowledged bytes, so the window
-/// never shrinks faster than halving per round trip (TCP's reaction to loss), whatever a sample says.
+/// Above target it shrinks multiplicatively (LEDBAT++ §4.3), by `decreaseConstant` × cwnd ×
+/// (queuing_delay / target − 1) per round trip, at most half the window per round trip (TCP's
+/// reaction to loss, and a bound whatever a garbage sample says). BEP 29's linear decrease
+/// (−3000 × off_target per round trip) was far too slow: a TCP flow in a 400 ms modem queue
+/// holds the delay at 150–400 ms, which took LEDBAT tens of seconds to answer from a window of
+/// 900 KB, and TCP kept only 58 % of the link meanwhile. Halving per round trip brings the same
+/// window to the floor in about nine round trips.
 ///
-/// Loss halves the window (BEP 29's 0.5); a retransmission timeout drops it to the floor.
-/// Slow start doubles per round trip (cwnd += bytes acked) until the queuing delay passes 90 %
-/// of target or a packet is lost.
+/// Slow start doubles per round trip (cwnd += bytes acked) on an empty queue and ends when the
+/// queuing delay passes 3/4 of target (LEDBAT++ §4.4) or a packet is lost. The delay our ACKs
+/// report is a round trip old, and by then a doubling window has grown by a whole BDP more:
+/// exiting at 90 % of target overshot to 3.6× the path's BDP in the lab. So the slow-start gain
+/// also shrinks in proportion to the queue on the way to the exit threshold, as LEDBAT++ slows
+/// its slow start: on the simulated lab path the peak is 2.5× the BDP (plain doubling: 3.5×).
+///
+/// Loss halves the window (BEP 29's 0.5); a retransmission timeout drops it to the floor, two
+/// packets (LEDBAT++'s minimum: one packet per round trip leaves a delayed-ACK receiver waiting
+/// for a second before it answers, and the delay stops being measured).
 public struct UTPCongestionControl: Sendable {
     public struct Configuration: Sendable {
         /// LEDBAT's target queuing delay (BEP 29: 100 ms), microseconds.
         public var targetDelay: Int64 = 100_000
         /// Most the window grows per round trip in congestion avoidance (libutp's 3000).
         public var maximumIncreasePerRoundTrip: Double = 3_000
-        /// The window never drops below this (one full packet, so one packet can always be in
-        /// flight and the delay keeps being measured).
-        public var minimumWindow: Double = 1_400
+        /// LEDBAT++'s constant C: above target the window loses C × (delay / target − 1) of
+        /// itself per round trip (before the cap at half).
+        public var decreaseConstant: Double = 1
+        /// Slow start ends when the queuing delay passes this fraction of the target (LEDBAT++).
+        public var slowStartExitFraction: Double = 0.75
+        /// The window never drops below this (two full packets, LEDBAT++'s minimum).
+        public var minimumWindow: Double = 2 * 1_400
         public var maximumWindow: Double = 8 * 1_024 * 1_024
         public var initialWindow: Double = 2 * 1_400
         public var slowStart = true
@@ -56,15 +69,27 @@ public struct UTPCongestionControl: Sendable {
         guard bytesAcked > 0 else { return }
         let config = configuration
         let acked = Double(bytesAcked)
-        let offTarget = min(1, Double(config.targetDelay - queuingDelay) / Double(config.targetDelay))
-        let windowFactor = acked / max(window, acked)
-        var gain = max(config.maximumIncreasePerRoundTrip * offTarget * windowFactor, -acked / 2)
+        let target = Double(config.targetDelay)
+        let delay = Double(queuingDelay)
+        var gain: Double
+        if delay <= target {
+            let windowFactor = acked / max(window, acked)
+            gain = config.maximumIncreasePerRoundTrip * (target - delay) / target * windowFactor
+        } else {
+            // Summed over the round trip's ACKs (a window's worth of bytes) this takes
+            // C × (delay / target − 1) of the window, and never more than half of it.
+            gain = -acked * min(config.decreaseConstant * (delay - target) / target, 0.5)
+        }
         if inSlowStart {
-            if Double(queuingDelay) > 0.9 * Double(config.targetDelay) {
+            let exitDelay = config.slowStartExitFraction * target
+            if delay > exitDelay {
                 inSlowStart = false
                 slowStartThreshold = window
             } else {
-                gain = max(gain, acked)
+                // Doubling per round trip on an empty queue, slowing as the queue builds: the
+                // delay reported is a round trip old, so a window still doubling when it
+                // crosses the exit threshold has overshot by a whole BDP more.
+                gain = max(gain, acked * (1 - delay / exitDelay))
                 if window + gain >= slowStartThreshold { inSlowStart = false }
             }
         }

@@ -17,13 +17,22 @@ struct LinkProfile {
     var reorderSpread: UInt64 = 20_000_000
 }
 
-/// A datagram in flight on the simulated network.
-private struct InFlight {
+/// A datagram in flight on the simulated network: a uTP datagram, or a packet of the simulated
+/// TCP-like flow (`SimulatedRenoFlow`), which has no bytes worth carrying.
+struct InFlight {
+    enum Payload {
+        case utp(ByteBuffer)
+        case renoSegment(UInt64)
+        case renoAck(UInt64)
+        /// The Reno sender learns that this segment was dropped (its duplicate ACKs arrived).
+        case renoLoss(UInt64)
+    }
+
     var deliverAt: UInt64
     var order: Int
     var from: Int
     var to: Int
-    var bytes: ByteBuffer
+    var payload: Payload
 }
 
 /// Two `UTPSocketManager`s (addresses 1 and 2) joined by a simulated link, driven event by event
@@ -32,11 +41,14 @@ struct SimulatedNetwork {
     var managers: [Int: UTPSocketManager<Int>]
     var profiles: [Int: LinkProfile]  // keyed by the receiving address
     var now: UInt64 = 1_000_000_000
-    private var inFlight: [InFlight] = []
+    private var inFlight = EventQueue()
     private var order = 0
     private var random: SeededGenerator
+    private var dropNoise = SeededGenerator(seed: 0xD209)
     private var linkFreeAt: [Int: UInt64] = [:]
     private var crossUpdatedAt: [Int: UInt64] = [:]
+    /// A loss-based TCP-like flow sharing the bottleneck toward address 2, if started.
+    var reno: SimulatedRenoFlow?
     /// Fraction of the bottleneck toward an address taken by unresponsive cross traffic.
     var crossTraffic: [Int: Double] = [:]
     /// (time, queuing delay in ns) for every datagram that entered a bottleneck queue.
@@ -60,40 +72,50 @@ struct SimulatedNetwork {
             dropped += 1
             return
         }
-        var departure = now
-        if let rate = profile.rate {
-            let fraction = crossTraffic[to] ?? 0
-            let free = linkFreeAt[to] ?? now
-            let lastCross = crossUpdatedAt[to] ?? now
-            // Cross traffic is a fluid: it adds `fraction` of every elapsed second as queued work.
-            var busyUntil = max(free, lastCross) &+ UInt64(fraction * Double(now &- lastCross))
-            crossUpdatedAt[to] = now
-            busyUntil = max(busyUntil, now)
-            let queued = busyUntil - now
-            if Double(queued) / 1e9 > profile.queueLimit {
-                linkFreeAt[to] = busyUntil
-                dropped += 1
-                return
-            }
-            queueSamples.append((now, queued))
-            departure = busyUntil &+ UInt64(Double(bytes.readableBytes * 8) / rate * 1e9)
-            linkFreeAt[to] = departure
-        }
+        guard let departure = enterBottleneck(size: bytes.readableBytes, toward: to) else { return }
         var arrival = departure &+ profile.delay
         if Double.random(in: 0..<1, using: &random) < profile.reordering {
             arrival &+= UInt64.random(in: 0...profile.reorderSpread, using: &random)
         }
-        enqueue(InFlight(deliverAt: arrival, order: order, from: from, to: to, bytes: bytes))
+        enqueue(InFlight(deliverAt: arrival, order: order, from: from, to: to, payload: .utp(bytes)))
         if Double.random(in: 0..<1, using: &random) < profile.duplication {
-            enqueue(InFlight(deliverAt: arrival &+ 1_000, order: order, from: from, to: to, bytes: bytes))
+            enqueue(InFlight(deliverAt: arrival &+ 1_000, order: order, from: from, to: to, payload: .utp(bytes)))
         }
     }
 
-    private mutating func enqueue(_ datagram: InFlight) {
+    /// Queues `size` bytes at the bottleneck toward `to` (shared by every flow headed there) and
+    /// returns when they leave it, or nil when the drop-tail queue is full.
+    mutating func enterBottleneck(size: Int, toward to: Int) -> UInt64? {
+        let profile = profiles[to] ?? LinkProfile()
+        guard let rate = profile.rate else { return now }
+        let fraction = crossTraffic[to] ?? 0
+        let free = linkFreeAt[to] ?? now
+        let lastCross = crossUpdatedAt[to] ?? now
+        // Cross traffic is a fluid: it adds `fraction` of every elapsed second as queued work.
+        var busyUntil = max(free, lastCross) &+ UInt64(fraction * Double(now &- lastCross))
+        crossUpdatedAt[to] = now
+        busyUntil = max(busyUntil, now)
+        let queued = busyUntil - now
+        // Up to 1 ms of timing noise on the drop decision: a perfectly deterministic drop-tail
+        // queue locks flows into phase (Floyd and Jacobson, 1992), and one flow's packets then
+        // take every drop. Drawn from its own generator so the other draws stay as they were.
+        let noise = Double(queued) / 1e9 > profile.queueLimit - 0.001 ? Double.random(in: 0..<0.001, using: &dropNoise) : 0
+        if Double(queued) / 1e9 + noise > profile.queueLimit {
+            linkFreeAt[to] = busyUntil
+            dropped += 1
+            return nil
+        }
+        queueSamples.append((now, queued))
+        let departure = busyUntil &+ UInt64(Double(size * 8) / rate * 1e9)
+        linkFreeAt[to] = departure
+        return departure
+    }
+
+    mutating func enqueue(_ datagram: InFlight) {
         order += 1
         var datagram = datagram
         datagram.order = order
-        inFlight.append(datagram)
+        inFlight.push(datagram)
     }
 
     mutating func apply(_ output: UTPSocketManager<Int>.Output, at address: Int) {
@@ -123,15 +145,20 @@ struct SimulatedNetwork {
     /// Advances to the next event (a delivery or a timer) no later than `limit`; returns false
     /// when there is none. New events are appended to `events`; the caller reacts to them.
     mutating func step(until limit: UInt64) -> Bool {
-        let nextDelivery = inFlight.min { ($0.deliverAt, $0.order) < ($1.deliverAt, $1.order) }
+        let nextDelivery = inFlight.first
         let nextTimer = managers.values.compactMap(\.nextWakeup).min()?.uptimeNanoseconds
         let next = [nextDelivery?.deliverAt, nextTimer].compactMap { $0 }.min()
         guard let next, next <= limit else { return false }
         now = max(now, next)
         if let delivery = nextDelivery, delivery.deliverAt <= now {
-            inFlight.removeAll { $0.order == delivery.order && $0.deliverAt == delivery.deliverAt }
-            act(delivery.to) { manager, now, random in
-                manager.receive(delivery.bytes, from: delivery.from, now: now, random: &random)
+            _ = inFlight.pop()
+            switch delivery.payload {
+            case .utp(let bytes):
+                act(delivery.to) { manager, now, random in
+                    manager.receive(bytes, from: delivery.from, now: now, random: &random)
+                }
+            case .renoSegment, .renoAck, .renoLoss:
+                deliverReno(delivery)
             }
         } else {
             for address in managers.keys.sorted() {

@@ -12,26 +12,29 @@ import Testing
         // A whole window acknowledged at zero delay: +3000 bytes (BEP 29's per-RTT maximum).
         #expect(control.window == start + 3_000)
         let before = control.window
-        control.onAck(bytesAcked: Int(before), queuingDelay: 150_000, windowLimited: true)
-        // 50 ms over target: half the maximum step, downwards.
-        #expect(control.window == before - 1_500)
+        control.onAck(bytesAcked: Int(before), queuingDelay: 120_000, windowLimited: true)
+        // 20 % over target, a whole window acknowledged: 20 % off the window (LEDBAT++).
+        #expect(abs(control.window - before * 0.8) < 0.001)
         let atTarget = control.window
         control.onAck(bytesAcked: 1_000, queuingDelay: 100_000, windowLimited: true)
         #expect(control.window == atTarget)
     }
 
-    @Test func farAboveTargetTheWindowShrinksInProportionToTheExcessNotAtAFixedRate() {
-        // A TCP flow filling a 400 ms modem buffer: uTP must back off three times as fast as at
-        // 200 ms (BEP 29: the decrease is the gain times off_target, which is not clamped at -1).
+    @Test func aboveTargetTheWindowShrinksInProportionToTheExcessAtMostHalfPerRoundTrip() {
+        // A TCP flow filling a 400 ms modem buffer holds the delay far over target: uTP must
+        // get out of its way within a few round trips, not BEP 29's −3000 bytes per round trip.
         var config = UTPCongestionControl.Configuration()
         config.slowStart = false
         config.initialWindow = 300_000
-        var twice = UTPCongestionControl(configuration: config)
-        var fourTimes = UTPCongestionControl(configuration: config)
-        twice.onAck(bytesAcked: 300_000, queuingDelay: 200_000, windowLimited: true)
-        fourTimes.onAck(bytesAcked: 300_000, queuingDelay: 400_000, windowLimited: true)
-        #expect(twice.window == 300_000 - 3_000)
-        #expect(fourTimes.window == 300_000 - 9_000)
+        func afterOneWindow(at delay: Int64) -> Double {
+            var control = UTPCongestionControl(configuration: config)
+            control.onAck(bytesAcked: 300_000, queuingDelay: delay, windowLimited: true)
+            return control.window
+        }
+        #expect(abs(afterOneWindow(at: 110_000) - 270_000) < 0.001)
+        #expect(abs(afterOneWindow(at: 130_000) - 210_000) < 0.001)
+        #expect(abs(afterOneWindow(at: 200_000) - 150_000) < 0.001)
+        #expect(abs(afterOneWindow(at: 400_000) - 150_000) < 0.001)
     }
 
     @Test func noDelaySampleShrinksTheWindowFasterThanHalvingPerRoundTrip() {
@@ -45,7 +48,9 @@ import Testing
     }
 
     @Test func anApplicationLimitedSenderDoesNotGrowItsWindowButStillShrinksIt() {
-        var control = UTPCongestionControl()
+        var config = UTPCongestionControl.Configuration()
+        config.initialWindow = 20_000
+        var control = UTPCongestionControl(configuration: config)
         let start = control.window
         control.onAck(bytesAcked: 1_400, queuingDelay: 0, windowLimited: false)
         #expect(control.window == start)
@@ -53,14 +58,24 @@ import Testing
         #expect(control.window < start)
     }
 
-    @Test func slowStartDoublesUntilTheDelayNearsTargetThenLEDBATTakesOver() {
-        var control = UTPCongestionControl()
+    @Test func slowStartDoublesOnAnEmptyQueueSlowsAsItBuildsAndEndsAtThreeQuartersOfTarget() {
+        // Past the first few packets, where LEDBAT's own 3000 bytes per round trip is the larger.
+        var config = UTPCongestionControl.Configuration()
+        config.initialWindow = 28_000
+        var control = UTPCongestionControl(configuration: config)
         #expect(control.inSlowStart)
         let start = control.window
-        control.onAck(bytesAcked: Int(start), queuingDelay: 10_000, windowLimited: true)
+        control.onAck(bytesAcked: Int(start), queuingDelay: 0, windowLimited: true)
         #expect(control.window == 2 * start)
-        control.onAck(bytesAcked: 1_000, queuingDelay: 95_000, windowLimited: true)
+        // 50 ms of the 75 ms exit delay: a third of the acknowledged bytes.
+        control.onAck(bytesAcked: 3_000, queuingDelay: 50_000, windowLimited: true)
+        #expect(control.inSlowStart)
+        #expect(abs(control.window - (2 * start + 1_000)) < 0.001)
+        let beforeExit = control.window
+        control.onAck(bytesAcked: 1_000, queuingDelay: 76_000, windowLimited: true)
         #expect(!control.inSlowStart)
+        // From here the increase is LEDBAT's, a fraction of 3000 bytes per round trip.
+        #expect(control.window > beforeExit && control.window < beforeExit + 1_000)
     }
 
     @Test func lossHalvesTimeoutCollapsesAndTheFloorHolds() {
