@@ -37,9 +37,12 @@ final class TransportRaceDial {
     private var stream: UTPStream?
     private var tcpChannel: Channel?
     private var timers: [Scheduled<Void>] = []
+    private let headStart: TimeAmount
 
-    init(node: SwarmNode, address: PeerAddress, session: TorrentSession, plaintext: Bool, fallBackToTCP: Bool) {
+    init(node: SwarmNode, address: PeerAddress, session: TorrentSession, plaintext: Bool, fallBackToTCP: Bool,
+         headStart: TimeAmount = SwarmNode.utpHeadStart) {
         race = TransportRace(fallBackToTCP: fallBackToTCP)
+        self.headStart = headStart
         self.node = node
         self.address = address
         self.session = session
@@ -60,7 +63,9 @@ final class TransportRaceDial {
         }
         let bound = NIOLoopBound(self, eventLoop: node.loop)
         timers = [
-            node.loop.scheduleTask(in: SwarmNode.utpHeadStart) { bound.value.handle(.headStartElapsed) },
+            // With a head start as long as the timeout (a peer known to speak uTP) this is the
+            // sequential dial: whichever of the two fires first, TCP starts once and uTP is given up.
+            node.loop.scheduleTask(in: headStart) { bound.value.handle(.headStartElapsed) },
             node.loop.scheduleTask(in: SwarmNode.utpConnectTimeout) { bound.value.utpTimedOut() },
         ]
     }

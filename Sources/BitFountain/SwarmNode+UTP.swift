@@ -59,8 +59,12 @@ extension SwarmNode {
         case .tcp:
             connectTCP(to: address, for: session, plaintext: plaintext)
         case .utp:
-            TransportRaceDial(node: self, address: address, session: session, plaintext: plaintext,
-                              fallBackToTCP: transport == nil).start()
+            // A peer that answered uTP before gets the whole uTP timeout before TCP, as with
+            // libtorrent: a busy moment on either side must not open a needless TCP connection
+            // and teach us to use TCP with a peer that speaks uTP.
+            let knownUTP = utp?.memory.transport(for: address) == .utp
+            TransportRaceDial(node: self, address: address, session: session, plaintext: plaintext, fallBackToTCP: transport == nil,
+                              headStart: knownUTP ? Self.utpConnectTimeout : Self.utpHeadStart).start()
         }
     }
 

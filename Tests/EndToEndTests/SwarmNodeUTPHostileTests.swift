@@ -50,6 +50,9 @@ import UTP
         let getNode = SwarmNode(options: Dialing.options(work.file("get")), discovery: NoPeerDiscovery())
         _ = try await getNode.start()
         let seed = PeerAddress(host: "127.0.0.1", port: seedPort)!
+        // Known to speak uTP, so TCP waits for the whole uTP timeout: the flood, not a busy
+        // machine racing TCP past the uTP answer, is what this test is about.
+        try await getNode.loop.submit { getNode.utp?.memory.remember(.utp, for: seed) }.get()
         let download = try await getNode.add(TorrentSpec(content: .magnet(MagnetLink(infoHash: info.infoHash)),
                                                          directory: work.file("out"), seedingExistingContent: false, peers: [seed]))
         #expect(try await Dialing.completes(download, within: 60))
