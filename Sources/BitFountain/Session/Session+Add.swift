@@ -121,6 +121,10 @@ extension Session {
                 let swarm = self.swarm
                 Task { await swarm.remove(infoHash) }
             } else {
+                // The completion and the metadata event come by different paths: on a busy
+                // machine a fast magnet download can finish before its metadata event is
+                // handled, and a completed torrent must already show its files and content path.
+                if torrents[id]?.info == nil { await learnInfo(of: id, from: session) }
                 let stats = await session.stats()
                 torrents[id]?.stats = stats
                 if torrents[id]?.doneDate == nil { torrents[id]?.doneDate = Date() }
@@ -131,17 +135,21 @@ extension Session {
         }
     }
 
+    /// Takes the info dictionary a magnet download has learned, and gives every file a priority.
+    private func learnInfo(of id: TorrentID, from session: TorrentSession) async {
+        guard let info = await session.info() else { return }
+        torrents[id]?.info = info
+        if torrents[id]?.filePriorities.count != info.files.count {
+            torrents[id]?.filePriorities = Array(repeating: .normal, count: info.files.count)
+        }
+    }
+
     private func handle(_ event: NodeEvent) async {
         switch event {
         case .metadata(let infoHash, let name, let size, let seconds):
             guard let id = idsByInfoHash[infoHash] else { return }
             let session = torrents[id]?.session
-            if let info = await session?.info() {
-                torrents[id]?.info = info
-                if torrents[id]?.filePriorities.count != info.files.count {
-                    torrents[id]?.filePriorities = Array(repeating: .normal, count: info.files.count)
-                }
-            }
+            if let session { await learnInfo(of: id, from: session) }
             let stats = await session?.stats()
             torrents[id]?.stats = stats
             persist(id)
