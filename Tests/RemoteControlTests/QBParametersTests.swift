@@ -62,6 +62,30 @@ import Testing
         #expect(cut?["category"] == nil)
     }
 
+    /// The second finding of the qb-parameters fuzz target: a delimiter that sits inside what
+    /// the guard first read as another occurrence's header line, and that multipart-kit's
+    /// boundary matcher (which skipped the first occurrence) takes; the non-ASCII header name
+    /// comes three lines after it.
+    @Test func aNonASCIIHeaderNameBehindADelimiterInsideAHeaderLineIsRefused() throws {
+        var body = ByteBuffer(string: "--bf--bfboundary\r\nno colon here \0--bfboundary\r\nContent-Disposition: form-data\r\n")
+        body.writeBytes(Array("x: y\r\n-A".utf8) + [0xFF] + Array(": z\r\n\r\nbody\r\n--bfboundary--\r\n".utf8))
+        #expect(!MultipartHeaderNames.areASCII(in: body, boundary: "bfboundary"))
+        #expect(throws: QBRequestError.self) {
+            try QBParameters(query: nil, contentType: "multipart/form-data; boundary=bfboundary", body: body)
+        }
+    }
+
+    /// Every line ends in a delimiter, so each of the 40,000 occurrences starts a header block
+    /// that runs to the end of the body: walking each block anew is ~8 × 10⁸ line walks; each
+    /// line walked once is 40,000. The time limit catches the quadratic walk.
+    @Test(.timeLimit(.minutes(1))) func delimitersInsideEveryHeaderLineAreScannedInLinearTime() {
+        var body = ByteBuffer()
+        for _ in 0..<40_000 { body.writeString("x: --b\r\n") }
+        #expect(MultipartHeaderNames.areASCII(in: body, boundary: "b"))
+        body.writeBytes([0xC3, 0xA9] + Array(": late\r\n".utf8))
+        #expect(!MultipartHeaderNames.areASCII(in: body, boundary: "b"), "a bad name after them all is still found")
+    }
+
     @Test func truncatedMultipartIsRefusedOrYieldsNoFields() throws {
         let body = ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"urls\"\r\n\r\nmagnet")
         let parameters = try? QBParameters(query: nil, contentType: "multipart/form-data; boundary=b", body: body)
