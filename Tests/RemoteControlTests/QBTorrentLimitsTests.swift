@@ -13,16 +13,7 @@ import TestSupport
 
     @Test func perTorrentLimitsReachTheSessionAndReadBackInBothDialects() async throws {
         let work = try TemporaryDirectory("bf-qblimits")
-        var configuration = SessionConfiguration()
-        configuration.bindHost = "127.0.0.1"
-        configuration.port = 0
-        configuration.dht = false
-        configuration.localServiceDiscovery = false
-        configuration.portMapping = false
-        configuration.stateDirectory = work.file("state")
-        configuration.persistTorrents = true
-        configuration.defaultSavePath = work.file("dl")
-        let session = try await Session.start(configuration)
+        let session = try await Session.start(.loopbackOnly(state: work.file("state"), savePath: work.file("dl")))
         do {
             try await check(session, work: work)
         } catch {

@@ -25,16 +25,7 @@ import TestSupport
         init(credentials: Credentials = Credentials(), bind: String = "127.0.0.1",
              throttle: LoginThrottle = LoginThrottle()) async throws {
             work = try TemporaryDirectory("bf-http")
-            var configuration = SessionConfiguration()
-            configuration.bindHost = "127.0.0.1"
-            configuration.port = 0
-            configuration.dht = false
-            configuration.localServiceDiscovery = false
-            configuration.portMapping = false
-            configuration.stateDirectory = work.file("state")
-            configuration.persistTorrents = true
-            configuration.defaultSavePath = work.file("dl")
-            session = try await Session.start(configuration)
+            session = try await Session.start(.loopbackOnly(state: work.file("state"), savePath: work.file("dl")))
             let paths = try PathConfinement(roots: [work.file("dl")])
             let security = try RemoteSecurity(credentials: credentials, bindAddress: bind, paths: paths, throttle: throttle)
             services = RemoteControlServices(session: session, security: security, logger: Logger(label: "test"))

@@ -45,21 +45,15 @@ final class RemoteControlHarness: Sendable {
         let infoHash = try (seeding["infohash"] as? String ?? seedMagnet.infoHashFromMagnet).orThrow("no infohash")
         let magnet = seedMagnet.contains("x.pe=") ? seedMagnet : seedMagnet + "&x.pe=127.0.0.1:\(seedPort)"
 
-        var configuration = SessionConfiguration()
-        configuration.bindHost = "127.0.0.1"
-        configuration.port = 0
-        configuration.dht = false
-        configuration.localServiceDiscovery = false
-        configuration.portMapping = false
-        configuration.stateDirectory = directory.url.appendingPathComponent("node-state").path
-        configuration.defaultSavePath = downloads
-        let session = try await Session.start(configuration)
+        let state = directory.url.appendingPathComponent("node-state").path
+        let session = try await Session.start(.loopbackOnly(state: state, savePath: downloads,
+                                                            persistTorrents: SessionConfiguration().persistTorrents))
 
         let paths = try PathConfinement(roots: [downloads])
         let security = try RemoteSecurity(credentials: Credentials(), bindAddress: "127.0.0.1", paths: paths)
         let services = RemoteControlServices(session: session, security: security, logger: Logger(label: "remote-control-test"))
         // The daemon's own list of dialects: Transmission RPC, /metrics, qBittorrent, the web UI.
-        let routes = await DaemonRoutes.all(services: services, configDirectory: configuration.stateDirectory)
+        let routes = await DaemonRoutes.all(services: services, configDirectory: state)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let application = RemoteControlServer.makeApplication(host: "127.0.0.1", port: 0, services: services, routes: routes) {
             channel in

@@ -77,16 +77,22 @@ import Testing
         #expect(total == PeerExchange.maxLearned)
     }
 
-    @Test func aDownloaderThatKnowsOnePeerLearnsOfTheSeedBehindIt() {
+    /// seed ← middle ← newcomer, with ut_pex, run until the newcomer has heard of someone.
+    /// A seed that serves nothing keeps everyone connected (a finished swarm disconnects seed from seed).
+    static func newcomerBehindAMiddle(middleToSeedOverUTP: Bool) -> (swarm: SimulatedSwarm, seed: Int, newcomer: Int) {
         let swarm = SimulatedSwarm(size: 200_000, pieceLength: 16384)
         swarm.extensions = .offered(fountain: false, pex: true)
-        // A seed that serves nothing keeps everyone connected (a finished swarm disconnects seed from seed).
         let seed = swarm.addSeed("seed", behaviour: .neverServes)
         let middle = swarm.addLeecher("middle")
         let newcomer = swarm.addLeecher("newcomer")
-        swarm.connect(middle, seed)
+        swarm.connect(middle, seed, overUTP: middleToSeedOverUTP)
         swarm.connect(newcomer, middle)
-        swarm.run(until: { !swarm.nodes[newcomer].discovered.isEmpty }, limit: 10)
+        swarm.run(until: { !swarm.nodes[newcomer].discovered.isEmpty && !swarm.nodes[seed].discovered.isEmpty }, limit: 20)
+        return (swarm, seed, newcomer)
+    }
+
+    @Test func aDownloaderThatKnowsOnePeerLearnsOfTheSeedBehindIt() {
+        let (swarm, seed, newcomer) = Self.newcomerBehindAMiddle(middleToSeedOverUTP: false)
         #expect(swarm.nodes[newcomer].discovered == [UTPex.AddedPeer(SimulatedSwarm.address(of: seed), flags: [.seed, .reachable])],
                 "the middle dialled the seed: reachable, and a seed")
         #expect(swarm.nodes[seed].discovered.map(\.address) == [SimulatedSwarm.address(of: newcomer)],
@@ -95,17 +101,9 @@ import Testing
     }
 
     @Test func aPeerReachedOverUTPIsPassedOnWithTheUTPFlag() {
-        let swarm = SimulatedSwarm(size: 200_000, pieceLength: 16384)
-        swarm.extensions = .offered(fountain: false, pex: true)
-        let seed = swarm.addSeed("seed", behaviour: .neverServes)
-        let middle = swarm.addLeecher("middle")
-        let newcomer = swarm.addLeecher("newcomer")
-        swarm.connect(middle, seed, overUTP: true)
-        swarm.connect(newcomer, middle)
-        swarm.run(until: { !swarm.nodes[newcomer].discovered.isEmpty }, limit: 10)
+        let (swarm, seed, newcomer) = Self.newcomerBehindAMiddle(middleToSeedOverUTP: true)
         #expect(swarm.nodes[newcomer].discovered == [UTPex.AddedPeer(SimulatedSwarm.address(of: seed), flags: [.seed, .reachable, .supportsUTP])],
                 "the middle's connection to the seed runs over uTP: the seed speaks it")
-        swarm.run(until: { !swarm.nodes[seed].discovered.isEmpty }, limit: 20)
         #expect(swarm.nodes[seed].discovered.first?.flags == [], "the newcomer reached the middle over TCP: no uTP flag for it")
     }
 
