@@ -62,6 +62,8 @@ def make_session(args):
         # router anyway) the only way to learn a peer it was not given is ut_pex.
         settings["enable_dht"] = False
         settings["enable_lsd"] = False
+    if args.peer_log:
+        settings["alert_mask"] |= lt.alert.category_t.peer_log_notification
     if args.download_limit:
         settings["download_rate_limit"] = args.download_limit
     if args.enforce_node_id:
@@ -202,6 +204,8 @@ def main():
         command.add_argument("--peer", action="append", default=[], help="IP:PORT to dial (repeatable)")
         command.add_argument("--download-limit", type=int, default=0, help="bytes per second (0: none, the default)")
         command.add_argument("--report-peers", action="store_true")
+        command.add_argument("--peer-log", action="store_true",
+                             help="also every peer's protocol log (peer_log alerts) in --log: messages in and out")
         if name == "dht":
             command.add_argument("--report", type=float, default=2)
         if name == "seed":
