@@ -7,8 +7,9 @@ import TestSupport
 /// port mapping, both connected to a relay on the open network that cannot
 /// itself supply the file; the downloader asks the relay for a rendezvous, both
 /// dial each other over uTP at once, and most of the file arrives straight from
-/// the seed's home. The relay is BitFountain (a libtorrent relay, the script's
-/// `--relay libtorrent`, does not pass yet). Needs root (network namespaces), as CI has.
+/// the seed's home. The relay is BitFountain: a libtorrent relay (the script's
+/// `--relay libtorrent`) does not pass yet; the script's docstring says what
+/// was found and what still fails. Needs root (network namespaces), as CI has.
 @Suite struct LabHolepunchTests {
     @Test func twoPeersBehindNATsMeetThroughARelayAndComplete() async throws {
         let work = try TemporaryDirectory("bf-holepunch")

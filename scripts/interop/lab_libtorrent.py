@@ -17,7 +17,9 @@ loopback. Run it inside a lab host's namespace. JSON lines on stdout.
   (repeatable: dialled once the torrent is added), --download-limit BYTES/s, and
   --report-peers (prints {"event":"peers","peers":[{ip, port, pex, incoming,
   seed, down, up}]} every second: its connected peers, whether PEX told it of
-  each, and the bytes each sent it and it sent each).
+  each, and the bytes each sent it and it sent each). Any command also takes
+  --peer-log: every peer's protocol log goes to --log too (e.g. HOLEPUNCH
+  messages in and out, as holepunch_lab.py reads them).
   lab_libtorrent.py make --content PATH --out T
       a trackerless v1 torrent made by libtorrent's own creator.
 Every command stops after --timeout seconds.
