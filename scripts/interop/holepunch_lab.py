@@ -8,30 +8,29 @@ the direct uTP connection the two punch through their NATs.
 
 `--relay libtorrent`: the relay is libtorrent 2.0.8 at its defaults
 (lab_libtorrent.py, adding the torrent over an empty folder, with its peer log
-on), which advertises ut_holepunch and passes peers on by PEX. NOT PASSING
-YET, so this cell is not in LabHolepunchTests. What its peer log showed:
+on), which advertises ut_holepunch and passes peers on by PEX. It failed at
+first ("not connected"); what libtorrent's peer log showed:
 - libtorrent finds the target of a `rendezvous` by the endpoint of its own
   connection to it (bt_peer_connection::on_holepunch -> torrent::find_peer,
   which compares peer_connection::remote()), and names the initiator to the
   target by remote() too; its PEX, though, gives an incoming peer's listen
   port (`p`). So it can introduce only a peer whose connection to it comes
   from that peer's listen port: over uTP, from the socket we listen on
-  (endpoint-preserving NAT). A seed connected over TCP, from an ephemeral
-  port, is "not connected" to it. That happened here while the seed dialled
+  (port-preserving NAT). A seed connected over TCP, from an ephemeral port,
+  is "not connected" to it. That happened here because the seed dialled
   before libtorrent took peers (session_impl::incoming_connection drops
-  connections while no torrent is active): the uTP SYN was lost, TCP won the
-  race. The script now starts the seed once the relay's torrent runs, and
+  connections while no torrent is active): its uTP SYN was lost and TCP won
+  the race. The script now starts the seed once the relay's torrent runs;
   libtorrent then sends both `connect`s (BEP 55 leaves the relay's lookup to
   it; nothing in our messages was at fault).
-- What still fails: the seed's uTP connection to the libtorrent relay stalls
-  a few seconds after it starts carrying pieces (the relay hears nothing more
-  from the seed; libtorrent closes it with "Connection timed out" 1-5 s after
-  it wrote the `connect`; the seed notices only a minute later, at its idle
-  timeout), so the seed never reads the `connect` and never dials; the
-  downloader's punch times out, and it does not ask again within the run
-  (Holepunch.retryInterval, 300 s). Seen with the relay's link shaped and,
-  in a trial, unshaped. A uTP matter between our sender and libtorrent's
-  receiver, not of holepunching; not yet understood.
+- Seen twice in nine runs since (once with this script, once in a trial
+  with the relay's link unshaped): the seed's uTP connection to libtorrent
+  stalls within seconds of carrying pieces (libtorrent hears nothing more,
+  closes it "Connection timed out"; the seed notices at its idle timeout a
+  minute later), so the seed never reads its `connect` and the downloader
+  does not ask again within the run (Holepunch.retryInterval). A uTP
+  matter between our sender and libtorrent's receiver, not yet understood;
+  the script prints the relay's disconnects so a failure shows it.
 
 Who knows whom, so that only holepunching can join the two:
 - the seed (`get --seed-after` over the full content, `--no-pex`) dials the
