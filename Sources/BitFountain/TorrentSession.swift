@@ -123,9 +123,10 @@ public final class TorrentSession: @unchecked Sendable {
             SwarmNode.trace("refused \(address): it is ourselves")
             return nil
         }
-        if let existing = machine.peers.values.first(where: { $0.peerID == handshake.peerID }),
-           !stopped, DuplicateConnection.newReplacesExisting(newIsOutgoing: outgoing, existingIsOutgoing: existing.outgoing,
-                                                             ours: node.peerID, theirs: handshake.peerID) {
+        if let existing = machine.peers.values.first(where: { $0.peerID == handshake.peerID }), !stopped,
+           DuplicateConnection.newReplacesExisting(
+               newIsOutgoing: outgoing, existingIsOutgoing: existing.outgoing, ours: node.peerID, theirs: handshake.peerID,
+               ourListenPort: node.port, theirListenPort: outgoing ? address.port : existing.listenAddress?.port ?? 0) {
             SwarmNode.trace("\(address): a connection each way; keeping this one, closing #\(existing.key)")
             machine.peerDisconnected(existing.key)
             closeConnection(existing.key)
