@@ -123,12 +123,11 @@ public actor TransmissionRPCHandler {
             chosen = all.filter { $0.downloadRate > 0 || $0.uploadRate > 0 || $0.state == .checking }
         case .some: chosen = all.filter { ids.matches(id: $0.id.rawValue, hashString: $0.infoHash.hex) }
         }
-        let fields = TransmissionTorrentFields.unique(fields)
-        let wanted = Set(fields)
-        let needFiles = !wanted.isDisjoint(with: TransmissionTorrentFields.needFiles)
-        let needPeers = !wanted.isDisjoint(with: TransmissionTorrentFields.needPeers)
+        let plan = TransmissionTorrentFields.Plan(fields)
+        let needFiles = plan.needsFiles
+        let needPeers = plan.needsPeers
         let peerLimit = await session.currentSettings().maxPeersPerTorrent
-        var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * fields.count))
+        var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * plan.fields.count))
         writer.beginObject()
         writer.key("torrents")
         writer.beginArray()
@@ -138,7 +137,7 @@ public actor TransmissionRPCHandler {
                 files: needFiles ? (try? await session.files(snapshot.id)) ?? [] : nil,
                 peers: needPeers ? (try? await session.peers(snapshot.id)) ?? [] : nil,
                 limits: limits(of: snapshot), peerLimit: peerLimit)
-            TransmissionTorrentFields.write(input, fields: fields, into: &writer)
+            TransmissionTorrentFields.write(input, plan: plan, into: &writer)
         }
         writer.endArray()
         if ids == .recentlyActive {
