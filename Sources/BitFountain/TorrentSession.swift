@@ -261,6 +261,15 @@ public final class TorrentSession: @unchecked Sendable {
     }
 
     func makeSnapshot() -> TorrentStats {
+        Self.stats(of: &machine, infoHash: infoHash, connectedPeers: connections.count, startTime: startTime)
+    }
+
+    /// The numbers of `machine`, read in place: `inout` only so that it is not copied. Each
+    /// computed property read through the class's stored property copied the whole machine
+    /// (forty-odd references retained and released), a dozen times per torrent, and a daemon's
+    /// `Session.list` reads every torrent's numbers.
+    private static func stats(of machine: inout TorrentMachine, infoHash: InfoHash, connectedPeers: Int,
+                              startTime: Double) -> TorrentStats {
         let info = machine.info
         let wanted = machine.wantedBytes
         return TorrentStats(
@@ -270,7 +279,7 @@ public final class TorrentSession: @unchecked Sendable {
             pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
-            hashFailures: machine.hashFailures, connectedPeers: connections.count, usefulPeers: machine.usefulPeerCount,
+            hashFailures: machine.hashFailures, connectedPeers: connectedPeers, usefulPeers: machine.usefulPeerCount,
             peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats,
             repairSymbolsReceived: machine.repairSymbolsReceived, piecesDecoded: machine.piecesDecoded,
             symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes,
