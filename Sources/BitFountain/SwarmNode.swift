@@ -418,9 +418,13 @@ public final class SwarmNode: @unchecked Sendable {
         return true
     }
 
-    /// The numbers of every open torrent, read in one pass on the event loop.
-    public func allStats() async -> [InfoHash: TorrentStats] {
-        (try? await loop.submit { self.sessions.mapValues { $0.makeSnapshot() } }.get()) ?? [:]
+    /// The numbers of the open torrents that may have changed since the last call (all of them
+    /// the first time), read in one pass on the event loop. A torrent that was at rest when it
+    /// was last read (no peer, nothing being stored) is left out until it stirs: a daemon's ten
+    /// thousand idle seeds are not recounted for every list. One reader, which keeps the numbers
+    /// it was given: the `Session`.
+    public func changedStats() async -> [InfoHash: TorrentStats] {
+        (try? await loop.submit { self.sessions.compactMapValues { $0.statsIfChanged() } }.get()) ?? [:]
     }
 
     /// The open torrent session for `infoHash`, if any.

@@ -60,6 +60,14 @@ import Testing
                 == #"{"a":{"y":false,"z":"x"},"b":[1,null,true,{},[]]}"#)
     }
 
+    /// Objects that share a key set reuse its sorted order; one with other keys gets its own.
+    @Test func sortedKeysStaySortedAcrossObjectsWithTheSameOrOtherKeys() throws {
+        let same: JSONValue = .array([.object(["b": 1, "a": 2, "c": 3]), .object(["c": 4, "a": 5, "b": 6]),
+                                      .object(["a": 7, "b": 8, "d": 9]), .object(["b": 10, "a": 11])])
+        #expect(String(decoding: same.jsonBytes(sortedKeys: true), as: UTF8.self)
+                == #"[{"a":2,"b":1,"c":3},{"a":5,"b":6,"c":4},{"a":7,"b":8,"d":9},{"a":11,"b":10}]"#)
+    }
+
     @Test func torrentObjectsAreWrittenInTheOrderAskedWithoutUnknownFields() throws {
         var writer = JSONWriter()
         writer.beginArray()

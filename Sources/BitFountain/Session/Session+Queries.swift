@@ -7,7 +7,12 @@ extension Session {
     /// Every torrent, by id. One pass over the running ones on the event loop.
     public func list() async -> [TorrentSnapshot] {
         await refreshStats()
-        return torrents.keys.sorted().compactMap { makeSnapshot($0) }
+        var snapshots: [TorrentSnapshot] = []
+        snapshots.reserveCapacity(torrents.count)
+        for id in torrents.keys.sorted() {
+            if let snapshot = makeSnapshot(id) { snapshots.append(snapshot) }
+        }
+        return snapshots
     }
 
     /// One torrent now.
@@ -50,13 +55,16 @@ extension Session {
         return Bitfield(count: info.pieceCount)
     }
 
-    /// Reads the engine numbers of every running torrent in one hop and
-    /// announces the state changes that brings (a download became a seed).
+    /// Reads the engine numbers of the running torrents in one hop (those at rest since the
+    /// last read keep the numbers they have here) and announces the state changes that
+    /// brings (a download became a seed).
     func refreshStats() async {
-        let all = await swarm.allStats()
+        let all = await swarm.changedStats()
         for (infoHash, stats) in all {
-            // In place: copying each record out and back was a good part of a 10,000-torrent list.
-            guard let id = idsByInfoHash[infoHash], let change = torrents[id]?.take(stats) else { continue }
+            // In place, through `values[index]`: `torrents[id]?` moves the record out into an
+            // optional and back, and copying records was a good part of a 10,000-torrent list.
+            guard let id = idsByInfoHash[infoHash], let index = torrents.index(forKey: id),
+                  let change = torrents.values[index].take(stats) else { continue }
             emit(.stateChanged(id, from: change.from, to: change.to))
         }
     }

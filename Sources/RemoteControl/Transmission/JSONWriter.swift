@@ -7,6 +7,10 @@ public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
     /// Whether the next value in the open array or object needs a comma first.
     private var needsComma = false
+    /// The key set of the last object written with sorted keys, in order. The torrents of one
+    /// reply share theirs: sorting each one's fifty-odd keys was a third of the time of a
+    /// 10,000-torrent `sync/maindata`.
+    private var lastSortedKeys: [String] = []
 
     public init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
@@ -28,7 +32,7 @@ public struct JSONWriter {
         case .object(let members):
             beginObject()
             if sortedKeys {
-                for key in members.keys.sorted() { self.key(key); write(members[key]!, sortedKeys: true) }
+                for key in orderedKeys(of: members) { self.key(key); write(members[key]!, sortedKeys: true) }
             } else {
                 for (key, member) in members { self.key(key); write(member, sortedKeys: false) }
             }
@@ -113,6 +117,12 @@ public struct JSONWriter {
         var writer = JSONWriter(capacity: name.utf8.count + 3)
         writer.key(name)
         return writer.bytes
+    }
+
+    private mutating func orderedKeys(of members: [String: JSONValue]) -> [String] {
+        if lastSortedKeys.count == members.count, lastSortedKeys.allSatisfy({ members[$0] != nil }) { return lastSortedKeys }
+        lastSortedKeys = members.keys.sorted()
+        return lastSortedKeys
     }
 
     /// The comma between two values of an array or members of an object.
