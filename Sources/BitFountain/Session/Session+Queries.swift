@@ -97,8 +97,10 @@ extension Session {
             id: torrent.id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
             hasMetadata: torrent.info != nil || stats?.hasMetadata == true, totalBytes: total,
             bytesHave: have, bytesWanted: wanted, bytesWantedHave: haveWanted, progress: progress,
-            // The engine may report the metadata (and completion) before `info` is copied in.
-            pieceCount: torrent.info?.pieceCount ?? stats?.pieceCount ?? 0, piecesHave: stats?.piecesVerified ?? 0,
+            // The engine may report the metadata (and completion) before `info` is copied in; its
+            // count is also the one at hand (`info`'s is behind a pointer: a cache miss per torrent).
+            pieceCount: stats.flatMap { $0.hasMetadata ? $0.pieceCount : nil } ?? torrent.info?.pieceCount ?? 0,
+            piecesHave: stats?.piecesVerified ?? 0,
             downloadRate: downRate, uploadRate: stats?.uploadRate ?? 0,
             peersConnected: stats?.connectedPeers ?? 0, seedsConnected: peers.filter(\.isSeed).count,
             eta: eta, downloadedEver: downloaded, uploadedEver: uploaded,

@@ -131,13 +131,13 @@ public actor TransmissionRPCHandler {
         writer.beginObject()
         writer.key("torrents")
         writer.beginArray()
-        for snapshot in chosen {
+        for index in chosen.indices {
+            let id = chosen[index].id
             let input = TransmissionTorrentFields.Input(
-                snapshot: snapshot,
-                files: needFiles ? (try? await session.files(snapshot.id)) ?? [] : nil,
-                peers: needPeers ? (try? await session.peers(snapshot.id)) ?? [] : nil,
-                limits: limits(of: snapshot), peerLimit: peerLimit)
-            TransmissionTorrentFields.write(input, plan: plan, into: &writer)
+                files: needFiles ? (try? await session.files(id)) ?? [] : nil,
+                peers: needPeers ? (try? await session.peers(id)) ?? [] : nil,
+                limits: limits(of: chosen[index]), peerLimit: peerLimit)
+            TransmissionTorrentFields.write(chosen[index], input, plan: plan, into: &writer)
         }
         writer.endArray()
         if ids == .recentlyActive {

@@ -7,18 +7,17 @@ import Foundation
 /// Transmission reports "nothing yet" (0, or -1 for an unknown ETA/ratio);
 /// `TransmissionTorrentFields.approximated` lists them.
 public enum TransmissionTorrentFields {
-    /// What one torrent's fields are computed from. `files` and `peers` are
-    /// fetched only when a requested field needs them.
+    /// What one torrent's fields are computed from besides its snapshot (which is passed on
+    /// its own, borrowed from the list rather than copied per torrent). `files` and `peers`
+    /// are fetched only when a requested field needs them.
     public struct Input: Sendable {
-        public var snapshot: TorrentSnapshot
         public var files: [FileSnapshot]?
         public var peers: [PeerSnapshot]?
         public var limits: TransmissionTorrentLimits
         public var peerLimit: Int
 
-        public init(snapshot: TorrentSnapshot, files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil,
+        public init(files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil,
                     limits: TransmissionTorrentLimits = .init(), peerLimit: Int) {
-            self.snapshot = snapshot
             self.files = files
             self.peers = peers
             self.limits = limits
@@ -64,17 +63,16 @@ public enum TransmissionTorrentFields {
     }
 
     /// One torrent's fields as a JSON object, in the plan's order.
-    public static func write(_ input: Input, plan: Plan, into writer: inout JSONWriter) {
+    public static func write(_ snapshot: TorrentSnapshot, _ input: Input, plan: Plan, into writer: inout JSONWriter) {
         writer.beginObject()
         for index in plan.fields.indices {
             writer.key(encoded: plan.keys[index])
-            writer.write(value(of: plan.fields[index], input))
+            writer.write(value(of: plan.fields[index], snapshot, input))
         }
         writer.endObject()
     }
 
-    static func value(of field: TransmissionTorrentField, _ input: Input) -> JSONValue {
-        let s = input.snapshot
+    static func value(of field: TransmissionTorrentField, _ s: TorrentSnapshot, _ input: Input) -> JSONValue {
         switch field {
         case .id: return .int(Int64(s.id.rawValue))
         case .queuePosition: return .int(Int64(s.id.rawValue))
