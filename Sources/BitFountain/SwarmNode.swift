@@ -101,6 +101,10 @@ public final class SwarmNode: @unchecked Sendable {
     /// The IP addresses of this host's interfaces and the bound one (read at
     /// `start`), to know our own announce when a lookup returns it.
     private(set) var localIPs: Set<IPAddress> = []
+    /// The extensions a torrent offers, with and without bf_fountain: made once and shared,
+    /// since a registry of its own (a small dictionary) was a few hundred bytes per torrent.
+    private let extensionsWithFountain: ExtensionRegistry
+    private let extensionsWithoutFountain: ExtensionRegistry
 
     public init(options: Options, discovery: any PeerDiscovery, onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }) {
         self.options = options
@@ -120,6 +124,8 @@ public final class SwarmNode: @unchecked Sendable {
         maxConnections = options.maxConnections
         maxPeersPerTorrent = options.maxPeersPerTorrent
         encryption = options.encryption
+        extensionsWithFountain = ExtensionRegistry.offered(fountain: true, pex: options.pex, holepunch: options.utp)
+        extensionsWithoutFountain = ExtensionRegistry.offered(fountain: false, pex: options.pex, holepunch: options.utp)
     }
 
     /// Changes the limits and the encryption policy of a running node; new
@@ -308,8 +314,7 @@ public final class SwarmNode: @unchecked Sendable {
         var storage: TorrentStorage?
         var rechecked = false
         let seed = UInt64.random(in: 0...UInt64.max)
-        let extensions = ExtensionRegistry.offered(fountain: spec.fountain ?? options.fountain, pex: options.pex,
-                                                  holepunch: options.utp)
+        let extensions = spec.fountain ?? options.fountain ? extensionsWithFountain : extensionsWithoutFountain
         if let info {
             let opened = TorrentStorage(info: info, base: spec.directory, rootName: spec.rootName,
                                         writable: !spec.seedingExistingContent)
@@ -413,9 +418,13 @@ public final class SwarmNode: @unchecked Sendable {
         return true
     }
 
-    /// The numbers of every open torrent, read in one pass on the event loop.
-    public func allStats() async -> [InfoHash: TorrentStats] {
-        (try? await loop.submit { self.sessions.mapValues { $0.makeSnapshot() } }.get()) ?? [:]
+    /// The numbers of the open torrents that may have changed since the last call (all of them
+    /// the first time), read in one pass on the event loop. A torrent that was at rest when it
+    /// was last read (no peer, nothing being stored) is left out until it stirs: a daemon's ten
+    /// thousand idle seeds are not recounted for every list. One reader, which keeps the numbers
+    /// it was given: the `Session`.
+    public func changedStats() async -> [InfoHash: TorrentStats] {
+        (try? await loop.submit { self.sessions.compactMapValues { $0.statsIfChanged() } }.get()) ?? [:]
     }
 
     /// The open torrent session for `infoHash`, if any.

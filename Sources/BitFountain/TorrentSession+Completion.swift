@@ -4,15 +4,17 @@ import NIOCore
 /// whose skipped file is set back to normal downloads again, and finishes again.
 extension TorrentSession {
     /// Calls `handler` on the event loop each time every wanted piece is verified (at once if
-    /// that is so now), and once with the failure if the session cannot go on (at once if it
-    /// already failed). Stopping the session is neither.
-    public func onEachOutcome(_ handler: @escaping @Sendable (Result<Void, SessionError>) -> Void) {
+    /// that is so now, unless `reportingCurrent` is false: the caller knows of that one), and
+    /// once with the failure if the session cannot go on (at once if it already failed).
+    /// Stopping the session is neither.
+    public func onEachOutcome(reportingCurrent: Bool = true,
+                              _ handler: @escaping @Sendable (Result<Void, SessionError>) -> Void) {
         loop.execute {
             if let failure = self.failure {
                 handler(.failure(failure))
                 return
             }
-            if self.completionReported { handler(.success(())) }
+            if self.completionReported, reportingCurrent { handler(.success(())) }
             self.outcomeHandlers.append(handler)
         }
     }

@@ -39,6 +39,9 @@ public final class TorrentSession: @unchecked Sendable {
     var completionReported = false
     private(set) var failure: SessionError?
     let startTime: Double
+    /// `SwarmNode.changedStats` handed out this torrent's numbers while it was at rest; they
+    /// hold until it stirs or its file priorities change.
+    var statsReadAtRest = false
     /// This torrent's own limits (`setLimits`), applied beside the node's (TorrentSession+Limits.swift).
     let uploadLimiter: UploadLimiter
     var downloadBucket: TokenBucket
@@ -123,9 +126,10 @@ public final class TorrentSession: @unchecked Sendable {
             SwarmNode.trace("refused \(address): it is ourselves")
             return nil
         }
-        if let existing = machine.peers.values.first(where: { $0.peerID == handshake.peerID }),
-           !stopped, DuplicateConnection.newReplacesExisting(newIsOutgoing: outgoing, existingIsOutgoing: existing.outgoing,
-                                                             ours: node.peerID, theirs: handshake.peerID) {
+        if let existing = machine.peers.values.first(where: { $0.peerID == handshake.peerID }), !stopped,
+           DuplicateConnection.newReplacesExisting(
+               newIsOutgoing: outgoing, existingIsOutgoing: existing.outgoing, ours: node.peerID, theirs: handshake.peerID,
+               ourListenPort: node.port, theirListenPort: outgoing ? address.port : existing.listenAddress?.port ?? 0) {
             SwarmNode.trace("\(address): a connection each way; keeping this one, closing #\(existing.key)")
             machine.peerDisconnected(existing.key)
             closeConnection(existing.key)
@@ -261,6 +265,27 @@ public final class TorrentSession: @unchecked Sendable {
     }
 
     func makeSnapshot() -> TorrentStats {
+        Self.stats(of: &machine, infoHash: infoHash, connectedPeers: connections.count, startTime: startTime)
+    }
+
+    /// The numbers, or nil when the last ones handed out here were read at rest and the torrent
+    /// has not stirred since (`SwarmNode.changedStats`).
+    func statsIfChanged() -> TorrentStats? {
+        let atRest = connections.isEmpty && connecting.isEmpty && Self.isAtRest(&machine)
+        if atRest, statsReadAtRest { return nil }
+        statsReadAtRest = atRest
+        return makeSnapshot()
+    }
+
+    /// `inout` only so that the machine is not copied (see `stats(of:)`).
+    private static func isAtRest(_ machine: inout TorrentMachine) -> Bool { machine.isAtRest }
+
+    /// The numbers of `machine`, read in place: `inout` only so that it is not copied. Each
+    /// computed property read through the class's stored property copied the whole machine
+    /// (forty-odd references retained and released), a dozen times per torrent, and a daemon's
+    /// `Session.list` reads every torrent's numbers.
+    private static func stats(of machine: inout TorrentMachine, infoHash: InfoHash, connectedPeers: Int,
+                              startTime: Double) -> TorrentStats {
         let info = machine.info
         let wanted = machine.wantedBytes
         return TorrentStats(
@@ -270,8 +295,10 @@ public final class TorrentSession: @unchecked Sendable {
             pieceCount: info?.pieceCount ?? 0, piecesVerified: machine.have?.setCount ?? 0,
             downloadRate: machine.downloadRate, uploadRate: machine.uploadRate,
             downloadedPayload: machine.downloadedPayload, uploadedPayload: machine.uploadedPayload,
-            hashFailures: machine.hashFailures, connectedPeers: connections.count, usefulPeers: machine.usefulPeerCount,
-            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete, peers: machine.peerStats,
+            hashFailures: machine.hashFailures, connectedPeers: connectedPeers, usefulPeers: machine.usefulPeerCount,
+            peersContributed: machine.contributingPeers.count, isComplete: machine.isComplete,
+            // `peerStats` copies the machine into its closure, even for no peer at all.
+            peers: machine.peers.isEmpty ? [] : machine.peerStats,
             repairSymbolsReceived: machine.repairSymbolsReceived, piecesDecoded: machine.piecesDecoded,
             symbolsUploaded: machine.symbolsUploaded, pollutedSymbols: machine.pollutedSymbols, wastedBytes: machine.wastedBytes,
             firstPayloadSeconds: machine.firstPayloadAt.map { $0 - startTime })

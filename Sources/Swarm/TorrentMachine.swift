@@ -121,6 +121,10 @@ public struct TorrentMachine: Sendable {
         return total
     }
 
+    /// Nothing can change its numbers until something comes from outside (a peer, a file
+    /// priority): no peer, no piece being assembled, decoded or stored.
+    public var isAtRest: Bool { peers.isEmpty && assemblies.isEmpty && storing.isEmpty && finishing.isEmpty }
+
     public var peerStats: [PeerStats] {
         peers.values.map { peer in
             PeerStats(key: peer.key, address: peer.address, client: peer.extensions?.client ?? peer.peerID.description,

@@ -37,6 +37,11 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         public var maximumConnections = 1_024
         public var maximumHalfOpenConnections = 64
         public var acceptsIncoming = true
+        /// Cleanly finished connections remembered so that a FIN resent after our last ACK was
+        /// lost is acknowledged again rather than reset (see `UTPTimeWait`). 60 s outlasts a
+        /// peer's retransmissions of its FIN, like Linux's TCP TIME_WAIT.
+        public var timeWaitDuration: TimeAmount = .seconds(60)
+        public var maximumTimeWaitConnections = 1_024
 
         public init() {}
     }
@@ -64,6 +69,8 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         public var synsRefused = 0
         public var halfOpenEvicted = 0
         public var connectionIDCollisions = 0
+        /// Packets of finished connections acknowledged again instead of reset.
+        public var timeWaitAcks = 0
     }
 
     public let configuration: Configuration
@@ -73,9 +80,11 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
     private var halfOpen: [Key] = []
     /// Connections that owe an ACK held back by a deferring `receive` or `consumed`.
     private var deferredAcks: Set<Key> = []
+    private var timeWait: UTPTimeWait<Key>
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        self.timeWait = UTPTimeWait(capacity: configuration.maximumTimeWaitConnections, duration: configuration.timeWaitDuration)
     }
 
     public var connectionCount: Int { connections.count }
@@ -109,15 +118,20 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
                 let key = Key(address: address, receiveConnectionID: id)
                 if let connection = connections[key],
                    connection.receiveConnectionID == header.connectionID || connection.sendConnectionID == header.connectionID {
-                    update(key, into: &output) { $0.receive(packet, now: now) }
+                    update(key, now: now, into: &output) { $0.receive(packet, now: now) }
                     break
                 }
             }
         case .data, .fin, .state:
             let key = Key(address: address, receiveConnectionID: header.connectionID)
             if connections[key] != nil {
-                update(key, into: &output) { $0.receive(packet, now: now, deferringAck: deferringAcks) }
+                update(key, now: now, into: &output) { $0.receive(packet, now: now, deferringAck: deferringAcks) }
                 if deferringAcks { noteDeferredAck(key) }
+            } else if let lingering = timeWait.answer(header, for: key, now: now.uptimeNanoseconds) {
+                if let ack = lingering {
+                    output.datagrams.append(UTPOutgoingDatagram(address: address, bytes: UTPPacketCodec.encode(UTPPacket(header: ack))))
+                    statistics.timeWaitAcks += 1
+                }
             } else {
                 sendReset(answering: header, to: address, random: &random, into: &output)
             }
@@ -133,7 +147,7 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         if let existing = connections[key] {
             if existing.sendConnectionID == header.connectionID {
                 // The same initiator repeating its SYN: the connection answers it again.
-                update(key, into: &output) { $0.receive(syn, now: now) }
+                update(key, now: now, into: &output) { $0.receive(syn, now: now) }
             } else {
                 // Our own outgoing connection to this address already receives on that ID.
                 statistics.connectionIDCollisions += 1
@@ -157,10 +171,11 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         let (connection, connectionOutput) = UTPConnection.accept(
             syn: syn, initialSequenceNumber: .random(in: .min ... .max, using: &random), now: now,
             configuration: configuration.connection)
+        timeWait.forget(key)
         connections[key] = connection
         halfOpen.append(key)
         output.events.append(.accepted(key))
-        apply(connectionOutput, of: key, into: &output)
+        apply(connectionOutput, of: key, now: now, into: &output)
     }
 
     /// Opens a connection to `address`. Returns nil for the key when no free connection ID was
@@ -172,12 +187,12 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         for _ in 0..<32 {
             let id = UInt16.random(in: .min ... .max, using: &random)
             let key = Key(address: address, receiveConnectionID: id)
-            guard connections[key] == nil else { continue }
+            guard connections[key] == nil, !timeWait.contains(key) else { continue }
             let (connection, connectionOutput) = UTPConnection.connect(
                 receiveConnectionID: id, initialSequenceNumber: .random(in: .min ... .max, using: &random), now: now,
                 configuration: configuration.connection)
             connections[key] = connection
-            apply(connectionOutput, of: key, into: &output)
+            apply(connectionOutput, of: key, now: now, into: &output)
             return (key, finish(output))
         }
         return (nil, finish(output))
@@ -185,13 +200,13 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
 
     public mutating func send(_ bytes: ByteBuffer, on key: Key, now: NIODeadline) -> Output {
         var output = Output()
-        update(key, into: &output) { $0.send(bytes, now: now) }
+        update(key, now: now, into: &output) { $0.send(bytes, now: now) }
         return finish(output)
     }
 
     public mutating func consumed(_ count: Int, on key: Key, now: NIODeadline, deferringAck: Bool = false) -> Output {
         var output = Output()
-        update(key, into: &output) { $0.consumed(count, now: now, deferringAck: deferringAck) }
+        update(key, now: now, into: &output) { $0.consumed(count, now: now, deferringAck: deferringAck) }
         if deferringAck { noteDeferredAck(key) }
         return finish(output)
     }
@@ -202,7 +217,7 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         let keys = deferredAcks
         deferredAcks.removeAll(keepingCapacity: true)
         for key in keys where connections[key]?.owesAck == true {
-            update(key, into: &output) { $0.sendDeferredAck(now: now) }
+            update(key, now: now, into: &output) { $0.sendDeferredAck(now: now) }
         }
         return finish(output)
     }
@@ -213,13 +228,13 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
 
     public mutating func close(_ key: Key, now: NIODeadline) -> Output {
         var output = Output()
-        update(key, into: &output) { $0.close(now: now) }
+        update(key, now: now, into: &output) { $0.close(now: now) }
         return finish(output)
     }
 
     public mutating func abort(_ key: Key, now: NIODeadline) -> Output {
         var output = Output()
-        update(key, into: &output) { $0.abort(now: now) }
+        update(key, now: now, into: &output) { $0.abort(now: now) }
         return finish(output)
     }
 
@@ -228,7 +243,7 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
         var output = Output()
         for key in Array(connections.keys) {
             guard let due = connections[key]?.nextWakeup, due <= now else { continue }
-            update(key, into: &output) { $0.tick(now: now) }
+            update(key, now: now, into: &output) { $0.tick(now: now) }
         }
         return finish(output)
     }
@@ -242,13 +257,13 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
     /// Runs `body` on the connection in place. Taking a copy out of the dictionary and storing
     /// it back would share the connection's buffers between the two for the duration, so the
     /// first append to either copied the whole send queue: once per packet.
-    private mutating func update(_ key: Key, into output: inout Output, _ body: (inout UTPConnection) -> UTPConnectionOutput) {
+    private mutating func update(_ key: Key, now: NIODeadline, into output: inout Output, _ body: (inout UTPConnection) -> UTPConnectionOutput) {
         guard let index = connections.index(forKey: key) else { return }
         let result = body(&connections.values[index])
-        apply(result, of: key, into: &output)
+        apply(result, of: key, now: now, into: &output)
     }
 
-    private mutating func apply(_ result: UTPConnectionOutput, of key: Key, into output: inout Output) {
+    private mutating func apply(_ result: UTPConnectionOutput, of key: Key, now: NIODeadline, into output: inout Output) {
         for datagram in result.datagrams {
             output.datagrams.append(UTPOutgoingDatagram(address: key.address, bytes: datagram))
         }
@@ -261,11 +276,20 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
             case .endOfStream:
                 output.events.append(.endOfStream(key))
             case .closed(let reason):
+                if reason == .finished, let closed = connections[key], closed.peerFinished { rememberFinished(closed, as: key, now: now) }
                 connections[key] = nil
                 halfOpen.removeAll { $0 == key }
                 output.events.append(.closed(key, reason))
             }
         }
+    }
+
+    /// Keeps what a cleanly finished connection needs to acknowledge the peer's FIN again.
+    private mutating func rememberFinished(_ connection: UTPConnection, as key: Key, now: NIODeadline) {
+        timeWait.remember(key, UTPTimeWait.Entry(
+            sendConnectionID: connection.sendConnectionID, sequenceNumber: connection.sendBuffer.nextSequenceNumber,
+            ackNumber: connection.receiveBuffer.ackNumber,
+            window: UInt32(clamping: configuration.connection.receiveBufferSize)), now: now.uptimeNanoseconds)
     }
 
     /// Answers a packet that belongs to no connection, so the peer gives up at once instead of

@@ -130,6 +130,8 @@ final class CLISession: Sendable {
                 switch event {
                 case .added(let id, let infoHash, _):
                     infoHashes[id] = infoHash
+                case .restored(let torrents):
+                    for torrent in torrents { infoHashes[torrent.id] = torrent.infoHash }
                 case .metadataReceived(let id, let name, let size, let seconds):
                     guard let infoHash = infoHashes[id] else { break }
                     NodeEventPrinter.print(.metadata(infoHash: infoHash, name: name, size: size, seconds: seconds), json: json)

@@ -11,11 +11,21 @@ import Testing
         #expect(delays.prefix(6).reduce(0, +) < 120, "six looks within two minutes, while stock seeds announce late")
     }
 
-    @Test func usefulPeersMeanTheFullIntervalAndLosingThemStartsOver() {
+    @Test func enoughUsefulPeersMeanTheFullIntervalAndLosingThemStartsOver() {
         var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
         for _ in 0..<5 { _ = schedule.delay(after: .downloading(usefulPeers: 0)) }
-        #expect(schedule.delay(after: .downloading(usefulPeers: 2)) == 300)
+        #expect(schedule.delay(after: .downloading(usefulPeers: 4)) == 300)
         #expect(schedule.delay(after: .downloading(usefulPeers: 0)) == 5, "everyone left: look soon again")
+        #expect(schedule.delay(after: .downloading(usefulPeers: 1)) == 15, "one peer back: the few-peers pace from its start")
+    }
+
+    @Test func aFewUsefulPeersKeepTheDownloadLookingEveryFewTensOfSeconds() {
+        // One seed found at once must not hide a second one that announces seconds later.
+        var schedule = LookupSchedule(lookupInterval: 300, announceInterval: 900)
+        let delays = (0..<7).map { _ in schedule.delay(after: .downloading(usefulPeers: 1)) }
+        #expect(delays == [15, 30, 60, 120, 240, 300, 300])
+        #expect(schedule.delay(after: .downloading(usefulPeers: 5)) == 300)
+        #expect(schedule.delay(after: .downloading(usefulPeers: 2)) == 15, "back to few: the short pace again")
     }
 
     @Test func aSeedWithNobodyConnectedKeepsLookingEveryMinute() {
@@ -35,6 +45,7 @@ import Testing
     @Test func shortConfiguredIntervalsAreNeverExceeded() {
         var schedule = LookupSchedule(lookupInterval: 0.3, announceInterval: 0.3)
         #expect(schedule.delay(after: .downloading(usefulPeers: 0)) == 0.3)
+        #expect(schedule.delay(after: .downloading(usefulPeers: 1)) == 0.3)
         #expect(schedule.delay(after: .seeding(connectedPeers: 0)) == 0.3)
         #expect(schedule.delay(after: .seeding(connectedPeers: 2)) == 0.3)
     }

@@ -28,6 +28,7 @@ import TestSupport
         await first.shutdown()
 
         let second = try await Session.start(configuration)
+        let events = EventRecorder(second)
         #expect(await second.list().map(\.id) == [done, paused, mine])
         let restored = try await SessionHarness.wait(second, done, until: .seeding)
         #expect(restored.infoHash == finished.infoHash)
@@ -42,7 +43,18 @@ import TestSupport
         #expect(await second.currentSettings().uploadLimit == 1_000_000)
         // Ids are never reused.
         _ = try Swarm.writeRandomFile(work.file("more.bin"), size: 20_000)
-        #expect(try await second.add(.publish(path: work.file("more.bin"))).rawValue == mine.rawValue + 1)
+        let more = try await second.add(.publish(path: work.file("more.bin")))
+        #expect(more.rawValue == mine.rawValue + 1)
+        // The restart told of its torrents in one event, and did not tell again that the
+        // seeding ones are complete: the new torrent's completion, which comes the same
+        // way after theirs would have, is the first.
+        #expect(try await events.wait { if case .completed(more) = $0 { true } else { false } })
+        let told = events.events
+        let restoredEvents = told.compactMap { if case .restored(let torrents) = $0 { torrents } else { nil } }
+        #expect(restoredEvents.map { $0.map(\.id) } == [[done, paused, mine]])
+        #expect(restoredEvents.first?.first?.name == "x.bin")
+        #expect(told.compactMap { if case .added(let id, _, _) = $0 { id } else { nil } } == [more])
+        #expect(told.compactMap { if case .completed(let id) = $0 { id } else { nil } } == [more], "\(told)")
         // A removed torrent stays removed.
         try await second.remove(paused)
         await second.shutdown()

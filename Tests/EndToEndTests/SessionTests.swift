@@ -222,4 +222,34 @@ import TestSupport
         await getter.shutdown()
         await seed.shutdown()
     }
+
+    /// `list` keeps the numbers of a torrent at rest rather than recounting it every time
+    /// (`SwarmNode.changedStats`); once a peer stirs it, the list alone shows what it did.
+    @Test func aListRecountsATorrentAtRestOnceItStirs() async throws {
+        let work = try TemporaryDirectory("bf-session-rest")
+        let (seed, published) = try await SessionHarness.seed(work.path, files: ["r.bin": 300_000], state: work.file("seed-state"))
+        let id = try #require(published["r.bin"]).id
+        for _ in 0..<2 {  // the second read is of the kept numbers
+            let idle = try #require(await seed.list().first { $0.id == id })
+            #expect(idle.state == .seeding && idle.uploadedEver == 0 && idle.peersConnected == 0 && idle.progress == 1)
+        }
+        let getter = try await Session.start(SessionHarness.configuration(state: work.file("get-state")))
+        let got = try await getter.add(.infoHash(published["r.bin"]!.infoHash),
+                                       options: AddOptions(savePath: work.file("downloads"), peers: [SessionHarness.peer(seed)]))
+        try await SessionHarness.wait(getter, got, until: .seeding)
+        let served = try await Waiting.pollAsync(timeout: 30, every: .milliseconds(100)) { () async -> TorrentSnapshot? in
+            let now = await seed.list().first { $0.id == id }
+            return (now?.uploadedEver ?? 0) > 0 ? now : nil
+        }
+        #expect(served != nil, "the seed's list never showed the upload")
+        await getter.shutdown()
+        // At rest again, with what it served counted.
+        let after = try await Waiting.pollAsync(timeout: 30, every: .milliseconds(100)) { () async -> TorrentSnapshot? in
+            let now = await seed.list().first { $0.id == id }
+            return now?.peersConnected == 0 ? now : nil
+        }
+        #expect((after?.uploadedEver ?? 0) >= (served?.uploadedEver ?? 1))
+        #expect(await seed.list().first { $0.id == id }?.uploadedEver == after?.uploadedEver)
+        await seed.shutdown()
+    }
 }

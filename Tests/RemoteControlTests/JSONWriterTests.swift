@@ -27,6 +27,29 @@ import Testing
         #expect(try parsed(JSONValue.int(-(1 << 40)).jsonBytes()) as? Int64 == -(1 << 40))
     }
 
+    @Test func typedWritesMatchTheirJSONValues() throws {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for number: Int64 in [0, 7, 10, -3, 1234567890123, .min, .max] { writer.write(number) }
+        writer.write(0.25)
+        writer.write(2.0)
+        writer.write("plain")
+        writer.write("tab\t")
+        writer.write(true)
+        writer.endArray()
+        #expect(String(decoding: writer.bytes, as: UTF8.self)
+                == #"[0,7,10,-3,1234567890123,-9223372036854775808,9223372036854775807,0.25,2,"plain","tab\t",true]"#)
+        var keyed = JSONWriter()
+        keyed.beginObject()
+        keyed.key(encoded: JSONWriter.encodedKey("a\"b"))
+        keyed.write(1 as Int64)
+        keyed.key(encoded: JSONWriter.encodedKey("c"))
+        keyed.write(.null)
+        keyed.endObject()
+        let object = try #require(try parsed(keyed.bytes) as? [String: Any])
+        #expect(object["a\"b"] as? Int == 1 && object["c"] is NSNull)
+    }
+
     @Test func nestedValuesRoundTripWithSortedKeysOnRequest() throws {
         let value: JSONValue = .object(["b": .array([.int(1), .null, .bool(true), .object([:]), .array([])]),
                                         "a": .object(["z": "x", "y": .bool(false)])])
@@ -35,6 +58,14 @@ import Testing
         #expect((object["b"] as? [Any])?.count == 5)
         #expect(String(decoding: value.jsonBytes(sortedKeys: true), as: UTF8.self)
                 == #"{"a":{"y":false,"z":"x"},"b":[1,null,true,{},[]]}"#)
+    }
+
+    /// Objects that share a key set reuse its sorted order; one with other keys gets its own.
+    @Test func sortedKeysStaySortedAcrossObjectsWithTheSameOrOtherKeys() throws {
+        let same: JSONValue = .array([.object(["b": 1, "a": 2, "c": 3]), .object(["c": 4, "a": 5, "b": 6]),
+                                      .object(["a": 7, "b": 8, "d": 9]), .object(["b": 10, "a": 11])])
+        #expect(String(decoding: same.jsonBytes(sortedKeys: true), as: UTF8.self)
+                == #"[{"a":2,"b":1,"c":3},{"a":5,"b":6,"c":4},{"a":7,"b":8,"d":9},{"a":11,"b":10}]"#)
     }
 
     @Test func torrentObjectsAreWrittenInTheOrderAskedWithoutUnknownFields() throws {
@@ -50,6 +81,10 @@ import Testing
         }
         writer.endArray()
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #"[{"id":1,"name":"t1"},{"id":2,"name":"t2"}]"#)
-        #expect(TransmissionTorrentFields.unique(["id", "name", "id", "status", "name"]) == ["id", "name", "status"])
+        let plan = TransmissionTorrentFields.Plan(["id", "name", "id", "status", "noSuchField", "peer-limit", "name"])
+        #expect(plan.fields == [.id, .name, .status, .peerLimit])
+        #expect(!plan.needsFiles && !plan.needsPeers)
+        #expect(TransmissionTorrentFields.Plan(["id", "fileStats"]).needsFiles)
+        #expect(TransmissionTorrentFields.Plan(["peersFrom"]).needsPeers)
     }
 }

@@ -18,7 +18,8 @@ alternating between the two daemons so that the machine's noise falls on both:
       torrent-get reports N torrents, all seeding (status 6); polled with the
       fields id and status, 0.05 s apart;
   (b) memory: VmRSS from /proc once all seed (peak VmHWM too); and, for
-      comparison, the VmRSS of the empty daemon 1 s after its RPC first answers;
+      comparison, the VmRSS of the empty daemon 1 s after its RPC first answers,
+      and what each torrent adds above it ((loaded - empty) / N);
   (c) torrent-get of id, name, percentDone, rateDownload, rateUpload and
       status for all N torrents: the time from sending the request to the last
       byte of the answer, K times (after one warm-up), median, on the last round;
@@ -400,6 +401,11 @@ def report(count, size, restarts, runs, filled, rounds, names):
     ratio_line("    peak memory (VmHWM)", median_of(ours, "VmHWM"), median_of(theirs, "VmHWM"), "MiB", mib)
     empty = {n: filled[n][1] if n in filled else None for n in (ours, theirs)}
     ratio_line("    empty daemon (no torrents)", empty[ours], empty[theirs], "MiB", mib)
+    # What each torrent costs above the process's own floor: the part a daemon's design decides.
+    marginal = {n: (median_of(n, "VmRSS") - empty[n]) / count if median_of(n, "VmRSS") and empty[n] else None
+                for n in (ours, theirs)}
+    ratio_line("    per torrent (loaded-empty)/N", marginal[ours], marginal[theirs], "KiB",
+               lambda x: f"{x / 1024:.2f}", 0.5)
     ratio_line("(c) torrent-get, all (median)", get.get(ours), get.get(theirs), "ms", millis, 0.5)
     ratio_line("    answer size", last(ours, "get_bytes"), last(theirs, "get_bytes"), "KiB",
                lambda x: f"{x / 1024:.0f}")

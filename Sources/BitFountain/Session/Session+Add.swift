@@ -72,12 +72,16 @@ extension Session {
             }
             torrents[id]?.checking = false
             torrents[id]?.session = session
-            watchCompletion(of: session)
             // Never `torrents[id]?.x = await …`: an optional-chained assignment
             // opens its access to the dictionary before the await and holds
             // it across the suspension, while other calls change the dictionary.
             let stats = await session.stats()
             torrents[id]?.stats = stats
+            // A torrent that was done before (a restart, a resume) and starts
+            // done is not news: no `completed` event, no record written again
+            // (ten thousand of each at every start of a seeding daemon).
+            let doneBefore = torrents[id]?.doneDate != nil && stats?.isComplete == true
+            watchCompletion(of: session, reportingCurrent: !doneBefore)
         } catch {
             torrents[id]?.checking = false
             torrents[id]?.error = "\(error)"
@@ -90,12 +94,12 @@ extension Session {
         }
     }
 
-    private func watchCompletion(of session: TorrentSession) {
+    private func watchCompletion(of session: TorrentSession, reportingCurrent: Bool) {
         let sink = engineSink
         let token = ObjectIdentifier(session)
         let infoHash = session.infoHash
         // Every completion, not only the first: un-skipping a file of a finished torrent downloads more.
-        session.onEachOutcome { result in
+        session.onEachOutcome(reportingCurrent: reportingCurrent) { result in
             switch result {
             case .success: sink.yield(.finished(infoHash, token, error: nil))
             case .failure(let error): sink.yield(.finished(infoHash, token, error: "\(error)"))

@@ -21,13 +21,15 @@ extension Session {
     func restore(from store: SessionStore) async {
         let (stored, problems) = store.loadAll()
         for problem in problems { emit(.warning(problem)) }
+        var restored: [RestoredTorrent] = []
         for var torrent in stored where idsByInfoHash[torrent.infoHash] == nil {
             torrent.lastState = torrent.paused ? .paused : .checking
             torrents[torrent.id] = torrent
             idsByInfoHash[torrent.infoHash] = torrent.id
             nextID = max(nextID, torrent.id.rawValue + 1)
-            emit(.added(torrent.id, infoHash: torrent.infoHash, name: torrent.name))
+            restored.append(RestoredTorrent(id: torrent.id, infoHash: torrent.infoHash, name: torrent.name))
         }
+        if !restored.isEmpty { emit(.restored(restored)) }
         let running = stored.filter { !$0.paused }
         let spread = running.count > 1 ? configuration.announceSpread : 0
         // A start is mostly waiting (the resume check on the I/O pool, the

@@ -7,7 +7,12 @@ extension Session {
     /// Every torrent, by id. One pass over the running ones on the event loop.
     public func list() async -> [TorrentSnapshot] {
         await refreshStats()
-        return torrents.keys.sorted().compactMap { makeSnapshot($0) }
+        var snapshots: [TorrentSnapshot] = []
+        snapshots.reserveCapacity(torrents.count)
+        for id in torrents.keys.sorted() {
+            if let snapshot = makeSnapshot(id) { snapshots.append(snapshot) }
+        }
+        return snapshots
     }
 
     /// One torrent now.
@@ -50,62 +55,70 @@ extension Session {
         return Bitfield(count: info.pieceCount)
     }
 
-    /// Reads the engine numbers of every running torrent in one hop and
-    /// announces the state changes that brings (a download became a seed).
+    /// Reads the engine numbers of the running torrents in one hop (those at rest since the
+    /// last read keep the numbers they have here) and announces the state changes that
+    /// brings (a download became a seed).
     func refreshStats() async {
-        let all = await swarm.allStats()
+        let all = await swarm.changedStats()
         for (infoHash, stats) in all {
-            // In place: copying each record out and back was a good part of a 10,000-torrent list.
-            guard let id = idsByInfoHash[infoHash], let change = torrents[id]?.take(stats) else { continue }
+            // In place, through `values[index]`: `torrents[id]?` moves the record out into an
+            // optional and back, and copying records was a good part of a 10,000-torrent list.
+            guard let id = idsByInfoHash[infoHash], let index = torrents.index(forKey: id),
+                  let change = torrents.values[index].take(stats) else { continue }
             emit(.stateChanged(id, from: change.from, to: change.to))
         }
     }
 
     func makeSnapshot(_ id: TorrentID) -> TorrentSnapshot? {
-        guard let torrent = torrents[id] else { return nil }
+        guard let index = torrents.index(forKey: id) else { return nil }
+        return Self.snapshot(of: &torrents.values[index])
+    }
+
+    /// A record's snapshot, read where the record lies: `inout` only so that it is not copied
+    /// out of the dictionary (thirty-odd references retained and released per torrent, for
+    /// every torrent of every `list`). The stored fields are read through `kept` itself, not
+    /// the record's key-path members.
+    private static func snapshot(of torrent: inout ManagedTorrent) -> TorrentSnapshot {
         let stats = torrent.session == nil ? nil : torrent.stats
         let total = torrent.info?.totalLength ?? stats?.totalBytes ?? 0
-        let have = stats?.verifiedBytes ?? storedHaveBytes(torrent)
-        let wanted = wantedBytes(torrent) ?? total
+        let have = stats?.verifiedBytes ?? torrent.kept.lastHaveBytes
+        let wanted = wantedBytes(torrent.info, torrent.kept.filePriorities) ?? total
         // Verified bytes of the wanted files only: pieces shared with skipped files
         // put some bytes into those, which do not count towards "done". A
         // stopped torrent keeps only its verified total, a close upper bound.
         let haveWanted = min(stats?.wantedVerifiedBytes ?? have, wanted)
         let progress = wanted > 0 ? Double(haveWanted) / Double(wanted) : (torrent.info == nil ? 0 : 1)
         let downRate = stats?.downloadRate ?? 0
-        let downloaded = torrent.downloadedBefore + (stats?.downloadedPayload ?? 0)
-        let uploaded = torrent.uploadedBefore + (stats?.uploadedPayload ?? 0)
+        let downloaded = torrent.kept.downloadedBefore + (stats?.downloadedPayload ?? 0)
+        let uploaded = torrent.kept.uploadedBefore + (stats?.uploadedPayload ?? 0)
         let eta: Double? = downRate > 0 && haveWanted < wanted ? Double(wanted - haveWanted) / downRate : nil
-        let fountainPeers = stats?.peers.filter(\.fountain).count ?? 0
+        let peers = stats?.peers ?? []
         return TorrentSnapshot(
-            id: id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
+            id: torrent.id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
             hasMetadata: torrent.info != nil || stats?.hasMetadata == true, totalBytes: total,
             bytesHave: have, bytesWanted: wanted, bytesWantedHave: haveWanted, progress: progress,
-            // The engine may report the metadata (and completion) before `info` is copied in.
-            pieceCount: torrent.info?.pieceCount ?? stats?.pieceCount ?? 0, piecesHave: stats?.piecesVerified ?? 0,
+            // The engine may report the metadata (and completion) before `info` is copied in; its
+            // count is also the one at hand (`info`'s is behind a pointer: a cache miss per torrent).
+            pieceCount: stats.flatMap { $0.hasMetadata ? $0.pieceCount : nil } ?? torrent.info?.pieceCount ?? 0,
+            piecesHave: stats?.piecesVerified ?? 0,
             downloadRate: downRate, uploadRate: stats?.uploadRate ?? 0,
-            peersConnected: stats?.connectedPeers ?? 0, seedsConnected: stats?.peers.filter(\.isSeed).count ?? 0,
+            peersConnected: stats?.connectedPeers ?? 0, seedsConnected: peers.filter(\.isSeed).count,
             eta: eta, downloadedEver: downloaded, uploadedEver: uploaded,
             ratio: Double(uploaded) / Double(max(downloaded, have, 1)), hashFailures: stats?.hashFailures ?? 0,
             peersContributed: stats?.peersContributed ?? 0, wastedBytes: stats?.wastedBytes ?? 0,
             firstPayloadSeconds: stats?.firstPayloadSeconds,
-            addedDate: torrent.addedDate, doneDate: torrent.doneDate, savePath: torrent.savePath, topItem: torrent.topItem,
-            category: torrent.category, tags: torrent.tags, error: torrent.error, fountainEnabled: torrent.fountain,
+            addedDate: torrent.kept.addedDate, doneDate: torrent.kept.doneDate, savePath: torrent.kept.savePath, topItem: torrent.topItem,
+            category: torrent.kept.category, tags: torrent.kept.tags, error: torrent.error, fountainEnabled: torrent.kept.fountain,
             fountain: FountainStats(symbolsReceived: stats?.repairSymbolsReceived ?? 0, piecesDecoded: stats?.piecesDecoded ?? 0,
                                     symbolsServed: stats?.symbolsUploaded ?? 0, pollutedSymbols: stats?.pollutedSymbols ?? 0,
-                                    fountainPeers: fountainPeers),
-            magnet: torrent.magnetLink, isPublished: torrent.published,
-            uploadLimit: torrent.uploadLimit, downloadLimit: torrent.downloadLimit)
+                                    fountainPeers: peers.filter(\.fountain).count),
+            magnet: torrent.magnetLink, isPublished: torrent.kept.published,
+            uploadLimit: torrent.kept.uploadLimit, downloadLimit: torrent.kept.downloadLimit)
     }
 
     /// Bytes of the files not skipped (nil: all of them).
-    private func wantedBytes(_ torrent: ManagedTorrent) -> Int64? {
-        guard let info = torrent.info, torrent.filePriorities.contains(.skip) else { return nil }
-        return zip(info.files, torrent.filePriorities).reduce(Int64(0)) { $0 + ($1.1 == .skip || $1.0.isPadding ? 0 : $1.0.length) }
-    }
-
-    /// What a stopped torrent has, from the last numbers it reported.
-    private func storedHaveBytes(_ torrent: ManagedTorrent) -> Int64 {
-        torrent.lastHaveBytes
+    private static func wantedBytes(_ info: TorrentInfo?, _ filePriorities: [FilePriority]) -> Int64? {
+        guard let info, filePriorities.contains(.skip) else { return nil }
+        return zip(info.files, filePriorities).reduce(Int64(0)) { $0 + ($1.1 == .skip || $1.0.isPadding ? 0 : $1.0.length) }
     }
 }

@@ -84,6 +84,8 @@ struct SessionStore: Sendable {
         decoder.dateDecodingStrategy = .secondsSince1970
         var torrents: [ManagedTorrent] = []
         var problems: [String] = []
+        // Most torrents share a few save paths: each decoded record had its own copy of the text.
+        var savePaths: Set<String> = []
         for name in names {
             let file = directory + "/" + name
             guard let data = FileManager.default.contents(atPath: file), data.count < 1 << 20,
@@ -93,9 +95,11 @@ struct SessionStore: Sendable {
                 continue
             }
             let magnet = record.magnet.flatMap { try? MagnetLink(parsing: $0) }
+            var kept = record.kept
+            kept.savePath = savePaths.insert(kept.savePath).memberAfterInsert
             var torrent = ManagedTorrent(id: record.id, infoHash: infoHash, info: state.loadMetadata(infoHash), magnet: magnet,
                                          peers: record.peers.compactMap { (try? HostPort(parsing: $0)).flatMap { PeerAddress(host: $0.host, port: $0.port) } },
-                                         kept: record.kept)
+                                         kept: kept)
             if torrent.info == nil, magnet == nil {
                 torrent.magnet = MagnetLink(infoHash: infoHash)
             }

@@ -22,6 +22,9 @@ public struct SessionEventLog: Sendable {
     func record(_ event: SessionEvent, names: inout TorrentNames) {
         names.note(event)
         counters.count(event)
+        if case .restored(let torrents) = event, logger.logLevel <= .debug {
+            for entry in Self.restoredEntries(torrents) { logger.log(level: entry.level, entry.message, metadata: entry.metadata) }
+        }
         let entry = Self.entry(for: event, names: names)
         logger.log(level: entry.level, entry.message, metadata: entry.metadata)
         names.forget(event)
@@ -33,7 +36,15 @@ public struct SessionEventLog: Sendable {
         let metadata: Logger.Metadata
     }
 
-    /// Torrent life (added, metadata, completed, removed) at info, failures and warnings at
+    /// One debug line per restored torrent (the info line is the count: `entry(for:)`).
+    static func restoredEntries(_ torrents: [RestoredTorrent]) -> [Entry] {
+        torrents.map {
+            Entry(level: .debug, message: "torrent restored",
+                  metadata: ["torrent": "\($0.id)", "name": "\($0.name)", "infohash": "\($0.infoHash.hex)"])
+        }
+    }
+
+    /// Torrent life (added, metadata, completed, removed) at info, a restart's restored torrents as one line, failures and warnings at
     /// warning, bans at notice, the chatty rest (state changes, announces) at debug.
     static func entry(for event: SessionEvent, names: TorrentNames) -> Entry {
         func torrent(_ id: TorrentID, _ more: Logger.Metadata = [:]) -> Logger.Metadata {
@@ -47,6 +58,8 @@ public struct SessionEventLog: Sendable {
                          metadata: ["port": "\(port)", "dht_port": "\(dhtPort.map(String.init) ?? "none")"])
         case .added(let id, let infoHash, _):
             return Entry(level: .info, message: "torrent added", metadata: torrent(id, ["infohash": "\(infoHash.hex)"]))
+        case .restored(let torrents):
+            return Entry(level: .info, message: "torrents restored", metadata: ["count": "\(torrents.count)"])
         case .metadataReceived(let id, _, let totalBytes, let seconds):
             return Entry(level: .info, message: "metadata received",
                          metadata: torrent(id, ["bytes": "\(totalBytes)", "seconds": "\(seconds)"]))
@@ -82,6 +95,7 @@ public struct SessionEventLog: Sendable {
         mutating func note(_ event: SessionEvent) {
             switch event {
             case .added(let id, _, let name), .metadataReceived(let id, let name, _, _): names[id] = name
+            case .restored(let torrents): for torrent in torrents { names[torrent.id] = torrent.name }
             default: break
             }
         }

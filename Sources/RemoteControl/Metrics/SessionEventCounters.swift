@@ -23,6 +23,7 @@ public struct SessionEventCounters: Sendable {
     public func count(_ event: SessionEvent) {
         switch event {
         case .added: added.increment()
+        case .restored(let torrents): added.increment(by: Int64(torrents.count))
         case .removed: removed.increment()
         case .completed: completed.increment()
         case .error: failed.increment()

@@ -123,22 +123,21 @@ public actor TransmissionRPCHandler {
             chosen = all.filter { $0.downloadRate > 0 || $0.uploadRate > 0 || $0.state == .checking }
         case .some: chosen = all.filter { ids.matches(id: $0.id.rawValue, hashString: $0.infoHash.hex) }
         }
-        let fields = TransmissionTorrentFields.unique(fields)
-        let wanted = Set(fields)
-        let needFiles = !wanted.isDisjoint(with: TransmissionTorrentFields.needFiles)
-        let needPeers = !wanted.isDisjoint(with: TransmissionTorrentFields.needPeers)
+        let plan = TransmissionTorrentFields.Plan(fields)
+        let needFiles = plan.needsFiles
+        let needPeers = plan.needsPeers
         let peerLimit = await session.currentSettings().maxPeersPerTorrent
-        var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * fields.count))
+        var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * plan.fields.count))
         writer.beginObject()
         writer.key("torrents")
         writer.beginArray()
-        for snapshot in chosen {
+        for index in chosen.indices {
+            let id = chosen[index].id
             let input = TransmissionTorrentFields.Input(
-                snapshot: snapshot,
-                files: needFiles ? (try? await session.files(snapshot.id)) ?? [] : nil,
-                peers: needPeers ? (try? await session.peers(snapshot.id)) ?? [] : nil,
-                limits: limits(of: snapshot), peerLimit: peerLimit)
-            TransmissionTorrentFields.write(input, fields: fields, into: &writer)
+                files: needFiles ? (try? await session.files(id)) ?? [] : nil,
+                peers: needPeers ? (try? await session.peers(id)) ?? [] : nil,
+                limits: limits(of: chosen[index]), peerLimit: peerLimit)
+            TransmissionTorrentFields.write(chosen[index], input, plan: plan, into: &writer)
         }
         writer.endArray()
         if ids == .recentlyActive {

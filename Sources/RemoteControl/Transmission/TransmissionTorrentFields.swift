@@ -7,18 +7,17 @@ import Foundation
 /// Transmission reports "nothing yet" (0, or -1 for an unknown ETA/ratio);
 /// `TransmissionTorrentFields.approximated` lists them.
 public enum TransmissionTorrentFields {
-    /// What one torrent's fields are computed from. `files` and `peers` are
-    /// fetched only when a requested field needs them.
+    /// What one torrent's fields are computed from besides its snapshot (which is passed on
+    /// its own, borrowed from the list rather than copied per torrent). `files` and `peers`
+    /// are fetched only when a requested field needs them.
     public struct Input: Sendable {
-        public var snapshot: TorrentSnapshot
         public var files: [FileSnapshot]?
         public var peers: [PeerSnapshot]?
         public var limits: TransmissionTorrentLimits
         public var peerLimit: Int
 
-        public init(snapshot: TorrentSnapshot, files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil,
+        public init(files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil,
                     limits: TransmissionTorrentLimits = .init(), peerLimit: Int) {
-            self.snapshot = snapshot
             self.files = files
             self.peers = peers
             self.limits = limits
@@ -26,27 +25,15 @@ public enum TransmissionTorrentFields {
         }
     }
 
-    public static let needFiles: Set<String> = ["files", "fileStats", "priorities", "wanted"]
-    public static let needPeers: Set<String> = ["peers", "peersFrom"]
+    public static let needFiles: Set<TransmissionTorrentField> = [.files, .fileStats, .priorities, .wanted]
+    public static let needPeers: Set<TransmissionTorrentField> = [.peers, .peersFrom]
 
-    /// Fields with an exact value.
-    public static let exact: Set<String> = [
-        "id", "hashString", "name", "status", "error", "errorString", "eta", "leftUntilDone", "sizeWhenDone",
-        "totalSize", "percentDone", "haveValid", "haveUnchecked", "rateDownload", "rateUpload", "peersConnected",
-        "uploadRatio", "downloadDir", "addedDate", "doneDate", "startDate", "activityDate", "downloadedEver",
-        "uploadedEver", "corruptEver", "magnetLink", "pieceCount", "pieceSize", "recheckProgress",
-        "metadataPercentComplete", "isFinished", "isStalled", "isPrivate", "labels", "queuePosition", "peer-limit",
-        "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited", "honorsSessionLimits", "bandwidthPriority",
-        "files", "fileStats", "priorities", "wanted", "peers", "trackers", "trackerStats", "webseeds",
-        "webseedsSendingToUs", "seedRatioMode", "seedRatioLimit", "seedIdleMode", "seedIdleLimit",
-        "comment", "creator", "dateCreated", "torrentFile",
+    /// Fields derived from counters the session keeps in another form (see `value(of:)`);
+    /// every other field has an exact value.
+    public static let approximated: Set<TransmissionTorrentField> = [
+        .peersSendingToUs, .peersGettingFromUs, .peersFrom, .desiredAvailable, .secondsDownloading, .secondsSeeding,
     ]
-    /// Fields derived from counters the session keeps in another form (see `value(of:)`).
-    public static let approximated: Set<String> = [
-        "peersSendingToUs", "peersGettingFromUs", "peersFrom", "desiredAvailable",
-        "secondsDownloading", "secondsSeeding",
-    ]
-    public static var supported: Set<String> { exact.union(approximated) }
+    public static var exact: Set<TransmissionTorrentField> { Set(TransmissionTorrentField.allCases).subtracting(approximated) }
 
     /// Transmission's status numbers: 0 stopped, 2 checking, 4 downloading, 6 seeding.
     public static func status(_ state: TorrentState) -> Int64 {
@@ -58,93 +45,98 @@ public enum TransmissionTorrentFields {
         }
     }
 
-    /// One torrent's fields as a JSON object, in the order of `fields` (which
-    /// must not name a field twice: see `unique`).
-    public static func write(_ input: Input, fields: [String], into writer: inout JSONWriter) {
+    /// The fields a request names, resolved once for all its torrents: in the
+    /// order asked, each once, unknown names left out (as Transmission does),
+    /// each with its key already encoded.
+    public struct Plan: Sendable {
+        public let fields: [TransmissionTorrentField]
+        let keys: [[UInt8]]
+
+        public init(_ names: [String]) {
+            var seen = Set<TransmissionTorrentField>()
+            fields = names.compactMap { TransmissionTorrentField(rawValue: $0) }.filter { seen.insert($0).inserted }
+            keys = fields.map { JSONWriter.encodedKey($0.rawValue) }
+        }
+
+        public var needsFiles: Bool { fields.contains(where: needFiles.contains) }
+        public var needsPeers: Bool { fields.contains(where: needPeers.contains) }
+    }
+
+    /// One torrent's fields as a JSON object, in the plan's order.
+    public static func write(_ snapshot: TorrentSnapshot, _ input: Input, plan: Plan, into writer: inout JSONWriter) {
         writer.beginObject()
-        for field in fields {
-            if let value = value(of: field, input) {
-                writer.key(field)
-                writer.write(value)
-            }
+        for index in plan.fields.indices {
+            writer.key(encoded: plan.keys[index])
+            writer.write(value(of: plan.fields[index], snapshot, input))
         }
         writer.endObject()
     }
 
-    /// The fields in the order asked, each once.
-    public static func unique(_ fields: [String]) -> [String] {
-        var seen = Set<String>()
-        return fields.filter { seen.insert($0).inserted }
-    }
-
-    static func value(of field: String, _ input: Input) -> JSONValue? {
-        let s = input.snapshot
-        let left = max(0, s.bytesWanted - s.bytesWantedHave)
+    static func value(of field: TransmissionTorrentField, _ s: TorrentSnapshot, _ input: Input) -> JSONValue {
         switch field {
-        case "id": return .int(Int64(s.id.rawValue))
-        case "queuePosition": return .int(Int64(s.id.rawValue))
-        case "hashString": return .string(s.infoHash.hex)
-        case "name": return .string(s.name)
-        case "status": return .int(status(s.state))
-        case "error": return .int(s.error == nil ? 0 : 3)  // 3: TR_STAT_LOCAL_ERROR
-        case "errorString": return .string(s.error ?? "")
-        case "eta": return .int(s.eta.map { Int64($0.rounded()) } ?? -1)
-        case "leftUntilDone", "desiredAvailable": return .int(left)
-        case "sizeWhenDone": return .int(s.bytesWanted)
-        case "totalSize": return .int(s.totalBytes)
-        case "percentDone": return .double(s.progress)
-        case "metadataPercentComplete": return .double(s.hasMetadata ? 1 : 0)
-        case "recheckProgress": return .double(s.state == .checking ? s.progress : 0)
-        case "haveValid": return .int(s.bytesHave)
-        case "haveUnchecked": return .int(0)
-        case "rateDownload": return .int(Int64(s.downloadRate))
-        case "rateUpload": return .int(Int64(s.uploadRate))
-        case "peersConnected": return .int(Int64(s.peersConnected))
+        case .id: return .int(Int64(s.id.rawValue))
+        case .queuePosition: return .int(Int64(s.id.rawValue))
+        case .hashString: return .string(s.infoHash.hex)
+        case .name: return .string(s.name)
+        case .status: return .int(status(s.state))
+        case .error: return .int(s.error == nil ? 0 : 3)  // 3: TR_STAT_LOCAL_ERROR
+        case .errorString: return .string(s.error ?? "")
+        case .eta: return .int(s.eta.map { Int64($0.rounded()) } ?? -1)
+        case .leftUntilDone, .desiredAvailable: return .int(max(0, s.bytesWanted - s.bytesWantedHave))
+        case .sizeWhenDone: return .int(s.bytesWanted)
+        case .totalSize: return .int(s.totalBytes)
+        case .percentDone: return .double(s.progress)
+        case .metadataPercentComplete: return .double(s.hasMetadata ? 1 : 0)
+        case .recheckProgress: return .double(s.state == .checking ? s.progress : 0)
+        case .haveValid: return .int(s.bytesHave)
+        case .haveUnchecked: return .int(0)
+        case .rateDownload: return .int(Int64(s.downloadRate))
+        case .rateUpload: return .int(Int64(s.uploadRate))
+        case .peersConnected: return .int(Int64(s.peersConnected))
         // The session counts peers that sent a block this run and connected seeds, not
         // who is transferring this second; these are the closest honest readings.
-        case "peersSendingToUs": return .int(s.downloadRate > 0 ? Int64(s.peersContributed) : 0)
-        case "peersGettingFromUs": return .int(s.uploadRate > 0 ? Int64(s.peersConnected - s.seedsConnected) : 0)
-        case "peersFrom": return .object(["fromDht": .int(Int64(s.peersConnected)), "fromIncoming": 0, "fromLpd": 0,
-                                          "fromPex": 0, "fromTracker": 0, "fromCache": 0, "fromLtep": 0])
-        case "uploadRatio": return .double(s.downloadedEver == 0 && s.uploadedEver == 0 ? -1 : s.ratio)
-        case "downloadDir": return .string(s.savePath)
-        case "addedDate", "startDate": return .int(epoch(s.addedDate))
-        case "doneDate": return .int(s.doneDate.map(epoch) ?? 0)
-        case "activityDate": return .int(s.downloadRate > 0 || s.uploadRate > 0 ? epoch(Date()) : epoch(s.doneDate ?? s.addedDate))
-        case "secondsDownloading", "secondsSeeding": return .int(0)
-        case "downloadedEver": return .int(s.downloadedEver)
-        case "uploadedEver": return .int(s.uploadedEver)
-        case "corruptEver": return .int(Int64(s.hashFailures) * pieceSize(s))
-        case "magnetLink": return .string(s.magnetLink)
-        case "pieceCount": return .int(Int64(s.pieceCount))
-        case "pieceSize": return .int(pieceSize(s))
-        case "isFinished", "isStalled", "isPrivate": return .bool(false)
-        case "labels": return .array((s.category.map { [$0] } ?? []).map(JSONValue.string) + s.tags.map(JSONValue.string))
-        case "peer-limit": return .int(Int64(input.peerLimit))
-        case "downloadLimit": return .int(input.limits.downloadKilobytes)
-        case "downloadLimited": return .bool(input.limits.downloadLimited)
-        case "uploadLimit": return .int(input.limits.uploadKilobytes)
-        case "uploadLimited": return .bool(input.limits.uploadLimited)
-        case "honorsSessionLimits": return .bool(true)
-        case "bandwidthPriority", "seedRatioMode", "seedIdleMode", "seedIdleLimit": return .int(0)
-        case "seedRatioLimit": return .double(2)
-        case "comment", "creator", "torrentFile": return .string("")
-        case "dateCreated": return .int(0)
-        case "trackers", "trackerStats", "webseeds": return .array([])
-        case "webseedsSendingToUs": return .int(0)
-        case "files":
-            return input.files.map { files in .array(files.map {
+        case .peersSendingToUs: return .int(s.downloadRate > 0 ? Int64(s.peersContributed) : 0)
+        case .peersGettingFromUs: return .int(s.uploadRate > 0 ? Int64(s.peersConnected - s.seedsConnected) : 0)
+        case .peersFrom: return .object(["fromDht": .int(Int64(s.peersConnected)), "fromIncoming": 0, "fromLpd": 0,
+                                         "fromPex": 0, "fromTracker": 0, "fromCache": 0, "fromLtep": 0])
+        case .uploadRatio: return .double(s.downloadedEver == 0 && s.uploadedEver == 0 ? -1 : s.ratio)
+        case .downloadDir: return .string(s.savePath)
+        case .addedDate, .startDate: return .int(epoch(s.addedDate))
+        case .doneDate: return .int(s.doneDate.map(epoch) ?? 0)
+        case .activityDate: return .int(s.downloadRate > 0 || s.uploadRate > 0 ? epoch(Date()) : epoch(s.doneDate ?? s.addedDate))
+        case .secondsDownloading, .secondsSeeding: return .int(0)
+        case .downloadedEver: return .int(s.downloadedEver)
+        case .uploadedEver: return .int(s.uploadedEver)
+        case .corruptEver: return .int(Int64(s.hashFailures) * pieceSize(s))
+        case .magnetLink: return .string(s.magnetLink)
+        case .pieceCount: return .int(Int64(s.pieceCount))
+        case .pieceSize: return .int(pieceSize(s))
+        case .isFinished, .isStalled, .isPrivate: return .bool(false)
+        case .labels: return .array((s.category.map { [$0] } ?? []).map(JSONValue.string) + s.tags.map(JSONValue.string))
+        case .peerLimit: return .int(Int64(input.peerLimit))
+        case .downloadLimit: return .int(input.limits.downloadKilobytes)
+        case .downloadLimited: return .bool(input.limits.downloadLimited)
+        case .uploadLimit: return .int(input.limits.uploadKilobytes)
+        case .uploadLimited: return .bool(input.limits.uploadLimited)
+        case .honorsSessionLimits: return .bool(true)
+        case .bandwidthPriority, .seedRatioMode, .seedIdleMode, .seedIdleLimit: return .int(0)
+        case .seedRatioLimit: return .double(2)
+        case .comment, .creator, .torrentFile: return .string("")
+        case .dateCreated: return .int(0)
+        case .trackers, .trackerStats, .webseeds: return .array([])
+        case .webseedsSendingToUs: return .int(0)
+        case .files:
+            return .array((input.files ?? []).map {
                 .object(["name": .string(fileName($0, in: s)), "length": .int($0.length), "bytesCompleted": .int($0.bytesHave)])
-            }) }
-        case "fileStats":
-            return input.files.map { files in .array(files.map {
+            })
+        case .fileStats:
+            return .array((input.files ?? []).map {
                 .object(["bytesCompleted": .int($0.bytesHave), "wanted": .bool($0.priority != .skip),
                          "priority": .int(priorityNumber($0.priority))])
-            }) }
-        case "priorities": return input.files.map { .array($0.map { .int(priorityNumber($0.priority)) }) }
-        case "wanted": return input.files.map { .array($0.map { .int($0.priority == .skip ? 0 : 1) }) }
-        case "peers": return input.peers.map { .array($0.map(peerObject)) }
-        default: return nil
+            })
+        case .priorities: return .array((input.files ?? []).map { .int(priorityNumber($0.priority)) })
+        case .wanted: return .array((input.files ?? []).map { .int($0.priority == .skip ? 0 : 1) })
+        case .peers: return .array((input.peers ?? []).map(peerObject))
         }
     }
 
