@@ -23,7 +23,7 @@ first ("not connected"); what libtorrent's peer log showed:
   the race. The script now starts the seed once the relay's torrent runs;
   libtorrent then sends both `connect`s (BEP 55 leaves the relay's lookup to
   it; nothing in our messages was at fault).
-- Seen twice in nine runs since (once with this script, once in a trial
+- Seen twice in fourteen runs since (once with this script, once in a trial
   with the relay's link unshaped): the seed's uTP connection to libtorrent
   stalls within seconds of carrying pieces (libtorrent hears nothing more,
   closes it "Connection timed out"; the seed notices at its idle timeout a
