@@ -42,29 +42,20 @@ public struct JSONWriter {
     }
 
     /// One integer (no `JSONValue` or `String` made for it: a `torrent-get` writes tens of thousands).
-    public mutating func write(_ number: Int64) {
-        separate()
-        writeDigits(number)
-        needsComma = true
-    }
+    public mutating func write(_ number: Int64) { element { $0.writeDigits(number) } }
 
     /// One number; whole ones without a fraction, non-finite ones as 0.
-    public mutating func write(_ number: Double) {
-        separate()
-        writeDouble(number)
-        needsComma = true
-    }
+    public mutating func write(_ number: Double) { element { $0.writeDouble(number) } }
 
     /// One string, escaped.
-    public mutating func write(_ text: String) {
-        separate()
-        writeString(text)
-        needsComma = true
-    }
+    public mutating func write(_ text: String) { element { $0.writeString(text) } }
 
-    public mutating func write(_ flag: Bool) {
+    public mutating func write(_ flag: Bool) { element { $0.append(flag ? "true" : "false") } }
+
+    /// One array element or member value: the comma before it, and the one owed after.
+    private mutating func element(_ body: (inout JSONWriter) -> Void) {
         separate()
-        append(flag ? "true" : "false")
+        body(&self)
         needsComma = true
     }
 
