@@ -10,6 +10,7 @@ Then it follows JSON commands appended to --control, one per line:
   {"cmd": "tables"}                          print each session's routing-table endpoints
   {"cmd": "lookup", "infohash": HEX}         dht_get_peers on every session, every second
   {"cmd": "seed"}                            session 0 seeds a new trackerless torrent
+                                             (its file goes in the control file's directory)
   {"cmd": "sample", "port": P}               dht_sample_infohashes to 127.0.0.1:P
   {"cmd": "quit"}
 
@@ -23,7 +24,6 @@ import os
 import socket
 import struct
 import sys
-import tempfile
 import time
 
 import libtorrent as lt
@@ -118,7 +118,9 @@ def main():
     parser.add_argument("--duration", type=float, default=120)
     args = parser.parse_args()
     stop_at = time.time() + args.duration
-    workdir = tempfile.mkdtemp(prefix="lt-dht-")
+    # What `seed` writes goes beside the control file, in the caller's
+    # directory: the caller removes it, also when it kills us.
+    workdir = os.path.dirname(os.path.abspath(args.control))
 
     sessions, ports = start_joined(args.nodes, stop_at)
     emit(event="ready", ports=ports)

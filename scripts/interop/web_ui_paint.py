@@ -61,7 +61,10 @@ def paint_probe(work):
                      "--window-size=1280,900", "--no-first-run", "--disable-extensions",
                      f"--user-data-dir={os.path.join(work, 'chromium-' + daemon.name)}"):
             options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        # Its shared-memory files (with --disable-dev-shm-usage) go under TMPDIR: keep them in the work directory.
+        scratch = os.path.join(work, "chromium-tmp-" + daemon.name)
+        os.makedirs(scratch, exist_ok=True)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": scratch}), options=options)
         try:
             driver.set_page_load_timeout(max(10, min(300, deadline.left())))
             driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER})

@@ -8,7 +8,11 @@ Usage: webui_browser.py URL --magnet MAGNET --hash HASH [--publish PATH] [--scre
 Prints one JSON line per step; exits non-zero on the first failed expectation, saying which."""
 import argparse
 import json
+import os
+import shutil
+import signal
 import sys
+import tempfile
 import time
 
 from selenium import webdriver
@@ -56,9 +60,23 @@ def main():
     deadline = time.monotonic() + args.timeout
     torrent_hash = args.hash.lower()
 
+    # Chromium and chromedriver leave their profile and shared-memory files
+    # under TMPDIR: give them a directory of their own, removed at the end
+    # however the run ends (SIGTERM unwinds through the `finally` too).
+    private = tempfile.mkdtemp(prefix="bf-webui-browser-")
+    os.environ["TMPDIR"] = private
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        run(args, deadline, torrent_hash, private)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def run(args, deadline, torrent_hash, private):
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
+                 "--window-size=1280,900", "--no-first-run", "--disable-extensions",
+                 f"--user-data-dir={os.path.join(private, 'profile')}"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
