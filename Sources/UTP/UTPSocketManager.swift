@@ -127,13 +127,16 @@ public struct UTPSocketManager<Address: Hashable & Sendable>: Sendable {
             if connections[key] != nil {
                 update(key, now: now, into: &output) { $0.receive(packet, now: now, deferringAck: deferringAcks) }
                 if deferringAcks { noteDeferredAck(key) }
-            } else if let lingering = timeWait.answer(header, for: key, now: now.uptimeNanoseconds) {
-                if let ack = lingering {
-                    output.datagrams.append(UTPOutgoingDatagram(address: address, bytes: UTPPacketCodec.encode(UTPPacket(header: ack))))
-                    statistics.timeWaitAcks += 1
-                }
-            } else {
+                break
+            }
+            switch timeWait.answer(header, for: key, now: now.uptimeNanoseconds) {
+            case .notLingering:
                 sendReset(answering: header, to: address, random: &random, into: &output)
+            case .drop:
+                break
+            case .acknowledge(let ack):
+                output.datagrams.append(UTPOutgoingDatagram(address: address, bytes: UTPPacketCodec.encode(UTPPacket(header: ack))))
+                statistics.timeWaitAcks += 1
             }
         }
         return finish(output)

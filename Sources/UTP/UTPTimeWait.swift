@@ -55,21 +55,30 @@ struct UTPTimeWait<Key: Hashable & Sendable>: Sendable {
     /// Forgets `key` (a new connection takes it).
     mutating func forget(_ key: Key) { entries[key] = nil }
 
-    /// The answer owed to `header`, which arrived for `key`: nil when `key` is not lingering;
-    /// otherwise `.some(nil)` to drop the packet silently, or the STATE to send.
-    mutating func answer(_ header: UTPHeader, for key: Key, now: UInt64) -> UTPHeader?? {
+    /// What to do with a packet for a connection that has no live state.
+    enum Answer: Equatable, Sendable {
+        /// `key` is not lingering: the packet is a stranger's.
+        case notLingering
+        /// Lingering, and the packet asks for nothing: drop it silently.
+        case drop
+        /// Lingering, and the packet is something we already took: acknowledge it again.
+        case acknowledge(UTPHeader)
+    }
+
+    /// The answer owed to `header`, which arrived for `key`.
+    mutating func answer(_ header: UTPHeader, for key: Key, now: UInt64) -> Answer {
         expire(now: now)
-        guard let entry = entries[key]?.entry else { return nil }
+        guard let entry = entries[key]?.entry else { return .notLingering }
         // Only what we already took is acknowledged again: the FIN itself, or data before it
         // whose ACK was lost too. Anything else is not ours to judge; a lingering connection
         // sends no RESET, so it never undoes a close the peer may still complete.
         guard header.type == .fin || header.type == .data,
               UTPSequence.distance(from: header.sequenceNumber, to: entry.ackNumber) >= 0
-        else { return .some(nil) }
-        return UTPHeader(
+        else { return .drop }
+        return .acknowledge(UTPHeader(
             type: .state, connectionID: entry.sendConnectionID, timestampMicroseconds: UTPTimestamp.microseconds(now),
             timestampDifferenceMicroseconds: 0, windowSize: entry.window,
-            sequenceNumber: entry.sequenceNumber, ackNumber: entry.ackNumber)
+            sequenceNumber: entry.sequenceNumber, ackNumber: entry.ackNumber))
     }
 
     private mutating func expire(now: UInt64) {

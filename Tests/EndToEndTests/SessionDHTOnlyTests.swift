@@ -7,13 +7,10 @@ import TestSupport
 /// A DHT-only `Session` (what `bitfountain node` runs): its DHT and nothing else.
 @Suite struct SessionDHTOnlyTests {
     private static func configuration(state: String, port: UInt16 = 0) -> SessionConfiguration {
-        var configuration = SessionConfiguration()
+        // Loopback only; a DHT-only session runs its DHT whatever `dht` says, on exactly `port`.
+        var configuration = SessionConfiguration.loopbackOnly(stateDirectory: state)
         configuration.dhtOnly = true
-        configuration.bindHost = "127.0.0.1"
         configuration.port = port
-        configuration.localServiceDiscovery = false
-        configuration.portMapping = false
-        configuration.stateDirectory = state
         return configuration
     }
 

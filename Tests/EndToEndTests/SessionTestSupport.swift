@@ -10,13 +10,7 @@ import TestSupport
 /// mapping; peers are given explicitly.
 enum SessionHarness {
     static func configuration(state: String, persistent: Bool = false) -> SessionConfiguration {
-        var configuration = SessionConfiguration()
-        configuration.bindHost = "127.0.0.1"
-        configuration.port = 0
-        configuration.dht = false
-        configuration.localServiceDiscovery = false
-        configuration.portMapping = false
-        configuration.stateDirectory = state
+        var configuration = SessionConfiguration.loopbackOnly(stateDirectory: state)
         configuration.persistTorrents = persistent
         configuration.announceSpread = 0
         return configuration

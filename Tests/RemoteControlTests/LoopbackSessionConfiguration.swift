@@ -1,16 +1,10 @@
 import BitFountain
 
 extension SessionConfiguration {
-    /// A session for the remote-control tests: loopback only, an ephemeral port, no DHT, LSD or
-    /// port mapping, so nothing leaves 127.0.0.1 and tests never meet each other.
+    /// A session for the remote-control tests: the library's loopback-only one (tests never
+    /// meet each other), keeping its torrent list like the daemon, downloads in `savePath`.
     static func loopbackOnly(state: String, savePath: String, persistTorrents: Bool = true) -> SessionConfiguration {
-        var configuration = SessionConfiguration()
-        configuration.bindHost = "127.0.0.1"
-        configuration.port = 0
-        configuration.dht = false
-        configuration.localServiceDiscovery = false
-        configuration.portMapping = false
-        configuration.stateDirectory = state
+        var configuration = SessionConfiguration.loopbackOnly(stateDirectory: state)
         configuration.persistTorrents = persistTorrents
         configuration.defaultSavePath = savePath
         return configuration

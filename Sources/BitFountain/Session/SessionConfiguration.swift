@@ -2,8 +2,8 @@ import Metainfo
 import Swarm
 
 /// Everything a `Session` is started with. The defaults are those of a
-/// desktop client on the real network; tests set `bindHost` to 127.0.0.1,
-/// `port` to 0 and a temporary `stateDirectory`.
+/// desktop client on the real network; `loopbackOnly(stateDirectory:)` is one
+/// that never leaves this machine (tests, and apps that want exactly that).
 public struct SessionConfiguration: Sendable {
     /// Address to listen on and dial from; "0.0.0.0" for all. 127.0.0.1 keeps every socket on loopback.
     public var bindHost = "0.0.0.0"
@@ -57,6 +57,20 @@ public struct SessionConfiguration: Sendable {
     public var dhtOnly = false
 
     public init() {}
+
+    /// A session that never leaves 127.0.0.1: any free port, and no DHT, Local Service
+    /// Discovery or port mapping, so nothing it does reaches the network or another session
+    /// it was not given the address of. State in `stateDirectory`; the rest are the defaults.
+    public static func loopbackOnly(stateDirectory: String) -> SessionConfiguration {
+        var configuration = SessionConfiguration()
+        configuration.bindHost = "127.0.0.1"
+        configuration.port = 0
+        configuration.dht = false
+        configuration.localServiceDiscovery = false
+        configuration.portMapping = false
+        configuration.stateDirectory = stateDirectory
+        return configuration
+    }
 }
 
 /// What can be changed while the session runs (`Session.updateSettings`).
