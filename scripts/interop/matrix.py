@@ -63,6 +63,8 @@ def applies(client, kind):
 # ------------------------------------------------------------------ a cell's context
 
 DEFAULT_CELL_TIMEOUT = 180
+# Transmission 3.00 announces on the DHT only once it knows more than 8 nodes (World.stock_nodes).
+TRANSMISSION_LEAST_DHT_NODES = 9
 
 
 def cell_timeout(args, client):
@@ -283,7 +285,8 @@ class World:
 
     def __init__(self, args, label, public, cells):
         self.public = public
-        names = ["boot", "ours", "probe"] + [f"w{i}" for i in range(1, args.world + 1)]
+        stock = self.stock_nodes(args.world, cells)
+        names = ["boot", "ours", "probe"] + [f"w{i}" for i in range(1, stock + 1)]
         for client, kind in cells:
             code = CELL_CODE[kind] + SHORT[client]
             names += [code + "cl"] if kind.startswith("dht") else [code + "bf", code + "cl"]
@@ -295,7 +298,7 @@ class World:
         self.boot = self.lab.addr("boot")
         self.ours = self.lab.addr("ours")
         # Every DHT node of the world (bootstrap, stock, ours), for a client that takes several bootstrap nodes.
-        self.dht_nodes = [self.boot, self.ours] + [self.lab.addr(f"w{i}") for i in range(1, args.world + 1)]
+        self.dht_nodes = [self.boot, self.ours] + [self.lab.addr(f"w{i}") for i in range(1, stock + 1)]
         work = os.path.join(args.work, f"world-{label}")
         os.makedirs(work, exist_ok=True)
         total = str(max([cell_timeout(args, c) for c, _ in cells] + [DEFAULT_CELL_TIMEOUT]) * (1 + len(cells)) + 120)
@@ -303,7 +306,7 @@ class World:
         self.lab.spawn("boot", [args.bin, "node", "--bind", self.boot, "--port", str(DHT_PORT), "--bootstrap",
                                 f"{first_world}:{DHT_PORT}", "--state-dir", os.path.join(work, "boot-state"), "--json",
                                 "--stats-interval", "10"], os.path.join(work, "boot.log"))
-        for index in range(1, args.world + 1):
+        for index in range(1, stock + 1):
             host = f"w{index}"
             self.lab.spawn(host, [PYTHON, os.path.join(HERE, "lab_libtorrent.py"), "dht", "--listen",
                                   f"{self.lab.addr(host)}:{DHT_PORT}", "--bootstrap", f"{self.boot}:{DHT_PORT}",
@@ -313,8 +316,20 @@ class World:
                                 f"{self.boot}:{DHT_PORT}", "--state-dir", os.path.join(work, "ours-state"), "--json",
                                 "--stats-interval", "10"], os.path.join(work, "ours.log"))
         # The world is ready once the bootstrap node knows most of it.
-        wait_until(lambda: any(e.get("event") == "stats" and e.get("nodes", 0) >= min(3, args.world)
+        wait_until(lambda: any(e.get("event") == "stats" and e.get("nodes", 0) >= min(3, stock)
                                for e in json_events(os.path.join(work, "boot.log"))), time.time() + 40, 1.0)
+
+    @staticmethod
+    def stock_nodes(asked, cells):
+        """Stock libtorrent DHT nodes for a world: `asked`, or more where a
+        Transmission transfer cell needs them. Transmission 3.00 calls its DHT
+        broken, and announces nothing, until it knows more than 8 nodes (at
+        least 4 of them answering: tr-dht.c, `good + dubious <= 8`). A transfer
+        world offers it the bootstrap node, ours, the stock nodes and one node
+        of ours per cell, so a cell run alone (`--cells get`) needs 6 stock nodes."""
+        if not any(client == "transmission" and not kind.startswith("dht") for client, kind in cells):
+            return asked
+        return max(asked, TRANSMISSION_LEAST_DHT_NODES - 2 - len(cells))
 
 
 # ------------------------------------------------------------------ output
@@ -348,7 +363,8 @@ def main():
     parser.add_argument("--cell-timeout", type=int, default=0,
                         help=f"seconds per cell (default: {DEFAULT_CELL_TIMEOUT}, or the client's measured bound)")
     parser.add_argument("--size", type=int, default=2 * 1024 * 1024)
-    parser.add_argument("--world", type=int, default=5, help="stock libtorrent DHT nodes per lab")
+    parser.add_argument("--world", type=int, default=5,
+                        help="stock libtorrent DHT nodes per lab (more where Transmission needs them: World.stock_nodes)")
     parser.add_argument("--work", help="directory for content and logs (default: a new one in /tmp)")
     parser.add_argument("--json", action="store_true", help="also print one JSON object per cell")
     args = parser.parse_args()
