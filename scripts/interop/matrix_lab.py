@@ -41,6 +41,7 @@ class Processes:
 
     @staticmethod
     def stop(process, grace=3.0):
+        leftovers = session_id_files(process.pid)
         if process.poll() is None:
             process.terminate()
             try:
@@ -48,6 +49,29 @@ class Processes:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+        for path in leftovers:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+
+
+def session_id_files(pid):
+    """The /tmp/tr_session_id_* files process `pid` holds open. Transmission
+    keeps its RPC session id in one (the path is fixed, not under TMPDIR) and
+    removes it when it exits cleanly; one killed leaves it behind for good."""
+    found = []
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("/tmp/tr_session_id_"):
+                found.append(target)
+    except OSError:
+        pass
+    return found
 
     def stop_all(self):
         with self.lock:
