@@ -55,6 +55,12 @@ class Processes:
             except FileNotFoundError:
                 pass
 
+    def stop_all(self):
+        with self.lock:
+            processes, self.running = self.running, []
+        for process in processes:
+            self.stop(process, grace=1.0)
+
 
 def session_id_files(pid):
     """The /tmp/tr_session_id_* files process `pid` holds open. Transmission
@@ -72,12 +78,6 @@ def session_id_files(pid):
     except OSError:
         pass
     return found
-
-    def stop_all(self):
-        with self.lock:
-            processes, self.running = self.running, []
-        for process in processes:
-            self.stop(process, grace=1.0)
 
 
 PROCESSES = Processes()

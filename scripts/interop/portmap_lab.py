@@ -115,11 +115,16 @@ def main():
         # -d: in the foreground (a child we stop by pid), logging to stderr.
         lab.spawn("house", [MINIUPNPD, "-d", "-f", config, "-P", os.path.join(args.work, "miniupnpd.pid")],
                   os.path.join(args.work, "miniupnpd.log"))
-        # The downloader cannot be dialled: only its own connections count.
+        # The downloader cannot be dialled, over TCP or uTP (a ST_SYN, first
+        # byte 0x41): only its own connections count. (With uTP left open the
+        # seed, finding the downloader's announce first, sometimes dialled it.)
         subprocess.run(["ip", "netns", "exec", lab.hosts["getter"][0], "nft", "-f", "-"], text=True, check=True,
-                       capture_output=True, timeout=20, input="""table inet nodial {
-    chain input { type filter hook input priority 0; tcp flags & (syn | ack) == syn drop; }
-}
+                       capture_output=True, timeout=20, input=f"""table inet nodial {{
+    chain input {{ type filter hook input priority 0;
+        tcp flags & (syn | ack) == syn drop
+        udp dport {DHT_PORT} @th,64,8 == 0x41 drop
+    }}
+}}
 """)
         # On the seed's host: connections the downloader opened (a TCP SYN or a
         # uTP ST_SYN, first byte 0x41): they can only have come in through the mapping.
