@@ -80,8 +80,11 @@ enum SecurityTarget {
 /// `PathConfinement`: a fuzzed path under a temporary root that holds a
 /// directory, a file, and symlinks leading out of it (absolute and relative).
 enum PathConfinementTarget {
+    private static let base = FileManager.default.temporaryDirectory.appendingPathComponent("bf-fuzz-paths-\(getpid())").path
+
     private static let setup: (PathConfinement, String)? = {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("bf-fuzz-paths-\(getpid())").path
+        // libFuzzer ends a run with exit(): the root goes with it (a crash keeps it, as evidence).
+        atexit { try? FileManager.default.removeItem(atPath: PathConfinementTarget.base) }
         let root = base + "/root"
         let outside = base + "/outside"
         do {
