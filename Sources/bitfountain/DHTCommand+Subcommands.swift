@@ -88,7 +88,9 @@ struct DHTAnnounceCommand: AsyncParsableCommand {
         let target = try parseInfoHash(infohash)
         guard (1...65_535).contains(port) else { throw CLIError("port \(port): must be 1–65535") }
         let announced = UInt16(port)
-        let outcome = try await options.lookup { $0.getPeers(target, announce: .port(announced)) }
+        let outcome = try await options.lookup(repeatingUntil: { $0.announcedTo > 0 }) {
+            $0.getPeers(target, announce: .port(announced))
+        }
         guard let outcome, outcome.announcedTo > 0 else {
             throw CLIError("no node accepted the announce within \(options.timeout) s")
         }

@@ -73,6 +73,24 @@ struct DHTRequestOptions: ParsableArguments {
         try await withNode { node in await bounded { await LookupOutcome.collect(start(node), onPeer: onPeer) } }
     }
 
+    /// Runs the lookup again, a second apart, until `enough` holds for its
+    /// outcome or --timeout passes (nil then). For announces: one
+    /// round can come back empty-handed when every reply to it was lost or
+    /// late (UDP, a busy node), and a later round within the time the user
+    /// gave usually gets through.
+    func lookup(repeatingUntil enough: @escaping @Sendable (LookupOutcome) -> Bool,
+                _ start: @escaping @Sendable (DHTNode) -> AsyncStream<DHTLookupUpdate>) async throws -> LookupOutcome? {
+        try await withNode { node in
+            await bounded {
+                while true {
+                    let outcome = await LookupOutcome.collect(start(node))
+                    if enough(outcome) || Task.isCancelled { return outcome }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
     /// Runs `body`, or returns nil once --timeout seconds have passed (the body is cancelled).
     func bounded<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T? {
         let seconds = timeout
