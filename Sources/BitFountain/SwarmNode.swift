@@ -85,6 +85,9 @@ public final class SwarmNode: @unchecked Sendable {
     /// The DHT whose UDP sockets uTP shares when they have our port (`shareUDP`).
     private var sharedDHT: DHTNode?
     private(set) var sessions: [InfoHash: TorrentSession] = [:]
+    /// The open torrents `changedStats` reads: all but those it last found at rest, which
+    /// come back when they stir (`TorrentSession.stir`); event loop.
+    var stirringSessions: Set<InfoHash> = []
     /// The one tick and endgame refill timer for all sessions (`SwarmNode+Timers.swift`); event loop.
     var tickTask: RepeatedTask?
     var refillTask: RepeatedTask?
@@ -344,6 +347,7 @@ public final class SwarmNode: @unchecked Sendable {
             guard self.sessions[spec.infoHash] == nil else { throw SessionError("torrent \(spec.infoHash) is already open") }
             let session = TorrentSession(node: self, spec: spec, machine: prepared, storage: preparedStorage)
             self.sessions[spec.infoHash] = session
+            self.stirringSessions.insert(spec.infoHash)
             self.startTimersIfNeeded()
             session.start(saveResumeSoon: saveResumeSoon)
             session.connectMore()
@@ -410,6 +414,7 @@ public final class SwarmNode: @unchecked Sendable {
     public func remove(_ infoHash: InfoHash) async -> Bool {
         let removed = try? await loop.submit { () -> (TorrentSession, [Task<Void, Never>])? in
             guard let session = self.sessions.removeValue(forKey: infoHash) else { return nil }
+            self.stirringSessions.remove(infoHash)
             return (session, self.discoveryTasks.removeValue(forKey: infoHash) ?? [])
         }.get()
         guard let (session, tasks) = removed ?? nil else { return false }
@@ -421,10 +426,20 @@ public final class SwarmNode: @unchecked Sendable {
     /// The numbers of the open torrents that may have changed since the last call (all of them
     /// the first time), read in one pass on the event loop. A torrent that was at rest when it
     /// was last read (no peer, nothing being stored) is left out until it stirs: a daemon's ten
-    /// thousand idle seeds are not recounted for every list. One reader, which keeps the numbers
-    /// it was given: the `Session`.
+    /// thousand idle seeds are not recounted, nor even looked at, for every list. One reader,
+    /// which keeps the numbers it was given: the `Session`.
     public func changedStats() async -> [InfoHash: TorrentStats] {
-        (try? await loop.submit { self.sessions.compactMapValues { $0.statsIfChanged() } }.get()) ?? [:]
+        (try? await loop.submit { () -> [InfoHash: TorrentStats] in
+            var changed: [InfoHash: TorrentStats] = [:]
+            var settled: [InfoHash] = []
+            for infoHash in self.stirringSessions {
+                guard let session = self.sessions[infoHash] else { settled.append(infoHash); continue }
+                if let stats = session.statsIfChanged() { changed[infoHash] = stats }
+                if session.statsReadAtRest { settled.append(infoHash) }
+            }
+            self.stirringSessions.subtract(settled)
+            return changed
+        }.get()) ?? [:]
     }
 
     /// The open torrent session for `infoHash`, if any.

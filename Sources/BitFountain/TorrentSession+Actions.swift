@@ -73,6 +73,7 @@ extension TorrentSession {
         case .holepunchDial(let address):
             // uTP only: the peer sends its SYN to us now, and ours opens our NAT for it.
             guard !stopped, !node.isOwnAddress(address), connecting.insert(address).inserted else { return }
+            stir()
             SwarmNode.trace("holepunch: dialling \(address) over uTP")
             node.connect(to: address, for: self, transport: .utp)
         }

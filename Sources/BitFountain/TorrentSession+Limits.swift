@@ -20,7 +20,7 @@ extension TorrentSession {
         try? await loop.submit {
             guard !self.stopped else { return }
             self.machine.setFilePriorities(priorities, now: SwarmNode.now())
-            self.statsReadAtRest = false  // what is wanted, and so done, changed
+            self.stir()  // what is wanted, and so done, changed
             // Un-skipped files to fetch: when they are done, that is a completion to tell again.
             if !self.machine.isComplete { self.completionReported = false }
             self.runActions()

@@ -147,6 +147,7 @@ public final class TorrentSession: @unchecked Sendable {
         let connection = PeerConnection(key: key, channel: channel, address: address, outgoing: outgoing, limiter: node.limiter,
                                         torrentLimiter: uploadLimiter)
         connections[key] = connection
+        stir()
         node.connectionCount += 1
         // Refills from inside `pump`, which writes what was queued: no flush needed here.
         connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
@@ -242,6 +243,7 @@ public final class TorrentSession: @unchecked Sendable {
                                                     skippingSeeds: machine.isComplete)
         for address in candidates {
             connecting.insert(address)
+            stir()
             node.connect(to: address, for: self)
         }
     }
@@ -262,6 +264,14 @@ public final class TorrentSession: @unchecked Sendable {
         if resumeDirty, now - lastResumeSave >= node.options.resumeSaveInterval {
             _ = saveResume()
         }
+    }
+
+    /// Something began that will change this torrent's numbers (a peer, a dial, other file
+    /// priorities): if they were last read at rest, `SwarmNode.changedStats` reads them again.
+    func stir() {
+        guard statsReadAtRest else { return }
+        statsReadAtRest = false
+        node.stirringSessions.insert(infoHash)
     }
 
     func makeSnapshot() -> TorrentStats {
