@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // OrderedDictionary: a session's torrents kept in id order, in one array.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // multipart/form-data bodies (qBittorrent's torrents/add uploads, the web UI's).
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
@@ -83,6 +85,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "SWXMLHash", package: "SWXMLHash"),
+            .product(name: "OrderedCollections", package: "swift-collections"),
         ]),
         // The daemon's HTTP side: Transmission RPC, qBittorrent WebAPI v2, the web UI,
         // /metrics, and the security around them (DESIGN §11). Above BitFountain.

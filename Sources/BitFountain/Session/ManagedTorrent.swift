@@ -50,9 +50,10 @@ struct ManagedTorrent: Sendable {
         if error != nil { return .error }
         if checking { return .checking }
         guard session != nil else { return .paused }
-        guard let stats else { return info == nil ? .downloadingMetadata : .downloading }
-        if !stats.hasMetadata { return .downloadingMetadata }
-        return stats.isComplete ? .seeding : .downloading
+        // Read through `stats?`: bound to a name, the numbers were copied (references retained).
+        guard let hasMetadata = stats?.hasMetadata else { return info == nil ? .downloadingMetadata : .downloading }
+        if !hasMetadata { return .downloadingMetadata }
+        return stats?.isComplete == true ? .seeding : .downloading
     }
 
     /// Takes a running torrent's newest engine numbers; returns the state
@@ -88,6 +89,8 @@ extension ManagedTorrent {
         var paused: Bool
         var addedDate: Date
         var doneDate: Date?
+        /// One per file, or empty while every file is normal (most torrents: no array of
+        /// their own to allocate, and none to look into for a skipped file).
         var filePriorities: [FilePriority] = []
         var uploadLimit: Int?
         var downloadLimit: Int?

@@ -36,7 +36,6 @@ extension Session {
                                      peers: linkPeers + options.peers,
                                      paused: options.paused, addedDate: Date())
         torrent.lastState = options.paused ? .paused : .checking
-        if let info = resolved.info { torrent.filePriorities = Array(repeating: .normal, count: info.files.count) }
         torrents[id] = torrent
         idsByInfoHash[resolved.infoHash] = id
         persist(id, metadata: resolved.info)
@@ -139,12 +138,13 @@ extension Session {
         }
     }
 
-    /// Takes the info dictionary a magnet download has learned, and gives every file a priority.
+    /// Takes the info dictionary a magnet download has learned; priorities set for another
+    /// file list are dropped (every file normal).
     private func learnInfo(of id: TorrentID, from session: TorrentSession) async {
         guard let info = await session.info() else { return }
         torrents[id]?.info = info
-        if torrents[id]?.filePriorities.count != info.files.count {
-            torrents[id]?.filePriorities = Array(repeating: .normal, count: info.files.count)
+        if let count = torrents[id]?.filePriorities.count, count != 0, count != info.files.count {
+            torrents[id]?.filePriorities = []
         }
     }
 

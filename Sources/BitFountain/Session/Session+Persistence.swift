@@ -22,6 +22,9 @@ extension Session {
         let (stored, problems) = store.loadAll()
         for problem in problems { emit(.warning(problem)) }
         var restored: [RestoredTorrent] = []
+        // In id order (`loadAll` sorts them), appended to a list that holds them all at once:
+        // `torrents` stays in id order with no regrowth on the way.
+        torrents.reserveCapacity(torrents.count + stored.count)
         for var torrent in stored where idsByInfoHash[torrent.infoHash] == nil {
             torrent.lastState = torrent.paused ? .paused : .checking
             torrents[torrent.id] = torrent

@@ -9,8 +9,10 @@ extension Session {
         await refreshStats()
         var snapshots: [TorrentSnapshot] = []
         snapshots.reserveCapacity(torrents.count)
-        for id in torrents.keys.sorted() {
-            if let snapshot = makeSnapshot(id) { snapshots.append(snapshot) }
+        // In id order as they lie; appended straight from where each is made (bound to a
+        // name first, it was copied).
+        for index in torrents.values.indices {
+            snapshots.append(Self.snapshot(of: &torrents.values[index]))
         }
         return snapshots
     }
@@ -79,10 +81,17 @@ extension Session {
     /// every torrent of every `list`). The stored fields are read through `kept` itself, not
     /// the record's key-path members.
     private static func snapshot(of torrent: inout ManagedTorrent) -> TorrentSnapshot {
-        let stats = torrent.session == nil ? nil : torrent.stats
+        // Read before the numbers are taken out below.
+        let (name, state) = (torrent.name, torrent.state)
+        // The engine numbers are moved out and back, not copied: a copy retains their
+        // references (the name among them), each a cache miss across ten thousand records.
+        let stats = torrent.session == nil ? nil : torrent.stats.take()
+        defer { if stats != nil { torrent.stats = stats } }
         let total = torrent.info?.totalLength ?? stats?.totalBytes ?? 0
         let have = stats?.verifiedBytes ?? torrent.kept.lastHaveBytes
-        let wanted = wantedBytes(torrent.info, torrent.kept.filePriorities) ?? total
+        // (`info` is only handed over, and so copied, when some file is skipped.)
+        var wanted = total
+        if torrent.kept.filePriorities.contains(.skip) { wanted = wantedBytes(torrent.info, torrent.kept.filePriorities) ?? total }
         // Verified bytes of the wanted files only: pieces shared with skipped files
         // put some bytes into those, which do not count towards "done". A
         // stopped torrent keeps only its verified total, a close upper bound.
@@ -94,7 +103,7 @@ extension Session {
         let eta: Double? = downRate > 0 && haveWanted < wanted ? Double(wanted - haveWanted) / downRate : nil
         let peers = stats?.peers ?? []
         return TorrentSnapshot(
-            id: torrent.id, infoHash: torrent.infoHash, name: torrent.name, state: torrent.state,
+            id: torrent.id, infoHash: torrent.infoHash, name: name, state: state,
             hasMetadata: torrent.info != nil || stats?.hasMetadata == true, totalBytes: total,
             bytesHave: have, bytesWanted: wanted, bytesWantedHave: haveWanted, progress: progress,
             // The engine may report the metadata (and completion) before `info` is copied in; its

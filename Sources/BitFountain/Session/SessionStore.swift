@@ -97,6 +97,7 @@ struct SessionStore: Sendable {
             let magnet = record.magnet.flatMap { try? MagnetLink(parsing: $0) }
             var kept = record.kept
             kept.savePath = savePaths.insert(kept.savePath).memberAfterInsert
+            if kept.filePriorities.allSatisfy({ $0 == .normal }) { kept.filePriorities = [] }
             var torrent = ManagedTorrent(id: record.id, infoHash: infoHash, info: state.loadMetadata(infoHash), magnet: magnet,
                                          peers: record.peers.compactMap { (try? HostPort(parsing: $0)).flatMap { PeerAddress(host: $0.host, port: $0.port) } },
                                          kept: kept)
