@@ -115,29 +115,37 @@ public actor TransmissionRPCHandler {
     /// Written straight to JSON, torrent by torrent: this is what a client
     /// polls every second or two, for every torrent it shows.
     private func get(fields: [String], ids: TransmissionSelector) async -> TransmissionResponse.Arguments {
-        let all = await session.list()
-        let chosen: [TorrentSnapshot]
+        var chosen = await session.list()
         switch ids {
-        case .all: chosen = all
+        case .all: break
         case .recentlyActive:
-            chosen = all.filter { $0.downloadRate > 0 || $0.uploadRate > 0 || $0.state == .checking }
-        case .some: chosen = all.filter { ids.matches(id: $0.id.rawValue, hashString: $0.infoHash.hex) }
+            chosen.removeAll { !($0.downloadRate > 0 || $0.uploadRate > 0 || $0.state == .checking) }
+        case .some: chosen.removeAll { !ids.matches(id: $0.id.rawValue, hashString: $0.infoHash.hex) }
         }
         let plan = TransmissionTorrentFields.Plan(fields)
         let needFiles = plan.needsFiles
         let needPeers = plan.needsPeers
         let peerLimit = await session.currentSettings().maxPeersPerTorrent
+        // Files and peers first, so that the loop below has no suspension point: across one,
+        // each snapshot would be copied out of the list (its references retained) to stay alive.
+        var files: [[FileSnapshot]] = []
+        var peers: [[PeerSnapshot]] = []
+        if needFiles || needPeers {
+            for id in chosen.map(\.id) {
+                if needFiles { files.append((try? await session.files(id)) ?? []) }
+                if needPeers { peers.append((try? await session.peers(id)) ?? []) }
+            }
+        }
         var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * plan.fields.count))
         writer.beginObject()
         writer.key("torrents")
         writer.beginArray()
         for index in chosen.indices {
-            let id = chosen[index].id
             let input = TransmissionTorrentFields.Input(
-                files: needFiles ? (try? await session.files(id)) ?? [] : nil,
-                peers: needPeers ? (try? await session.peers(id)) ?? [] : nil,
+                files: needFiles ? files[index] : nil, peers: needPeers ? peers[index] : nil,
                 limits: limits(of: chosen[index]), peerLimit: peerLimit)
-            TransmissionTorrentFields.write(chosen[index], input, plan: plan, into: &writer)
+            // In place (see `write`): the list is ours alone, so this copies nothing.
+            TransmissionTorrentFields.write(&chosen[index], input, plan: plan, into: &writer)
         }
         writer.endArray()
         if ids == .recentlyActive {
