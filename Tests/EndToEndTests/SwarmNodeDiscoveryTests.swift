@@ -106,6 +106,32 @@ import TestSupport
         await seedNode.shutdown()
     }
 
+    @Test func aReannounceAnnouncesAndLooksNowBesideTheSchedule() async throws {
+        let work = try TemporaryDirectory("bf-reannounce")
+        try Swarm.writeRandomFile(work.file("again.bin"), size: 100_000)
+        let info = try TorrentBuilder(path: work.file("again.bin"), nodes: [], creationDate: nil).build().torrent.info
+        var slow = Self.options(work.file("state"))
+        slow.announceInterval = 3600
+        slow.lookupInterval = 3600
+        let discovery = RecordingDiscovery()
+        let node = SwarmNode(options: slow, discovery: discovery)
+        let port = try await node.start()
+        _ = try await node.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
+        // The scheduled first round, then nothing for an hour.
+        let first = try await Waiting.poll(timeout: 30) {
+            discovery.announces.withLock { $0.count } == 1 && discovery.lookups.withLock { $0.count } == 1 ? true : nil
+        }
+        #expect(first == true, "the first scheduled announce and lookup")
+        #expect(await node.reannounce(info.infoHash))
+        let again = try await Waiting.poll(timeout: 30) {
+            discovery.announces.withLock { $0.count } == 2 && discovery.lookups.withLock { $0.count } == 2 ? true : nil
+        }
+        #expect(again == true, "announced and looked up again at once")
+        #expect(discovery.announces.withLock { $0.last.map { $0.0 == info.infoHash && $0.1 == port } } == true)
+        #expect(await node.reannounce(InfoHash(bytes: [UInt8](repeating: 9, count: 20))!) == false, "not an open torrent")
+        await node.shutdown()
+    }
+
     @Test func withoutADiscoveryNoAnnounceOrLookupLoopRuns() async throws {
         let work = try TemporaryDirectory("bf-no-discovery")
         try Swarm.writeRandomFile(work.file("alone.bin"), size: 100_000)

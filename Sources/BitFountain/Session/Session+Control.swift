@@ -99,6 +99,20 @@ extension Session {
         if wasRunning { try await resume(id) }
     }
 
+    /// Points a torrent at data that is already in `directory` (which becomes its save path)
+    /// without moving anything, then checks what is there, as a recheck does: pieces missing
+    /// at the new place are downloaded again. A paused torrent is checked and stays paused.
+    public func relocate(_ id: TorrentID, to directory: String) async throws {
+        try ensureRunning()
+        let torrent = try record(id)
+        let target = Self.absolute(directory)
+        guard target != torrent.savePath else { return }
+        torrents[id]?.savePath = target
+        persist(id)
+        // The running engine still has the old place: the recheck stops it and starts anew here.
+        try await recheck(id)
+    }
+
     /// Sets one file's priority: recorded, persisted, and applied at once to
     /// a running torrent's piece picker (TorrentMachine+Priorities.swift): a
     /// skipped file's pieces are not fetched unless a wanted file shares them,
