@@ -90,7 +90,7 @@ let package = Package(
         // The daemon's HTTP side: Transmission RPC, qBittorrent WebAPI v2, the web UI,
         // /metrics, and the security around them (DESIGN §11). Above BitFountain.
         .target(name: "RemoteControl", dependencies: [
-            "BitFountain", "CSodium", "Metainfo", "Identity",
+            "BitFountain", "CSodium", "Metainfo", "Identity", "PeerWire",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

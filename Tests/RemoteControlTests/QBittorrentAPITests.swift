@@ -27,6 +27,16 @@ import Testing
         }
         func setStopped(_ hashes: Set<String>?, _ stop: Bool) { stopped.append(hashes) }
         func recheck(_ hashes: Set<String>?) {}
+        var reannounced: [Set<String>?] = []
+        func reannounce(_ hashes: Set<String>?) { reannounced.append(hashes) }
+        func torrentFile(of hash: String) throws(QBRequestError) -> [UInt8] {
+            guard torrents[hash] != nil else { throw .notFound("Torrent hash \(hash)") }
+            return Array("d4:infod4:name1:xee".utf8)
+        }
+        func peerSources(of hash: String) throws(QBRequestError) -> QBPeerSources {
+            guard torrents[hash] != nil else { throw .notFound("Torrent hash \(hash)") }
+            return QBPeerSources(dht: true, pex: true, lsd: false)
+        }
         func setLocation(_ hashes: Set<String>?, _ location: String) {}
         func setFilePriority(_ hash: String, files: [Int], priority: Int) {}
         func setGlobalLimits(download: Int?, upload: Int?) {}
@@ -108,6 +118,35 @@ import Testing
         _ = await api.handle("torrents/pause", QBParameters(["hashes": hash]))
         _ = await api.handle("torrents/stop", QBParameters(["hashes": "all"]))
         #expect(await backend.stopped == [[hash], nil])
+    }
+
+    @Test func reannounceForceStartAndQueueCalls() async {
+        let (api, backend) = api()
+        #expect(await api.handle("torrents/reannounce", QBParameters(["hashes": hash])) == .text(""))
+        #expect(await api.handle("torrents/reannounce", QBParameters(["hashes": "all"])) == .text(""))
+        #expect(await backend.reannounced == [[hash], nil])
+        // Force-starting starts; taking the force away leaves the torrent as it is.
+        #expect(await api.handle("torrents/setForceStart", QBParameters(["hashes": hash, "value": "true"])) == .text(""))
+        #expect(await api.handle("torrents/setForceStart", QBParameters(["hashes": hash, "value": "false"])) == .text(""))
+        #expect(await backend.stopped == [[hash]])
+        #expect(await api.handle("torrents/setForceStart", QBParameters(["hashes": hash])) == .failure(.missingParameter("value")))
+        // No queue here: qBittorrent's answer while queueing is disabled.
+        for method in ["torrents/topPrio", "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio"] {
+            #expect(await api.handle(method, QBParameters(["hashes": hash])) == .failure(.conflict("Torrent queueing must be enabled")))
+            #expect(await api.handle(method, QBParameters()) == .failure(.missingParameter("hashes")))
+        }
+    }
+
+    @Test func trackersListThePeerSourcesAndExportGivesTheTorrentFile() async throws {
+        let (api, _) = api()
+        let rows = try #require(try json(await api.handle("torrents/trackers", QBParameters(["hash": hash]))) as? [[String: Any]])
+        #expect(rows.map { $0["url"] as? String } == ["** [DHT] **", "** [PeX] **", "** [LSD] **"])
+        #expect(rows.map { $0["status"] as? Int } == [2, 2, 0])
+        #expect(rows.allSatisfy { $0["tier"] as? Int == -1 && $0["num_peers"] as? Int == -1 })
+        let other = String(repeating: "cd", count: 20)
+        #expect(await api.handle("torrents/trackers", QBParameters(["hash": other])) == .failure(.notFound("Torrent hash \(other)")))
+        #expect(await api.handle("torrents/export", QBParameters(["hash": hash])) == .torrentFile(Array("d4:infod4:name1:xee".utf8)))
+        #expect(await api.handle("torrents/export", QBParameters()) == .failure(.missingParameter("hash")))
     }
 
     @Test func propertiesAndFilesOfAnUnknownHashAre404() async throws {

@@ -19,7 +19,7 @@ import TestSupport
         let events = JSONLines.objects(result.stdout).compactMap { $0["event"] as? String }
         #expect(result.succeeded, "qbittorrent-api run failed: \(result.stdout.suffix(3000)) \(result.stderr.suffix(3000))")
         #expect(events == ["logged-in", "versions", "preferences", "categories", "added", "complete", "properties",
-                           "recategorised", "paused-and-resumed", "sync", "limits", "deleted", "done"])
+                           "recategorised", "paused-and-resumed", "sync", "limits", "sources-and-export", "deleted", "done"])
         // Deleted with its files: nothing of the download is left in the root.
         #expect(!FileManager.default.fileExists(atPath: harness.downloads + "/" + harness.fileName))
     }

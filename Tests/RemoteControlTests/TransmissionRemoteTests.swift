@@ -70,10 +70,11 @@ import TestSupport
     }
 
     @Test(.timeLimit(.minutes(3)))
-    func addTorrentFileThenRemoveKeepingData() async throws {
+    func addTorrentFileFindItsDataThenRemoveKeepingData() async throws {
         let work = try TemporaryDirectory("bf-tr")
         try Data((0..<100_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: work.file("small.bin")))
-        let created = try await ChildProcess.bitfountain(["create", work.file("small.bin"), "-o", work.file("small.torrent")])
+        let created = try await ChildProcess.bitfountain(["create", work.file("small.bin"), "-o", work.file("small.torrent"),
+                                                          "--piece-size", "16K"])
         #expect(created.succeeded, "\(created.stderr)")
         let daemon = try await DaemonProcess(work: work)
         defer { daemon.process.signal(SIGKILL) }
@@ -86,6 +87,25 @@ import TestSupport
         // Adding it again is a duplicate, not a second torrent.
         _ = try await daemon.remote(["-a", work.file("small.torrent")])
         #expect(try await daemon.remote(["-l"]).stdout.components(separatedBy: "small.bin").count == 2)
+
+        // The data is elsewhere under the download root, and no peer has it: none of its 7 pieces.
+        let elsewhere = daemon.downloadDir + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: work.file("small.bin"), toPath: elsewhere + "/small.bin")
+        let none = try await daemon.remote(["-t", "1", "-ic"])
+        #expect(none.stdout.filter { $0 == "0" || $0 == "1" } == "0000000", "\(none.stdout)")
+        // --find (torrent-set-location, move: false) points it there; the check finds every piece.
+        #expect(try await daemon.remote(["-t", "1", "--find", elsewhere]).stdout.contains("success"))
+        let found = try await Waiting.pollAsync(timeout: 60, every: .milliseconds(300)) { () -> String? in
+            let pieces = try await daemon.remote(["-t", "1", "-ic"]).stdout.filter { $0 == "0" || $0 == "1" }
+            return pieces == "1111111" ? pieces : nil
+        }
+        #expect(found != nil, "the piece map never filled after --find")
+        let info = try await daemon.remote(["-t", "1", "-i"])
+        #expect(info.stdout.contains("Location: \(elsewhere)") && info.stdout.contains("Percent Done: 100%"), "\(info.stdout)")
+        #expect(FileManager.default.fileExists(atPath: daemon.downloadDir + "/small.bin") == false, "--find moved nothing")
+        // --reannounce asks for an announce now (a daemon without a DHT has nobody to tell, and says fine).
+        #expect(try await daemon.remote(["-t", "1", "--reannounce"]).stdout.contains("success"))
 
         #expect(try await daemon.remote(["-t", "1", "-r"]).stdout.contains("success"))
         #expect(try await daemon.remote(["-l"]).stdout.contains("small.bin") == false)

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Drives a BitFountain daemon through the PyPI client qbittorrent-api with the calls Sonarr and
 Radarr make: log in, versions, preferences, categories, add (category, save path, stopped),
-list by category, properties, files, set category, stop/start, per-torrent limits, delete with files.
+list by category, properties, files, set category, stop/start, per-torrent limits, the calls
+cross-seed and autobrr add (export, trackers, reannounce, force start, the queue refused), delete
+with files.
 
 Usage: qbittorrent_arr_calls.py URL --magnet MAGNET --hash HASH --save DIR --expect-file NAME:SIZE
           [--username U --password P] [--timeout SECONDS]
 Prints one JSON line per step and a final {"event": "done", ...}; exits non-zero on the first
 failed expectation, saying which."""
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -140,6 +143,22 @@ def main():
     down = dict(client.torrents_download_limit(torrent_hashes=torrent_hash))
     expect(up == {torrent_hash: 0} and down == {torrent_hash: 131072}, f"after -1: {up} {down}")
     step("limits")
+
+    # The .torrent back (cross-seed): its info dictionary hashes to the infohash.
+    exported = client.torrents_export(torrent_hash=torrent_hash)
+    expect(exported.startswith(b"d4:info") and exported.endswith(b"e")
+           and hashlib.sha1(exported[len(b"d4:info"):-1]).hexdigest() == torrent_hash, f"export {exported[:40]!r}")
+    # No trackers: the peer sources listed as qBittorrent lists them.
+    urls = [tracker.url for tracker in client.torrents_trackers(torrent_hash=torrent_hash)]
+    expect(urls == ["** [DHT] **", "** [PeX] **", "** [LSD] **"], f"trackers {urls}")
+    client.torrents_reannounce(torrent_hashes=torrent_hash)
+    client.torrents_set_force_start(enable=True, torrent_hashes=torrent_hash)
+    try:
+        client.torrents_top_priority(torrent_hashes=torrent_hash)
+        fail("topPrio accepted although app/preferences says queueing is off")
+    except qbittorrentapi.Conflict409Error:
+        pass
+    step("sources-and-export")
 
     client.torrents_delete(delete_files=True, torrent_hashes=torrent_hash)
     wait_for("removal", lambda: client.torrents_info(hashes=torrent_hash) == [] or None, deadline)

@@ -49,6 +49,12 @@ public protocol QBBackend: Sendable {
     func delete(_ hashes: Set<String>?, deleteFiles: Bool) async throws(QBRequestError)
     func setStopped(_ hashes: Set<String>?, _ stopped: Bool) async throws(QBRequestError)
     func recheck(_ hashes: Set<String>?) async throws(QBRequestError)
+    /// Announces the running torrents and looks for their peers now (paused ones are left alone).
+    func reannounce(_ hashes: Set<String>?) async
+    /// The torrent as a .torrent file; `.conflict` before a magnet link's metadata has arrived.
+    func torrentFile(of hash: String) async throws(QBRequestError) -> [UInt8]
+    /// Where the node looks for the torrent's peers (`torrents/trackers`).
+    func peerSources(of hash: String) async throws(QBRequestError) -> QBPeerSources
     /// Moves the data of the torrents to `location` (confined to the download roots).
     func setLocation(_ hashes: Set<String>?, _ location: String) async throws(QBRequestError)
     /// qBittorrent priorities: 0 skip, 1 normal, 6 and 7 high.

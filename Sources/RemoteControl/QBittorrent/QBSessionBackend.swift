@@ -151,6 +151,22 @@ public struct QBSessionBackend: QBBackend {
         for id in await ids(hashes) { try? await session.recheck(id) }
     }
 
+    public func reannounce(_ hashes: Set<String>?) async {
+        for id in await ids(hashes) { try? await session.reannounce(id) }
+    }
+
+    public func torrentFile(of hash: String) async throws(QBRequestError) -> [UInt8] {
+        let id = try await id(hash)
+        do { return try await session.torrentFile(id) } catch { throw .conflict("Unable to export torrent file: \(error)") }
+    }
+
+    public func peerSources(of hash: String) async throws(QBRequestError) -> QBPeerSources {
+        _ = try await id(hash)
+        let configuration = session.configuration
+        // The DHT as it runs (none with --no-dht, nor on loopback without bootstrap nodes).
+        return QBPeerSources(dht: session.dht != nil, pex: configuration.pex, lsd: configuration.localServiceDiscovery)
+    }
+
     public func setLocation(_ hashes: Set<String>?, _ location: String) async throws(QBRequestError) {
         let directory: String
         do {

@@ -5,6 +5,8 @@ import Foundation
 public enum QBResponse: Sendable, Equatable {
     case text(String)
     case json(JSONValue)
+    /// A .torrent file (`torrents/export`).
+    case torrentFile([UInt8])
     case failure(QBRequestError)
 }
 
@@ -30,7 +32,9 @@ public actor QBittorrentAPI {
         "app/version", "app/webapiVersion", "app/buildInfo", "app/preferences", "app/defaultSavePath",
         "torrents/info", "torrents/count", "torrents/properties", "torrents/files", "torrents/pieceStates",
         "torrents/add", "torrents/delete", "torrents/stop", "torrents/start", "torrents/pause", "torrents/resume",
-        "torrents/recheck", "torrents/setLocation", "torrents/filePrio",
+        "torrents/recheck", "torrents/reannounce", "torrents/setForceStart", "torrents/setLocation", "torrents/filePrio",
+        "torrents/trackers", "torrents/export",
+        "torrents/topPrio", "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio",
         "torrents/uploadLimit", "torrents/downloadLimit", "torrents/setUploadLimit", "torrents/setDownloadLimit",
         "transfer/setDownloadLimit", "transfer/setUploadLimit", "transfer/downloadLimit", "transfer/uploadLimit",
         "torrents/categories", "torrents/createCategory", "torrents/editCategory", "torrents/removeCategories",
@@ -83,6 +87,19 @@ public actor QBittorrentAPI {
         case "torrents/start", "torrents/resume": try await backend.setStopped(try hashes(p), false)
 
         case "torrents/recheck": try await backend.recheck(try hashes(p))
+        case "torrents/reannounce": await backend.reannounce(try hashes(p))
+        case "torrents/setForceStart":
+            // Forced or not, a torrent here runs when started: there is no queue to jump.
+            guard let value = p.bool("value") else { throw .missingParameter("value") }
+            if value { try await backend.setStopped(try hashes(p), false) } else { _ = try hashes(p) }
+        case "torrents/topPrio", "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio":
+            // qBittorrent's answer while queueing is off, which it always is here (app/preferences
+            // says so); Sonarr and Radarr expect it and carry on.
+            _ = try hashes(p)
+            throw .conflict("Torrent queueing must be enabled")
+        case "torrents/trackers":
+            return .json(.array(try await backend.peerSources(of: try hash(p)).trackerRows))
+        case "torrents/export": return .torrentFile(try await backend.torrentFile(of: try hash(p)))
         case "torrents/setLocation":
             let location = try p.required("location")
             guard !location.isEmpty else { throw .badParameter("location", "empty") }

@@ -91,6 +91,9 @@ public struct QBittorrentRoutes: RemoteControlRoutes {
         case .json(let json):
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: json.encoded())))
+        case .torrentFile(let bytes):
+            return Response(status: .ok, headers: [.contentType: "application/x-bittorrent"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .failure(let error):
             return plain(HTTPResponse.Status(code: error.status), error.message)
         }

@@ -1,6 +1,7 @@
 import BitFountain
 import Foundation
 import Metainfo
+import PeerWire
 
 /// Carries out decoded Transmission RPC commands on a `Session`. An actor, so
 /// one client's `torrent-set` and another's `torrent-get` do not interleave; it
@@ -50,7 +51,7 @@ public actor TransmissionRPCHandler {
         case .torrentStart(let ids): try await each(ids) { try await self.session.resume($0) }
         case .torrentStop(let ids): try await each(ids) { try await self.session.pause($0) }
         case .torrentVerify(let ids): try await each(ids) { try await self.session.recheck($0) }
-        case .torrentReannounce(let ids): _ = try await select(ids)  // announces run on their own schedule
+        case .torrentReannounce(let ids): try await each(ids) { try await self.session.reannounce($0) }
         case .torrentRemove(let ids, let delete):
             for id in try await select(ids) {
                 try await call { try await self.session.remove(id, deleteData: delete) }
@@ -125,15 +126,18 @@ public actor TransmissionRPCHandler {
         let plan = TransmissionTorrentFields.Plan(fields)
         let needFiles = plan.needsFiles
         let needPeers = plan.needsPeers
+        let needPieces = plan.needsPieces
         let peerLimit = await session.currentSettings().maxPeersPerTorrent
         // Files and peers first, so that the loop below has no suspension point: across one,
         // each snapshot would be copied out of the list (its references retained) to stay alive.
         var files: [[FileSnapshot]] = []
         var peers: [[PeerSnapshot]] = []
-        if needFiles || needPeers {
+        var pieces: [Bitfield?] = []
+        if needFiles || needPeers || needPieces {
             for id in chosen.map(\.id) {
                 if needFiles { files.append((try? await session.files(id)) ?? []) }
                 if needPeers { peers.append((try? await session.peers(id)) ?? []) }
+                if needPieces { pieces.append(await session.pieces(id)) }
             }
         }
         var writer = JSONWriter(capacity: 64 + chosen.count * (2 + 24 * plan.fields.count))
@@ -143,7 +147,7 @@ public actor TransmissionRPCHandler {
         for index in chosen.indices {
             let input = TransmissionTorrentFields.Input(
                 files: needFiles ? files[index] : nil, peers: needPeers ? peers[index] : nil,
-                limits: limits(of: chosen[index]), peerLimit: peerLimit)
+                pieces: needPieces ? pieces[index] : nil, limits: limits(of: chosen[index]), peerLimit: peerLimit)
             // In place (see `write`): the list is ours alone, so this copies nothing.
             TransmissionTorrentFields.write(&chosen[index], input, plan: plan, into: &writer)
         }
@@ -206,10 +210,10 @@ public actor TransmissionRPCHandler {
 
     private func setLocation(_ ids: TransmissionSelector, location: String, move: Bool) async throws(TransmissionRPCError) {
         let directory = try confine(location)
-        guard move else {
-            throw .failed("setting a location without moving the data (move: false) is not supported; use move")
+        // move: false is "the data is already there": look for it there, as a verify does.
+        try await each(ids) { id in
+            if move { try await self.session.moveStorage(id, to: directory) } else { try await self.session.relocate(id, to: directory) }
         }
-        try await each(ids) { try await self.session.moveStorage($0, to: directory) }
     }
 
     // MARK: session-get, session-set, free-space

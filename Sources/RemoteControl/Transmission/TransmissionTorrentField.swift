@@ -7,7 +7,7 @@ public enum TransmissionTorrentField: String, CaseIterable, Sendable {
     case recheckProgress, haveValid, haveUnchecked, rateDownload, rateUpload
     case peersConnected, peersSendingToUs, peersGettingFromUs, peersFrom
     case uploadRatio, downloadDir, addedDate, startDate, doneDate, activityDate, secondsDownloading, secondsSeeding
-    case downloadedEver, uploadedEver, corruptEver, magnetLink, pieceCount, pieceSize
+    case downloadedEver, uploadedEver, corruptEver, magnetLink, pieceCount, pieceSize, pieces
     case isFinished, isStalled, isPrivate, labels
     case peerLimit = "peer-limit"
     case downloadLimit, downloadLimited, uploadLimit, uploadLimited, honorsSessionLimits, bandwidthPriority

@@ -1,5 +1,6 @@
 import BitFountain
 import Foundation
+import PeerWire
 
 /// Turns a session's view of a torrent into the `torrent-get` fields a
 /// Transmission client asks for. Unknown field names are left out, as
@@ -8,18 +9,21 @@ import Foundation
 /// `TransmissionTorrentFields.approximated` lists them.
 public enum TransmissionTorrentFields {
     /// What one torrent's fields are computed from besides its snapshot (which is passed on
-    /// its own, borrowed from the list rather than copied per torrent). `files` and `peers`
-    /// are fetched only when a requested field needs them.
+    /// its own, borrowed from the list rather than copied per torrent). `files`, `peers` and
+    /// `pieces` are fetched only when a requested field needs them.
     public struct Input: Sendable {
         public var files: [FileSnapshot]?
         public var peers: [PeerSnapshot]?
+        /// The verified pieces (nil before the metadata).
+        public var pieces: Bitfield?
         public var limits: TransmissionTorrentLimits
         public var peerLimit: Int
 
-        public init(files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil,
+        public init(files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil, pieces: Bitfield? = nil,
                     limits: TransmissionTorrentLimits = .init(), peerLimit: Int) {
             self.files = files
             self.peers = peers
+            self.pieces = pieces
             self.limits = limits
             self.peerLimit = peerLimit
         }
@@ -60,6 +64,7 @@ public enum TransmissionTorrentFields {
 
         public var needsFiles: Bool { fields.contains(where: needFiles.contains) }
         public var needsPeers: Bool { fields.contains(where: needPeers.contains) }
+        public var needsPieces: Bool { fields.contains(.pieces) }
     }
 
     /// One torrent's fields as a JSON object, in the plan's order. The snapshot is `inout` only
@@ -113,6 +118,8 @@ public enum TransmissionTorrentFields {
         case .magnetLink: return .string(s.magnetLink)
         case .pieceCount: return .int(Int64(s.pieceCount))
         case .pieceSize: return .int(pieceSize(s))
+        // Transmission's piece map: the bitfield as on the wire (piece 0 the high bit), base64.
+        case .pieces: return .string(Data(input.pieces?.bytes ?? []).base64EncodedString())
         case .isFinished, .isStalled, .isPrivate: return .bool(false)
         case .labels: return .array((s.category.map { [$0] } ?? []).map(JSONValue.string) + s.tags.map(JSONValue.string))
         case .peerLimit: return .int(Int64(input.peerLimit))
