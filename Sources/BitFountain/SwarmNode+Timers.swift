@@ -1,3 +1,4 @@
+import Metainfo
 import NIOCore
 
 /// One tick timer and one endgame refill timer for the whole node, instead of
@@ -27,8 +28,17 @@ extension SwarmNode {
         for session in sessions.values { session.tick() }
     }
 
-    /// Requests out again between ticks for the sessions in their endgame.
+    /// Requests out again between ticks for the sessions in their endgame, which have peers:
+    /// ten times a second, so not a visit to each of ten thousand idle seeds.
     private func refillSessions() {
-        for session in sessions.values { session.refillInEndgame() }
+        var withoutPeers: [InfoHash] = []
+        for infoHash in sessionsWithPeers {
+            guard let session = sessions[infoHash], session.hasConnections else {
+                withoutPeers.append(infoHash)
+                continue
+            }
+            session.refillInEndgame()
+        }
+        sessionsWithPeers.subtract(withoutPeers)
     }
 }

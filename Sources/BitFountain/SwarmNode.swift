@@ -88,6 +88,9 @@ public final class SwarmNode: @unchecked Sendable {
     /// The open torrents `changedStats` reads: all but those it last found at rest, which
     /// come back when they stir (`TorrentSession.stir`); event loop.
     var stirringSessions: Set<InfoHash> = []
+    /// The open torrents that have had a peer since the refill timer last found them without
+    /// one: the only ones an endgame refill can concern (`SwarmNode+Timers.swift`); event loop.
+    var sessionsWithPeers: Set<InfoHash> = []
     /// The one tick and endgame refill timer for all sessions (`SwarmNode+Timers.swift`); event loop.
     var tickTask: RepeatedTask?
     var refillTask: RepeatedTask?

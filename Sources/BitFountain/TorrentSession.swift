@@ -148,6 +148,7 @@ public final class TorrentSession: @unchecked Sendable {
                                         torrentLimiter: uploadLimiter)
         connections[key] = connection
         stir()
+        node.sessionsWithPeers.insert(infoHash)
         node.connectionCount += 1
         // Refills from inside `pump`, which writes what was queued: no flush needed here.
         connection.onDrain = { [unowned self, unowned connection] in self.pumpServes(connection) }
@@ -273,6 +274,8 @@ public final class TorrentSession: @unchecked Sendable {
         statsReadAtRest = false
         node.stirringSessions.insert(infoHash)
     }
+
+    var hasConnections: Bool { !connections.isEmpty }
 
     func makeSnapshot() -> TorrentStats {
         Self.stats(of: &machine, infoHash: infoHash, connectedPeers: connections.count, startTime: startTime)
