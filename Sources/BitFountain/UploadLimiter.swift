@@ -19,7 +19,9 @@ final class UploadLimiter {
     }
     private let loop: EventLoop
     private var bucket: TokenBucket
-    private var waiters = CircularBuffer<() -> Void>()
+    /// Connections waiting for credit. Room for one at first: most torrents never wait (the
+    /// default sixteen were a quarter of a kilobyte for each of ten thousand idle torrents).
+    private var waiters = CircularBuffer<() -> Void>(initialCapacity: 1)
     private var timerArmed = false
     private static let refillInterval = TimeAmount.milliseconds(10)
 
