@@ -149,7 +149,7 @@ final class CLISession: Sendable {
                     outcomes.results.withLock { $0[id] = .success(()) }
                 case .error(let id, let reason):
                     outcomes.results.withLock { $0[id] = .failure(WatchFailure(reason: reason)) }
-                case .listening, .stateChanged, .removed:
+                case .listening, .stateChanged, .removed, .seedLimitReached:
                     break
                 }
             }

@@ -107,6 +107,18 @@ import TestSupport
         // --reannounce asks for an announce now (a daemon without a DHT has nobody to tell, and says fine).
         #expect(try await daemon.remote(["-t", "1", "--reannounce"]).stdout.contains("success"))
 
+        // Seed ratio limits: the torrent's own (-sr), none (-SR), the session's (-gsr, -GSR, -srd).
+        #expect(try await daemon.remote(["-t", "1", "-sr", "1.5"]).stdout.contains("success"))
+        #expect(try await daemon.remote(["-t", "1", "-i"]).stdout.contains("Ratio Limit: 1.5"))
+        #expect(try await daemon.remote(["-t", "1", "-SR"]).stdout.contains("success"))
+        #expect(try await daemon.remote(["-t", "1", "-i"]).stdout.contains("Ratio Limit: Unlimited"))
+        #expect(try await daemon.remote(["-gsr", "3"]).stdout.contains("success"))
+        #expect(try await daemon.remote(["-si"]).stdout.contains("Default seed ratio limit: 3"))
+        #expect(try await daemon.remote(["-t", "1", "-srd"]).stdout.contains("success"))
+        #expect(try await daemon.remote(["-t", "1", "-i"]).stdout.contains("Ratio Limit: Default"))
+        #expect(try await daemon.remote(["-GSR"]).stdout.contains("success"))
+        #expect(try await daemon.remote(["-si"]).stdout.contains("Default seed ratio limit: Unlimited"))
+
         #expect(try await daemon.remote(["-t", "1", "-r"]).stdout.contains("success"))
         #expect(try await daemon.remote(["-l"]).stdout.contains("small.bin") == false)
     }

@@ -94,6 +94,8 @@ extension ManagedTorrent {
         var filePriorities: [FilePriority] = []
         var uploadLimit: Int?
         var downloadLimit: Int?
+        /// When it stops seeding; nil: at the session's limit (`SeedRatioLimit.global`).
+        var seedRatio: SeedRatioLimit?
         /// Payload counted in earlier runs (before the last pause or restart).
         var downloadedBefore: Int64 = 0
         var uploadedBefore: Int64 = 0
@@ -102,7 +104,7 @@ extension ManagedTorrent {
 
         enum CodingKeys: String, CodingKey {
             case savePath, rootName, published, category, tags, fountain, paused, addedDate, doneDate, filePriorities
-            case uploadLimit, downloadLimit
+            case uploadLimit, downloadLimit, seedRatio
             case downloadedBefore = "downloaded", uploadedBefore = "uploaded", lastHaveBytes = "haveBytes"
         }
     }

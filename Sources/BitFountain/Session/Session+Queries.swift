@@ -122,7 +122,8 @@ extension Session {
                                     symbolsServed: stats?.symbolsUploaded ?? 0, pollutedSymbols: stats?.pollutedSymbols ?? 0,
                                     fountainPeers: peers.filter(\.fountain).count),
             magnet: torrent.magnetLink, isPublished: torrent.kept.published,
-            uploadLimit: torrent.kept.uploadLimit, downloadLimit: torrent.kept.downloadLimit)
+            uploadLimit: torrent.kept.uploadLimit, downloadLimit: torrent.kept.downloadLimit,
+            seedRatioLimit: torrent.kept.seedRatio ?? .global)
     }
 
     /// Bytes of the files not skipped (nil: all of them).

@@ -49,6 +49,8 @@ public actor Session {
     var idsByInfoHash: [InfoHash: TorrentID] = [:]
     var nextID = 1
     var engineTask: Task<Void, Never>?
+    /// `Session+SeedLimits.swift`: the periodic check of the seeds against their ratio limits.
+    var seedLimitTask: Task<Void, Never>?
     var isShutDown = false
 
     /// What the engine reports, funnelled through one stream so its order survives.
@@ -76,6 +78,7 @@ public actor Session {
             effective.encryption = storedSettings.encryption
             effective.defaultSavePath = storedSettings.defaultSavePath
             effective.fountain = storedSettings.fountain
+            effective.seedRatioLimit = storedSettings.seedRatioLimit
         }
         let network = try await SessionNetwork.start(effective, warning: warning)
         let swarm = SwarmNode(options: swarmOptions(effective, dhtPort: network.discovery.dhtPort),
@@ -110,7 +113,8 @@ public actor Session {
         settings = SessionSettings(uploadLimit: configuration.uploadLimit, downloadLimit: configuration.downloadLimit,
                                    maxConnections: configuration.maxConnections, maxPeersPerTorrent: configuration.maxPeersPerTorrent,
                                    encryption: configuration.encryption, port: port,
-                                   defaultSavePath: configuration.defaultSavePath, fountain: configuration.fountain)
+                                   defaultSavePath: configuration.defaultSavePath, fountain: configuration.fountain,
+                                   seedRatioLimit: configuration.seedRatioLimit)
     }
 
     static func swarmOptions(_ configuration: SessionConfiguration, dhtPort: UInt16?) -> SwarmNode.Options {
@@ -154,6 +158,7 @@ public actor Session {
                                        warning: { sink.yield(.node(.warning($0))) })
         if let reason = network.noDHTReason { engineSink.yield(.node(.warning("not joining the DHT: \(reason)"))) }
         if let store { await restore(from: store) }
+        startSeedLimitChecks()
     }
 
     /// Stops every torrent (resume data and the torrent list saved), the DHT
@@ -168,6 +173,7 @@ public actor Session {
         await swarm.shutdown()
         engineSink.finish()
         engineTask?.cancel()
+        seedLimitTask?.cancel()
         eventSink.finish()
     }
 

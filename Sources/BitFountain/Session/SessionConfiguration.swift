@@ -30,6 +30,8 @@ public struct SessionConfiguration: Sendable {
     /// Defaults for new torrents: speak bf_fountain, exchange peers (BEP 11).
     public var fountain = true
     public var pex = true
+    /// The share ratio at which seeds that follow the session's limit stop; nil: never.
+    public var seedRatioLimit: Double?
     /// Memory for the intermediate symbols of hot pieces served as repair symbols.
     public var symbolCacheBytes = 256 << 20
     /// Where resume data, fetched metadata and the DHT's key and routing table live.
@@ -85,9 +87,13 @@ public struct SessionSettings: Sendable, Equatable, Codable {
     public var defaultSavePath: String
     /// Fountain default for torrents added without saying.
     public var fountain: Bool
+    /// The share ratio at which seeds stop, for those that follow the session's limit
+    /// (`SeedRatioLimit.global`); nil: they seed on.
+    public var seedRatioLimit: Double?
 
     public init(uploadLimit: Int? = nil, downloadLimit: Int? = nil, maxConnections: Int = 400, maxPeersPerTorrent: Int = 60,
-                encryption: EncryptionPolicy = .prefer, port: UInt16 = 0, defaultSavePath: String = ".", fountain: Bool = true) {
+                encryption: EncryptionPolicy = .prefer, port: UInt16 = 0, defaultSavePath: String = ".", fountain: Bool = true,
+                seedRatioLimit: Double? = nil) {
         self.uploadLimit = uploadLimit
         self.downloadLimit = downloadLimit
         self.maxConnections = maxConnections
@@ -96,5 +102,6 @@ public struct SessionSettings: Sendable, Equatable, Codable {
         self.port = port
         self.defaultSavePath = defaultSavePath
         self.fountain = fountain
+        self.seedRatioLimit = seedRatioLimit
     }
 }

@@ -17,6 +17,8 @@ public enum SessionEvent: Sendable {
     /// A torrent stopped on a failure (disk full, files gone); it is in state `.error`.
     case error(TorrentID, String)
     case peerBanned(TorrentID, address: String, reason: String)
+    /// A seed reached its share-ratio limit (`SeedRatioLimit`) and was paused.
+    case seedLimitReached(TorrentID, ratio: Double)
     /// An announce landed on `nodes` DHT nodes.
     case announced(TorrentID, nodes: Int)
     /// NAT-PMP: the router's answer (external address, a mapping made, a failure).

@@ -102,6 +102,8 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     /// The torrent's own limits in bytes per second (`Session.setLimits`); nil: only the global ones apply.
     public var uploadLimit: Int?
     public var downloadLimit: Int?
+    /// When it stops seeding (`Session.setSeedRatioLimit`).
+    public var seedRatioLimit: SeedRatioLimit
 }
 
 /// A connected peer of a torrent (`Session.peers`).

@@ -77,6 +77,9 @@ public struct SessionEventLog: Sendable {
             return Entry(level: .notice, message: "peer banned", metadata: torrent(id, ["peer": "\(address)", "reason": "\(reason)"]))
         case .announced(let id, let nodes):
             return Entry(level: .debug, message: "announced", metadata: torrent(id, ["nodes": "\(nodes)"]))
+        case .seedLimitReached(let id, let ratio):
+            return Entry(level: .info, message: "seed ratio limit reached, paused",
+                         metadata: torrent(id, ["ratio": "\(String(format: "%.2f", ratio))"]))
         case .portMapping(let mapping):
             let level: Logger.Level = if case .failed = mapping { .warning } else { .info }
             return Entry(level: level, message: "port mapping", metadata: ["event": "\(mapping)"])

@@ -28,7 +28,7 @@ public struct SessionEventCounters: Sendable {
         case .completed: completed.increment()
         case .error: failed.increment()
         case .peerBanned: peersBanned.increment()
-        case .listening, .metadataReceived, .stateChanged, .announced, .portMapping, .warning: break
+        case .listening, .metadataReceived, .stateChanged, .announced, .portMapping, .warning, .seedLimitReached: break
         }
     }
 }

@@ -43,6 +43,9 @@ public enum TransmissionCommand: Sendable, Equatable {
         public var priorityNormal: [Int] = []
         public var priorityLow: [Int] = []
         public var location: String?
+        /// The torrent's own ratio limit, and which limit applies: 0 the session's, 1 its own, 2 none.
+        public var seedRatioLimit: Double?
+        public var seedRatioMode: Int64?
     }
 
     public struct SessionSet: Sendable, Equatable {
@@ -51,6 +54,8 @@ public enum TransmissionCommand: Sendable, Equatable {
         public var speedLimitUp: Int64?
         public var speedLimitUpEnabled: Bool?
         public var downloadDir: String?
+        public var seedRatioLimit: Double?
+        public var seedRatioLimited: Bool?
     }
 
     /// The largest speed limit a client may set, in kB/s (4 TB/s: no limit in practice).
@@ -126,6 +131,8 @@ extension TransmissionCommand.TorrentSet {
         priorityNormal = try arguments.indices("priority-normal")
         priorityLow = try arguments.indices("priority-low")
         location = try arguments.string("location")
+        seedRatioLimit = try arguments.ratio("seedRatioLimit")
+        seedRatioMode = try arguments.int("seedRatioMode", in: 0...2)
     }
 }
 
@@ -136,6 +143,8 @@ extension TransmissionCommand.SessionSet {
         speedLimitUp = try arguments.speed("speed-limit-up")
         speedLimitUpEnabled = try arguments.bool("speed-limit-up-enabled")
         downloadDir = try arguments.string("download-dir")
+        seedRatioLimit = try arguments.ratio("seedRatioLimit")
+        seedRatioLimited = try arguments.bool("seedRatioLimited")
     }
 }
 
@@ -164,6 +173,23 @@ struct ArgumentReader {
         guard let value = values[name], value != .null else { return nil }
         guard let number = value.intValue, (0...TransmissionCommand.maxSpeedKilobytes).contains(number) else {
             throw .invalidArgument(name, "must be a number of kB/s from 0 to \(TransmissionCommand.maxSpeedKilobytes)")
+        }
+        return number
+    }
+
+    /// A share ratio: a finite number from 0 up (an integer is fine: JSON has no other kind).
+    func ratio(_ name: String) throws(TransmissionRPCError) -> Double? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let number = value.doubleValue, number >= 0, number.isFinite, number <= 1e9 else {
+            throw .invalidArgument(name, "must be a ratio from 0 up")
+        }
+        return number
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int64>) throws(TransmissionRPCError) -> Int64? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let number = value.intValue, range.contains(number) else {
+            throw .invalidArgument(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
     }

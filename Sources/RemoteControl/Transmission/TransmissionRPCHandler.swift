@@ -13,6 +13,9 @@ public actor TransmissionRPCHandler {
     let configDirectory: String
     private var sessionLimits: TransmissionTorrentLimits
     private var torrentLimits: [TorrentID: TransmissionTorrentLimits] = [:]
+    /// The ratio of each torrent's own seed limit while it is not in force, and the session's.
+    private var torrentRatios: [TorrentID: Double] = [:]
+    private var sessionRatio = TransmissionSeedRatio.defaultRatio
     private let started = Date()
     public nonisolated let sessionID: String
 
@@ -56,6 +59,7 @@ public actor TransmissionRPCHandler {
             for id in try await select(ids) {
                 try await call { try await self.session.remove(id, deleteData: delete) }
                 torrentLimits[id] = nil
+                torrentRatios[id] = nil
             }
         case .torrentSet(let ids, let set): try await self.set(set, on: ids)
         case .torrentSetLocation(let ids, let location, let move):
@@ -147,7 +151,9 @@ public actor TransmissionRPCHandler {
         for index in chosen.indices {
             let input = TransmissionTorrentFields.Input(
                 files: needFiles ? files[index] : nil, peers: needPeers ? peers[index] : nil,
-                pieces: needPieces ? pieces[index] : nil, limits: limits(of: chosen[index]), peerLimit: peerLimit)
+                pieces: needPieces ? pieces[index] : nil, limits: limits(of: chosen[index]),
+                seedRatio: TransmissionSeedRatio(chosen[index].seedRatioLimit, remembered: torrentRatios[chosen[index].id]),
+                peerLimit: peerLimit)
             // In place (see `write`): the list is ours alone, so this copies nothing.
             TransmissionTorrentFields.write(&chosen[index], input, plan: plan, into: &writer)
         }
@@ -191,10 +197,21 @@ public actor TransmissionRPCHandler {
             }
             try await applyFilePriorities(id, unwanted: set.filesUnwanted, high: set.priorityHigh,
                                           normal: set.filesWanted + set.priorityNormal + set.priorityLow)
+            try await setSeedRatio(id, ratio: set.seedRatioLimit, mode: set.seedRatioMode)
         }
         if let location = set.location {
             try await setLocation(ids, location: location, move: true)
         }
+    }
+
+    /// transmission-remote `-sr R` sends the ratio and mode 1, `-SR` mode 2, `-gsr` mode 0.
+    private func setSeedRatio(_ id: TorrentID, ratio: Double?, mode: Int64?) async throws(TransmissionRPCError) {
+        guard ratio != nil || mode != nil, let snapshot = try? await session.snapshot(id) else { return }
+        var shown = TransmissionSeedRatio(snapshot.seedRatioLimit, remembered: torrentRatios[id])
+        if let ratio { shown.ratio = ratio }
+        if let mode { shown.mode = mode }
+        torrentRatios[id] = shown.ratio
+        try await call { try await self.session.setSeedRatioLimit(id, shown.limit) }
     }
 
     private func applyFilePriorities(_ id: TorrentID, unwanted: [Int], high: [Int], normal: [Int] = []) async throws(TransmissionRPCError) {
@@ -220,7 +237,8 @@ public actor TransmissionRPCHandler {
 
     private func sessionGet(fields: [String]?) async -> [String: JSONValue] {
         let all = TransmissionSessionFields.sessionGet(
-            settings: await session.currentSettings(), limits: sessionLimits, configDirectory: configDirectory,
+            settings: await session.currentSettings(), limits: sessionLimits, sessionRatio: sessionRatio,
+            configDirectory: configDirectory,
             sessionID: sessionID, configuration: session.configuration)
         guard let fields, !fields.isEmpty else { return all }
         return all.filter { fields.contains($0.key) }
@@ -236,8 +254,13 @@ public actor TransmissionRPCHandler {
         if let value = set.speedLimitUpEnabled { limits.uploadLimited = value }
         settings.downloadLimit = limits.downloadBytesPerSecond
         settings.uploadLimit = limits.uploadBytesPerSecond
+        // A new ratio keeps the limit on or off as it was; seedRatioLimited turns it on or off.
+        let ratio = set.seedRatioLimit ?? settings.seedRatioLimit ?? sessionRatio
+        let limited = set.seedRatioLimited ?? (settings.seedRatioLimit != nil)
+        settings.seedRatioLimit = limited ? ratio : nil
         try await call { try await self.session.updateSettings(settings) }
         sessionLimits = limits
+        sessionRatio = ratio
     }
 
     private func freeSpace(_ path: String) throws(TransmissionRPCError) -> [String: JSONValue] {

@@ -5,8 +5,9 @@ import BitFountain
 enum TransmissionSessionFields {
     static let rpcVersion: Int64 = 16
 
-    static func sessionGet(settings: SessionSettings, limits: TransmissionTorrentLimits, configDirectory: String,
-                           sessionID: String, configuration: SessionConfiguration) -> [String: JSONValue] {
+    /// `sessionRatio`: the ratio shown while the session's limit is off (the last one set).
+    static func sessionGet(settings: SessionSettings, limits: TransmissionTorrentLimits, sessionRatio: Double,
+                           configDirectory: String, sessionID: String, configuration: SessionConfiguration) -> [String: JSONValue] {
         [
             "version": "3.00 (BitFountain)", "rpc-version": .int(rpcVersion), "rpc-version-minimum": 1,
             "session-id": .string(sessionID), "config-dir": .string(configDirectory),
@@ -22,7 +23,8 @@ enum TransmissionSessionFields {
             "dht-enabled": .bool(configuration.dht), "pex-enabled": .bool(configuration.pex),
             "lpd-enabled": .bool(configuration.localServiceDiscovery), "utp-enabled": true,
             "port-forwarding-enabled": .bool(configuration.portMapping),
-            "seedRatioLimit": .double(2), "seedRatioLimited": false, "idle-seeding-limit": 30,
+            "seedRatioLimit": .double(settings.seedRatioLimit ?? sessionRatio),
+            "seedRatioLimited": .bool(settings.seedRatioLimit != nil), "idle-seeding-limit": 30,
             "idle-seeding-limit-enabled": false, "start-added-torrents": true, "download-queue-enabled": false,
             "download-queue-size": 5, "seed-queue-enabled": false, "seed-queue-size": 10, "queue-stalled-enabled": false,
             "incomplete-dir-enabled": false, "incomplete-dir": .string(settings.defaultSavePath),

@@ -17,14 +17,17 @@ public enum TransmissionTorrentFields {
         /// The verified pieces (nil before the metadata).
         public var pieces: Bitfield?
         public var limits: TransmissionTorrentLimits
+        public var seedRatio: TransmissionSeedRatio
         public var peerLimit: Int
 
         public init(files: [FileSnapshot]? = nil, peers: [PeerSnapshot]? = nil, pieces: Bitfield? = nil,
-                    limits: TransmissionTorrentLimits = .init(), peerLimit: Int) {
+                    limits: TransmissionTorrentLimits = .init(),
+                    seedRatio: TransmissionSeedRatio = .init(.global, remembered: nil), peerLimit: Int) {
             self.files = files
             self.peers = peers
             self.pieces = pieces
             self.limits = limits
+            self.seedRatio = seedRatio
             self.peerLimit = peerLimit
         }
     }
@@ -128,8 +131,9 @@ public enum TransmissionTorrentFields {
         case .uploadLimit: return .int(input.limits.uploadKilobytes)
         case .uploadLimited: return .bool(input.limits.uploadLimited)
         case .honorsSessionLimits: return .bool(true)
-        case .bandwidthPriority, .seedRatioMode, .seedIdleMode, .seedIdleLimit: return .int(0)
-        case .seedRatioLimit: return .double(2)
+        case .bandwidthPriority, .seedIdleMode, .seedIdleLimit: return .int(0)
+        case .seedRatioMode: return .int(input.seedRatio.mode)
+        case .seedRatioLimit: return .double(input.seedRatio.ratio)
         case .comment, .creator, .torrentFile: return .string("")
         case .dateCreated: return .int(0)
         case .trackers, .trackerStats, .webseeds: return .array([])

@@ -1,0 +1,43 @@
+import Foundation
+
+extension Session {
+    /// Sets when a torrent stops seeding (recorded and persisted); a torrent already past its
+    /// new limit stops at the next check.
+    public func setSeedRatioLimit(_ id: TorrentID, _ limit: SeedRatioLimit) throws {
+        try ensureRunning()
+        _ = try record(id)
+        if case .ratio(let ratio) = limit, !(ratio >= 0 && ratio.isFinite) {
+            throw SessionError("a seed ratio limit must be a number from 0 up")
+        }
+        torrents[id]?.seedRatio = limit == .global ? nil : limit
+        persist(id)
+    }
+
+    /// How often the running seeds are held against their ratio limits.
+    static let seedLimitCheckInterval: Duration = .seconds(5)
+
+    /// Checks the running seeds against their ratio limits every few seconds, until shutdown.
+    func startSeedLimitChecks() {
+        seedLimitTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.seedLimitCheckInterval)
+                guard let self, await self.stopSeedsPastTheirLimit() else { return }
+            }
+        }
+    }
+
+    /// Pauses every running, complete torrent whose share ratio has reached its limit, and
+    /// says so on the event stream. False once the session is shut down.
+    func stopSeedsPastTheirLimit() async -> Bool {
+        guard !isShutDown else { return false }
+        let global = settings.seedRatioLimit
+        // Nothing to look at unless some limit is set (the usual case: no work at all).
+        guard global != nil || torrents.values.contains(where: { $0.kept.seedRatio != nil }) else { return true }
+        for snapshot in await list() where snapshot.state == .seeding {
+            guard let limit = snapshot.seedRatioLimit.effective(global: global), snapshot.ratio >= limit else { continue }
+            try? await pause(snapshot.id)
+            emit(.seedLimitReached(snapshot.id, ratio: snapshot.ratio))
+        }
+        return true
+    }
+}
