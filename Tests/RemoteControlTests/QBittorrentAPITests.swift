@@ -1,3 +1,4 @@
+import BitFountain
 import Foundation
 import Testing
 
@@ -33,6 +34,8 @@ import Testing
             guard torrents[hash] != nil else { throw .notFound("Torrent hash \(hash)") }
             return Array("d4:infod4:name1:xee".utf8)
         }
+        var shareLimits: [SeedRatioLimit] = []
+        func setShareLimits(_ hashes: Set<String>?, ratio: SeedRatioLimit) { shareLimits.append(ratio) }
         func peerSources(of hash: String) throws(QBRequestError) -> QBPeerSources {
             guard torrents[hash] != nil else { throw .notFound("Torrent hash \(hash)") }
             return QBPeerSources(dht: true, pex: true, lsd: false)
@@ -135,6 +138,26 @@ import Testing
             #expect(await api.handle(method, QBParameters(["hashes": hash])) == .failure(.conflict("Torrent queueing must be enabled")))
             #expect(await api.handle(method, QBParameters()) == .failure(.missingParameter("hashes")))
         }
+    }
+
+    @Test func shareLimitsSetTheRatioAndRefuseSeedingTimes() async {
+        let (api, backend) = api()
+        func set(_ ratio: String, _ time: String = "-2", _ inactive: String = "-2") async -> QBResponse {
+            await api.handle("torrents/setShareLimits", QBParameters(["hashes": hash, "ratioLimit": ratio,
+                                                                     "seedingTimeLimit": time, "inactiveSeedingTimeLimit": inactive]))
+        }
+        #expect(await set("1.5") == .text(""))
+        #expect(await set("-1", "-1", "-1") == .text(""))
+        #expect(await set("-2") == .text(""))
+        #expect(await set("0") == .text(""))
+        #expect(await backend.shareLimits == [.ratio(1.5), .unlimited, .global, .ratio(0)])
+        #expect(await set("-3") == .failure(.badParameter("ratioLimit", "-3")))
+        #expect(await set("nan") == .failure(.badParameter("ratioLimit", "nan")))
+        #expect(await set("1", "60") == .failure(.badParameter("seedingTimeLimit", "60 (seeding-time limits are not supported here: -2 or -1 only)")))
+        #expect(await set("1", "-2", "30") == .failure(.badParameter("inactiveSeedingTimeLimit",
+                                                                       "30 (seeding-time limits are not supported here: -2 or -1 only)")))
+        #expect(await api.handle("torrents/setShareLimits", QBParameters(["hashes": hash])) == .failure(.missingParameter("ratioLimit")))
+        #expect(await backend.shareLimits.count == 4, "a refused call changed nothing")
     }
 
     @Test func trackersListThePeerSourcesAndExportGivesTheTorrentFile() async throws {

@@ -158,6 +158,22 @@ def main():
         fail("topPrio accepted although app/preferences says queueing is off")
     except qbittorrentapi.Conflict409Error:
         pass
+    # Share limits (Sonarr and Radarr set them from an indexer's seed ratio): the torrent's
+    # own ratio, read back in torrents/info; seeding-time limits are refused, not ignored.
+    client.torrents_set_share_limits(ratio_limit=7.5, seeding_time_limit=-2, inactive_seeding_time_limit=-2,
+                                     torrent_hashes=torrent_hash)
+    listed = client.torrents_info(hashes=torrent_hash)[0]
+    expect((listed.ratio_limit, listed.max_ratio) == (7.5, 7.5), f"share limits {listed.ratio_limit} {listed.max_ratio}")
+    try:
+        client.torrents_set_share_limits(ratio_limit=-2, seeding_time_limit=60, inactive_seeding_time_limit=-2,
+                                         torrent_hashes=torrent_hash)
+        fail("a seeding-time limit was accepted")
+    except qbittorrentapi.InvalidRequest400Error:
+        pass
+    client.torrents_set_share_limits(ratio_limit=-2, seeding_time_limit=-2, inactive_seeding_time_limit=-2,
+                                     torrent_hashes=torrent_hash)
+    listed = client.torrents_info(hashes=torrent_hash)[0]
+    expect((listed.ratio_limit, listed.max_ratio) == (-2, -1), f"back to the global limit {listed.ratio_limit} {listed.max_ratio}")
     step("sources-and-export")
 
     client.torrents_delete(delete_files=True, torrent_hashes=torrent_hash)

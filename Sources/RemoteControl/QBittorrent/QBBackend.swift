@@ -1,3 +1,4 @@
+import BitFountain
 import Foundation
 
 /// A `torrents/add` request, decoded: every source it names and the options they share.
@@ -53,6 +54,8 @@ public protocol QBBackend: Sendable {
     func reannounce(_ hashes: Set<String>?) async
     /// The torrent as a .torrent file; `.conflict` before a magnet link's metadata has arrived.
     func torrentFile(of hash: String) async throws(QBRequestError) -> [UInt8]
+    /// When the torrents stop seeding (`torrents/setShareLimits`).
+    func setShareLimits(_ hashes: Set<String>?, ratio: SeedRatioLimit) async throws(QBRequestError)
     /// Where the node looks for the torrent's peers (`torrents/trackers`).
     func peerSources(of hash: String) async throws(QBRequestError) -> QBPeerSources
     /// Moves the data of the torrents to `location` (confined to the download roots).

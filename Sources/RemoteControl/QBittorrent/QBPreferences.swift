@@ -12,10 +12,12 @@ public struct QBPreferences: Sendable, Equatable {
     public var webUIAddress: String
     public var webUIPort: Int64
     public var bypassLocalAuth: Bool
+    /// The global share-ratio limit; nil: none.
+    public var maxRatio: Double?
 
     public init(savePath: String, listenPort: Int64 = 0, downloadLimit: Int64 = 0, uploadLimit: Int64 = 0,
                 maxConnections: Int64 = -1, maxConnectionsPerTorrent: Int64 = -1, webUIAddress: String = "127.0.0.1",
-                webUIPort: Int64 = 0, bypassLocalAuth: Bool = false) {
+                webUIPort: Int64 = 0, bypassLocalAuth: Bool = false, maxRatio: Double? = nil) {
         self.savePath = savePath
         self.listenPort = listenPort
         self.downloadLimit = downloadLimit
@@ -25,6 +27,7 @@ public struct QBPreferences: Sendable, Equatable {
         self.webUIAddress = webUIAddress
         self.webUIPort = webUIPort
         self.bypassLocalAuth = bypassLocalAuth
+        self.maxRatio = maxRatio
     }
 
     public var fields: [String: JSONValue] {
@@ -37,8 +40,8 @@ public struct QBPreferences: Sendable, Equatable {
             "add_stopped_enabled": .bool(false),
             "start_paused_enabled": .bool(false),
             "auto_tmm_enabled": .bool(false),
-            "max_ratio_enabled": .bool(false),
-            "max_ratio": .int(-1),
+            "max_ratio_enabled": .bool(maxRatio != nil),
+            "max_ratio": .double(maxRatio ?? -1),
             "max_seeding_time_enabled": .bool(false),
             "max_seeding_time": .int(-1),
             "max_inactive_seeding_time_enabled": .bool(false),

@@ -41,11 +41,12 @@ public struct QBSessionBackend: QBBackend {
         server.dhtNodes = Int64(await session.dht?.statistics()?.tableSize ?? 0)
         let free = try? FileManager.default.attributesOfFileSystem(forPath: paths.defaultRoot)[.systemFreeSize] as? NSNumber
         server.freeSpaceOnDisk = free?.int64Value ?? 0
-        return QBMainDataSnapshot(torrents: snapshots.map(Self.torrent), categories: Array(categories.values),
+        let globalRatio = settings.seedRatioLimit
+        return QBMainDataSnapshot(torrents: snapshots.map { Self.torrent($0, globalRatio: globalRatio) }, categories: Array(categories.values),
                                   tags: tags, serverState: server)
     }
 
-    static func torrent(_ s: TorrentSnapshot) -> QBTorrent {
+    static func torrent(_ s: TorrentSnapshot, globalRatio: Double?) -> QBTorrent {
         let complete = s.bytesWanted > 0 && s.bytesWantedHave >= s.bytesWanted
         let facts = QBTorrentState.Facts(
             stopped: s.state == .paused, checking: s.state == .checking, hasMetadata: s.hasMetadata,
@@ -82,7 +83,19 @@ public struct QBSessionBackend: QBBackend {
         // qBittorrent shows "no limit of its own" as 0 here (torrents/uploadLimit, torrents/info).
         t.upLimit = Int64(s.uploadLimit ?? 0)
         t.dlLimit = Int64(s.downloadLimit ?? 0)
+        switch s.seedRatioLimit {
+        case .global: t.ratioLimit = QBShareLimit.global
+        case .unlimited: t.ratioLimit = QBShareLimit.unlimited
+        case .ratio(let ratio): t.ratioLimit = ratio
+        }
+        t.maxRatio = s.seedRatioLimit.effective(global: globalRatio) ?? QBShareLimit.unlimited
         return t
+    }
+
+    public func setShareLimits(_ hashes: Set<String>?, ratio: SeedRatioLimit) async throws(QBRequestError) {
+        for id in await ids(hashes) {
+            do { try await session.setSeedRatioLimit(id, ratio) } catch { throw .badParameter("ratioLimit", "\(error)") }
+        }
     }
 
     public func preferences() async -> QBPreferences {
@@ -90,7 +103,7 @@ public struct QBSessionBackend: QBBackend {
         return QBPreferences(savePath: paths.defaultRoot, listenPort: Int64(settings.port),
                              downloadLimit: Int64(settings.downloadLimit ?? 0), uploadLimit: Int64(settings.uploadLimit ?? 0),
                              maxConnections: Int64(settings.maxConnections),
-                             maxConnectionsPerTorrent: Int64(settings.maxPeersPerTorrent))
+                             maxConnectionsPerTorrent: Int64(settings.maxPeersPerTorrent), maxRatio: settings.seedRatioLimit)
     }
 
     public func add(_ request: QBAddRequest) async -> Int {

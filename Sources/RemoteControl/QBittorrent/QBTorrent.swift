@@ -40,6 +40,10 @@ public struct QBTorrent: Sendable, Equatable {
     public var isPrivate: Bool
     /// Whether at least one connected peer speaks bf_fountain (a BitFountain field, prefixed).
     public var fountainPeers: Int64
+    /// The torrent's share-ratio setting (-2 the global limit, -1 none, else its own ratio) and
+    /// the limit in force (-1: none).
+    public var ratioLimit: Double = -2
+    public var maxRatio: Double = -1
 
     public init(hash: String, name: String, state: QBTorrentState) {
         self.hash = hash
@@ -135,10 +139,10 @@ public struct QBTorrent: Sendable, Equatable {
             "seq_dl": .bool(false),
             "f_l_piece_prio": .bool(false),
             "super_seeding": .bool(false),
-            "max_ratio": .int(-1),
+            "max_ratio": .double(maxRatio),
             "max_seeding_time": .int(-1),
             "max_inactive_seeding_time": .int(-1),
-            "ratio_limit": .int(-2),
+            "ratio_limit": .double(ratioLimit),
             "seeding_time_limit": .int(-2),
             "inactive_seeding_time_limit": .int(-2),
             "popularity": .int(0),

@@ -33,7 +33,7 @@ public actor QBittorrentAPI {
         "torrents/info", "torrents/count", "torrents/properties", "torrents/files", "torrents/pieceStates",
         "torrents/add", "torrents/delete", "torrents/stop", "torrents/start", "torrents/pause", "torrents/resume",
         "torrents/recheck", "torrents/reannounce", "torrents/setForceStart", "torrents/setLocation", "torrents/filePrio",
-        "torrents/trackers", "torrents/export",
+        "torrents/trackers", "torrents/export", "torrents/setShareLimits",
         "torrents/topPrio", "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio",
         "torrents/uploadLimit", "torrents/downloadLimit", "torrents/setUploadLimit", "torrents/setDownloadLimit",
         "transfer/setDownloadLimit", "transfer/setUploadLimit", "transfer/downloadLimit", "transfer/uploadLimit",
@@ -100,6 +100,11 @@ public actor QBittorrentAPI {
         case "torrents/trackers":
             return .json(.array(try await backend.peerSources(of: try hash(p)).trackerRows))
         case "torrents/export": return .torrentFile(try await backend.torrentFile(of: try hash(p)))
+        case "torrents/setShareLimits":
+            let hashes = try hashes(p)
+            let ratio = try QBShareLimit.ratio(p)
+            try QBShareLimit.refuseTimeLimits(p)
+            try await backend.setShareLimits(hashes, ratio: ratio)
         case "torrents/setLocation":
             let location = try p.required("location")
             guard !location.isEmpty else { throw .badParameter("location", "empty") }

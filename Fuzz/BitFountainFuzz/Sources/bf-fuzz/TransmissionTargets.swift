@@ -71,6 +71,15 @@ enum TransmissionTarget {
         for case let speed? in speeds {
             require((0...TransmissionCommand.maxSpeedKilobytes).contains(speed), "speed limit \(speed) kB/s let through")
         }
+        // A seed ratio is compared with every seed's ratio: never NaN, infinite or negative.
+        let ratios: [Double?] = switch command {
+        case .torrentSet(_, let set): [set.seedRatioLimit]
+        case .sessionSet(let set): [set.seedRatioLimit]
+        default: []
+        }
+        for case let ratio? in ratios {
+            require(ratio.isFinite && ratio >= 0, "seed ratio \(ratio) let through")
+        }
     }
 
     /// Every list a command holds, summed (each element took at least one byte of input).
