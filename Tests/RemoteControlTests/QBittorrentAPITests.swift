@@ -19,6 +19,8 @@ import Testing
             QBMainDataSnapshot(torrents: Array(torrents.values), categories: Array(categories.values))
         }
         func preferences() -> QBPreferences { QBPreferences(savePath: "/downloads") }
+        var preferenceChanges: [QBPreferenceChanges] = []
+        func setPreferences(_ changes: QBPreferenceChanges) { preferenceChanges.append(changes) }
         func add(_ request: QBAddRequest) -> Int {
             added.append(request)
             return request.urls.filter { $0.hasPrefix("magnet:") }.count + request.torrentFiles.count
@@ -138,6 +140,24 @@ import Testing
             #expect(await api.handle(method, QBParameters(["hashes": hash])) == .failure(.conflict("Torrent queueing must be enabled")))
             #expect(await api.handle(method, QBParameters()) == .failure(.missingParameter("hashes")))
         }
+    }
+
+    @Test func setPreferencesAppliesWhatItKnowsAndRefusesBadValues() async {
+        let (api, backend) = api()
+        func set(_ json: String) async -> QBResponse { await api.handle("app/setPreferences", QBParameters(["json": json])) }
+        #expect(await set(#"{"dl_limit": 1048576, "up_limit": -1, "max_connec": 200, "max_connec_per_torrent": 30,"# +
+                          #""save_path": "/d/new", "max_ratio_enabled": true, "max_ratio": 2.5, "locale": "fr"}"#) == .text(""))
+        var expected = QBPreferenceChanges()
+        (expected.downloadLimit, expected.uploadLimit, expected.maxConnections, expected.maxConnectionsPerTorrent) = (1_048_576, 0, 200, 30)
+        (expected.savePath, expected.maxRatioEnabled, expected.maxRatio) = ("/d/new", true, 2.5)
+        #expect(await backend.preferenceChanges == [expected])
+        #expect(await set("[1]") == .failure(.badParameter("json", "not a JSON object")))
+        #expect(await set("{") == .failure(.badParameter("json", "not a JSON object")))
+        #expect(await set(#"{"dl_limit": "fast"}"#) == .failure(.badParameter("dl_limit", "\(JSONValue.string("fast"))")))
+        #expect(await set(#"{"max_connec": 0}"#) == .failure(.badParameter("max_connec", "0 (a positive number of connections)")))
+        #expect(await set(#"{"max_ratio": "nan"}"#) == .failure(.badParameter("max_ratio", "\(JSONValue.string("nan"))")))
+        #expect(await api.handle("app/setPreferences", QBParameters()) == .failure(.missingParameter("json")))
+        #expect(await backend.preferenceChanges.count == 1, "a refused call changed nothing")
     }
 
     @Test func shareLimitsSetTheRatioAndRefuseSeedingTimes() async {

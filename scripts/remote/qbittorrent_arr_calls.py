@@ -72,6 +72,16 @@ def main():
     prefs = client.app_preferences()
     for key in ("save_path", "max_ratio_enabled", "max_ratio", "max_seeding_time_enabled", "queueing_enabled", "dht"):
         expect(key in prefs, f"preferences lack {key}")
+    # What a web UI's settings page sends: applied, read back, then put back as they were.
+    client.app_set_preferences(prefs={"dl_limit": 4194304, "max_connec_per_torrent": 33,
+                                      "max_ratio_enabled": True, "max_ratio": 3.5})
+    changed = client.app_preferences()
+    expect((changed["dl_limit"], changed["max_connec_per_torrent"], changed["max_ratio_enabled"], changed["max_ratio"])
+           == (4194304, 33, True, 3.5), f"setPreferences read back {changed}")
+    client.app_set_preferences(prefs={"dl_limit": prefs["dl_limit"], "max_connec_per_torrent": prefs["max_connec_per_torrent"],
+                                      "max_ratio_enabled": False})
+    restored = client.app_preferences()
+    expect((restored["dl_limit"], restored["max_ratio_enabled"]) == (prefs["dl_limit"], False), f"preferences put back {restored}")
     step("preferences", save_path=prefs["save_path"])
 
     tv_path = os.path.join(args.save, "tv")

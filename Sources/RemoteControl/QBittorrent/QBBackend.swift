@@ -45,6 +45,7 @@ public enum QBRateDirection: Sendable {
 public protocol QBBackend: Sendable {
     func mainData() async -> QBMainDataSnapshot
     func preferences() async -> QBPreferences
+    func setPreferences(_ changes: QBPreferenceChanges) async throws(QBRequestError)
     /// Adds every source; returns how many were accepted (0 is a failed add).
     func add(_ request: QBAddRequest) async -> Int
     func delete(_ hashes: Set<String>?, deleteFiles: Bool) async throws(QBRequestError)

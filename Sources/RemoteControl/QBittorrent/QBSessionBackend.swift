@@ -100,10 +100,26 @@ public struct QBSessionBackend: QBBackend {
 
     public func preferences() async -> QBPreferences {
         let settings = await session.currentSettings()
-        return QBPreferences(savePath: paths.defaultRoot, listenPort: Int64(settings.port),
+        return QBPreferences(savePath: settings.defaultSavePath, listenPort: Int64(settings.port),
                              downloadLimit: Int64(settings.downloadLimit ?? 0), uploadLimit: Int64(settings.uploadLimit ?? 0),
                              maxConnections: Int64(settings.maxConnections),
                              maxConnectionsPerTorrent: Int64(settings.maxPeersPerTorrent), maxRatio: settings.seedRatioLimit)
+    }
+
+    public func setPreferences(_ changes: QBPreferenceChanges) async throws(QBRequestError) {
+        var settings = await session.currentSettings()
+        if let limit = changes.downloadLimit { settings.downloadLimit = limit == 0 ? nil : limit }
+        if let limit = changes.uploadLimit { settings.uploadLimit = limit == 0 ? nil : limit }
+        if let count = changes.maxConnections { settings.maxConnections = count }
+        if let count = changes.maxConnectionsPerTorrent { settings.maxPeersPerTorrent = count }
+        if let path = changes.savePath {
+            do { settings.defaultSavePath = try paths.confine(path) } catch { throw .badParameter("save_path", error.description) }
+        }
+        // max_ratio -1 is "no limit" too; a ratio given alone keeps the limit on or off as it was.
+        let ratio = changes.maxRatio.flatMap { $0 >= 0 ? $0 : nil }
+        let enabled = (changes.maxRatio.map { $0 >= 0 } ?? true) && (changes.maxRatioEnabled ?? (settings.seedRatioLimit != nil))
+        settings.seedRatioLimit = enabled ? ratio ?? settings.seedRatioLimit ?? 1 : nil
+        do { try await session.updateSettings(settings) } catch { throw .conflict("Cannot apply the preferences: \(error)") }
     }
 
     public func add(_ request: QBAddRequest) async -> Int {
@@ -111,9 +127,7 @@ public struct QBSessionBackend: QBBackend {
         if let savePath = request.savePath {
             guard let confined = try? paths.confine(savePath) else { return 0 }
             options.savePath = confined
-        } else {
-            options.savePath = paths.defaultRoot
-        }
+        }  // else the session's default save path, which `save_path` in the preferences sets
         var sources: [TorrentSource] = request.torrentFiles.map { .torrentFile($0) }
         for url in request.urls {
             guard let source = try? TorrentSource(parsing: url) else { continue }

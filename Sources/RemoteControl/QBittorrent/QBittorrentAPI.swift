@@ -29,7 +29,7 @@ public actor QBittorrentAPI {
 
     /// Every method this dialect answers (for routing and the fuzz target).
     public static let methods: Set<String> = [
-        "app/version", "app/webapiVersion", "app/buildInfo", "app/preferences", "app/defaultSavePath",
+        "app/version", "app/webapiVersion", "app/buildInfo", "app/preferences", "app/setPreferences", "app/defaultSavePath",
         "torrents/info", "torrents/count", "torrents/properties", "torrents/files", "torrents/pieceStates",
         "torrents/add", "torrents/delete", "torrents/stop", "torrents/start", "torrents/pause", "torrents/resume",
         "torrents/recheck", "torrents/reannounce", "torrents/setForceStart", "torrents/setLocation", "torrents/filePrio",
@@ -59,6 +59,7 @@ public actor QBittorrentAPI {
                                   "bitfountain": .bool(true)]))
         case "app/preferences": return .json(.object(await backend.preferences().fields))
         case "app/defaultSavePath": return .text(await backend.preferences().savePath)
+        case "app/setPreferences": try await backend.setPreferences(try QBPreferenceChanges(p))
 
         case "torrents/info":
             let query = try QBTorrentListQuery(p)
