@@ -36,6 +36,11 @@ import Testing
             guard torrents[hash] != nil else { throw .notFound("Torrent hash \(hash)") }
             return Array("d4:infod4:name1:xee".utf8)
         }
+        func peers(of hash: String) throws(QBRequestError) -> [QBPeer] {
+            guard torrents[hash] != nil else { throw .notFound("Torrent hash \(hash)") }
+            return [QBPeer(address: "127.0.0.1:6881", client: "BitFountain 0.1", downloadRate: 10, incoming: true, encrypted: true),
+                    QBPeer(address: "[::1]:51413", client: "Transmission 3.00", uploadRate: 5, utp: true)]
+        }
         var shareLimits: [SeedRatioLimit] = []
         func setShareLimits(_ hashes: Set<String>?, ratio: SeedRatioLimit) { shareLimits.append(ratio) }
         func peerSources(of hash: String) throws(QBRequestError) -> QBPeerSources {
@@ -158,6 +163,21 @@ import Testing
         #expect(await set(#"{"max_ratio": "nan"}"#) == .failure(.badParameter("max_ratio", "\(JSONValue.string("nan"))")))
         #expect(await api.handle("app/setPreferences", QBParameters()) == .failure(.missingParameter("json")))
         #expect(await backend.preferenceChanges.count == 1, "a refused call changed nothing")
+    }
+
+    @Test func torrentPeersListsEveryPeerByAddress() async throws {
+        let (api, _) = api()
+        let first = try #require(try json(await api.handle("sync/torrentPeers", QBParameters(["hash": hash, "rid": "0"]))) as? [String: Any])
+        #expect(first["full_update"] as? Bool == true && first["rid"] as? Int == 1)
+        let peers = try #require(first["peers"] as? [String: [String: Any]])
+        #expect(Set(peers.keys) == ["127.0.0.1:6881", "[::1]:51413"])
+        #expect(peers["127.0.0.1:6881"]?["ip"] as? String == "127.0.0.1" && peers["127.0.0.1:6881"]?["port"] as? Int == 6881)
+        #expect(peers["127.0.0.1:6881"]?["flags"] as? String == "I E" && peers["127.0.0.1:6881"]?["connection"] as? String == "BT")
+        #expect(peers["[::1]:51413"]?["ip"] as? String == "::1" && peers["[::1]:51413"]?["connection"] as? String == "μTP")
+        let second = try #require(try json(await api.handle("sync/torrentPeers", QBParameters(["hash": hash, "rid": "1"]))) as? [String: Any])
+        #expect(second["rid"] as? Int == 2)
+        let other = String(repeating: "cd", count: 20)
+        #expect(await api.handle("sync/torrentPeers", QBParameters(["hash": other])) == .failure(.notFound("Torrent hash \(other)")))
     }
 
     @Test func shareLimitsSetTheRatioAndRefuseSeedingTimes() async {

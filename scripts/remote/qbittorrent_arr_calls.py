@@ -135,6 +135,10 @@ def main():
     expect(maindata.get("full_update") is True and torrent_hash in maindata.torrents, "sync/maindata full update")
     delta = client.sync_maindata(rid=maindata.rid)
     expect("full_update" not in delta, "an echoed rid should give a delta")
+    peers = client.sync_torrent_peers(torrent_hash=torrent_hash, rid=0)
+    expect(peers.get("full_update") is True and isinstance(peers.get("peers"), dict)
+           and all({"ip", "port", "client", "dl_speed", "up_speed", "progress", "flags"} <= set(p) for p in peers.peers.values()),
+           f"sync/torrentPeers {peers}")
     transfer = client.transfer_info()
     expect("dl_info_speed" in transfer and "connection_status" in transfer, f"transfer/info {transfer}")
     step("sync")

@@ -55,6 +55,8 @@ public protocol QBBackend: Sendable {
     func reannounce(_ hashes: Set<String>?) async
     /// The torrent as a .torrent file; `.conflict` before a magnet link's metadata has arrived.
     func torrentFile(of hash: String) async throws(QBRequestError) -> [UInt8]
+    /// The torrent's connected peers (`sync/torrentPeers`).
+    func peers(of hash: String) async throws(QBRequestError) -> [QBPeer]
     /// When the torrents stop seeding (`torrents/setShareLimits`).
     func setShareLimits(_ hashes: Set<String>?, ratio: SeedRatioLimit) async throws(QBRequestError)
     /// Where the node looks for the torrent's peers (`torrents/trackers`).

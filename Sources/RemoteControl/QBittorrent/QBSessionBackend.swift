@@ -92,6 +92,11 @@ public struct QBSessionBackend: QBBackend {
         return t
     }
 
+    public func peers(of hash: String) async throws(QBRequestError) -> [QBPeer] {
+        let id = try await id(hash)
+        return ((try? await session.peers(id)) ?? []).map(QBPeer.init)
+    }
+
     public func setShareLimits(_ hashes: Set<String>?, ratio: SeedRatioLimit) async throws(QBRequestError) {
         for id in await ids(hashes) {
             do { try await session.setSeedRatioLimit(id, ratio) } catch { throw .badParameter("ratioLimit", "\(error)") }

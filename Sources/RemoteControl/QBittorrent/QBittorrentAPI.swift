@@ -20,6 +20,7 @@ public actor QBittorrentAPI {
 
     private let backend: any QBBackend
     private var history = QBSyncHistory()
+    private var peersRid: Int64 = 0
     private let unixNow: @Sendable () -> Int64
 
     public init(backend: any QBBackend, unixNow: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
@@ -39,7 +40,7 @@ public actor QBittorrentAPI {
         "transfer/setDownloadLimit", "transfer/setUploadLimit", "transfer/downloadLimit", "transfer/uploadLimit",
         "torrents/categories", "torrents/createCategory", "torrents/editCategory", "torrents/removeCategories",
         "torrents/setCategory", "torrents/tags", "torrents/createTags", "torrents/deleteTags",
-        "torrents/addTags", "torrents/removeTags", "transfer/info", "sync/maindata",
+        "torrents/addTags", "torrents/removeTags", "transfer/info", "sync/maindata", "sync/torrentPeers",
     ]
 
     public func handle(_ method: String, _ parameters: QBParameters) async -> QBResponse {
@@ -162,6 +163,13 @@ public actor QBittorrentAPI {
         case "torrents/removeTags": try await backend.removeTags(p.list("tags"), from: try hashes(p))
 
         case "transfer/info": return .json(.object(await backend.mainData().serverState.transferInfo))
+        case "sync/torrentPeers":
+            // Always the whole list (`full_update`), which every client takes; rid still counts up.
+            let peers = try await backend.peers(of: try hash(p))
+            peersRid += 1
+            return .json(.object(["full_update": .bool(true), "rid": .int(peersRid), "show_flags": .bool(true),
+                                  "peers": .object(Dictionary(peers.map { ($0.address, JSONValue.object($0.fields)) },
+                                                              uniquingKeysWith: { first, _ in first }))]))
         case "sync/maindata":
             let rid = try p.int("rid") ?? 0
             return .json(history.respond(to: rid, with: await backend.mainData()))
