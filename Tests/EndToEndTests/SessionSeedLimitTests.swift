@@ -35,6 +35,10 @@ import TestSupport
         #expect(try await events.wait { if case .seedLimitReached(a, _) = $0 { true } else { false } })
         // b has uploaded nothing: below the session's 5, it seeds on.
         #expect(try await seed.snapshot(b).state == .seeding)
+        // Resumed by hand after its limit, a seeds on with none (as Transmission does).
+        try await seed.resume(a)
+        try await SessionHarness.wait(seed, a, until: .seeding, timeout: 30)
+        #expect(try await seed.snapshot(a).seedRatioLimit == .unlimited)
 
         // A limit of 0 is reached at once: b stops at the next check.
         try await seed.setSeedRatioLimit(b, .ratio(0))
@@ -45,6 +49,7 @@ import TestSupport
         try await SessionHarness.wait(seed, b, until: .seeding, timeout: 30)
         try await Task.sleep(for: Session.seedLimitCheckInterval * 2)
         #expect(try await seed.snapshot(b).state == .seeding, "an unlimited seed was stopped")
+        #expect(try await seed.snapshot(a).state == .seeding, "the seed resumed past its limit was stopped again")
         await getter.shutdown()
         await seed.shutdown()
     }

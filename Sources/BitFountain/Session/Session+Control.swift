@@ -47,11 +47,13 @@ extension Session {
     }
 
     /// Starts a paused (or failed) torrent again: a fast resume from the
-    /// saved pieces, then the swarm.
+    /// saved pieces, then the swarm. A seed that stopped at its ratio limit
+    /// seeds on with no limit, as in Transmission: resuming it is asking for that.
     public func resume(_ id: TorrentID) async throws {
         try ensureRunning()
         let torrent = try record(id)
         guard torrent.paused || torrent.error != nil else { return }
+        if reachedSeedLimit(id) { torrents[id]?.seedRatio = .unlimited }
         torrents[id]?.paused = false
         torrents[id]?.error = nil
         persist(id)

@@ -13,6 +13,13 @@ extension Session {
         persist(id)
     }
 
+    /// Whether a complete torrent's share ratio is at or past the limit in force for it.
+    func reachedSeedLimit(_ id: TorrentID) -> Bool {
+        guard let snapshot = makeSnapshot(id), snapshot.bytesWanted > 0, snapshot.bytesWantedHave >= snapshot.bytesWanted,
+              let limit = snapshot.seedRatioLimit.effective(global: settings.seedRatioLimit) else { return false }
+        return snapshot.ratio >= limit
+    }
+
     /// How often the running seeds are held against their ratio limits.
     static let seedLimitCheckInterval: Duration = .seconds(5)
 
