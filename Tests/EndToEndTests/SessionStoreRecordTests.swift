@@ -31,4 +31,20 @@ import Testing
         let original = try #require(try JSONSerialization.jsonObject(with: Data(Self.stored.utf8)) as? NSDictionary)
         #expect(written == original)
     }
+
+    @Test func aSeedRatioLimitIsStoredAsANumberOrAWord() throws {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        for (text, limit) in [("1.5", SeedRatioLimit.ratio(1.5)), ("0", .ratio(0)), (#""unlimited""#, .unlimited)] {
+            let stored = Self.stored.replacingOccurrences(of: #""uploaded":20}"#, with: #""uploaded":20,"seedRatio":\#(text)}"#)
+            let record = try decoder.decode(SessionStore.Record.self, from: Data(stored.utf8))
+            #expect(record.kept.seedRatio == limit)
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .secondsSince1970
+            let written = try #require(try JSONSerialization.jsonObject(with: encoder.encode(record)) as? NSDictionary)
+            #expect(written == (try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? NSDictionary))
+        }
+        let bad = Self.stored.replacingOccurrences(of: #""uploaded":20}"#, with: #""uploaded":20,"seedRatio":"lots"}"#)
+        #expect(throws: DecodingError.self) { try decoder.decode(SessionStore.Record.self, from: Data(bad.utf8)) }
+    }
 }

@@ -7,6 +7,31 @@ public enum SeedRatioLimit: Sendable, Equatable, Codable {
     case unlimited
     case ratio(Double)
 
+    /// Stored as a number (its own ratio) or the text "global" or "unlimited", so that a
+    /// torrent's record stays readable.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let ratio = try? container.decode(Double.self) {
+            self = .ratio(ratio)
+            return
+        }
+        switch try container.decode(String.self) {
+        case "global": self = .global
+        case "unlimited": self = .unlimited
+        case let other:
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a seed ratio limit: \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .global: try container.encode("global")
+        case .unlimited: try container.encode("unlimited")
+        case .ratio(let ratio): try container.encode(ratio)
+        }
+    }
+
     /// The ratio at which a torrent with this setting stops, given the session's.
     public func effective(global: Double?) -> Double? {
         switch self {

@@ -42,7 +42,7 @@ extension Session {
         guard global != nil || torrents.values.contains(where: { $0.kept.seedRatio != nil }) else { return true }
         for snapshot in await list() where snapshot.state == .seeding {
             guard let limit = snapshot.seedRatioLimit.effective(global: global), snapshot.ratio >= limit else { continue }
-            try? await pause(snapshot.id)
+            guard (try? await pause(snapshot.id)) != nil else { continue }
             emit(.seedLimitReached(snapshot.id, ratio: snapshot.ratio))
         }
         return true
