@@ -80,6 +80,7 @@ struct DaemonCommand: AsyncParsableCommand {
             throw CLIError("cannot start the session: \(error)")
         }
         announceListening(peerPort: session.port, dhtPort: session.dhtPort)
+        await Self.keepDefaultSavePathConfined(session, paths: paths, fallback: savePath, logger: logger)
 
         let services = RemoteControlServices(session: session, security: security, logger: logger)
         let metrics = NodeMetrics()
@@ -120,6 +121,18 @@ struct DaemonCommand: AsyncParsableCommand {
         configuration.persistTorrents = true
         configuration.defaultSavePath = savePath
         return configuration
+    }
+
+    /// A default save path kept in --state-dir (set over the API) wins over --download-dir, but
+    /// not when it lies outside this start's download roots: torrents added without a path would
+    /// go where the API may not send them. Then --download-dir is the default again.
+    static func keepDefaultSavePathConfined(_ session: Session, paths: PathConfinement, fallback: String, logger: Logger) async {
+        var settings = await session.currentSettings()
+        guard (try? paths.confine(settings.defaultSavePath)) == nil else { return }
+        logger.warning("the stored default save path is outside the download roots; using --download-dir",
+                       metadata: ["stored": "\(settings.defaultSavePath)", "now": "\(fallback)"])
+        settings.defaultSavePath = fallback
+        try? await session.updateSettings(settings)
     }
 
     private func downloadLimitBytes() throws -> Int? { try NodeOptions.rateBytes(downloadLimit, flag: "--download-limit") }

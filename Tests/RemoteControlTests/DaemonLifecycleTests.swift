@@ -7,6 +7,26 @@ import TestSupport
 /// --state-dir brings back every torrent as it was.
 @Suite(.serialized) struct DaemonLifecycleTests {
     @Test(.timeLimit(.minutes(3)))
+    func aStoredDefaultSavePathOutsideTheNewRootsGivesWayToDownloadDir() async throws {
+        let work = try TemporaryDirectory("bf-life-root")
+        let first = try await DaemonProcess(work: work)
+        // Set over the API (transmission-remote -w): kept in --state-dir, and it wins at the next start...
+        #expect(try await first.remote(["-w", first.downloadDir + "/tv"]).stdout.contains("success"))
+        first.process.signal(SIGTERM)
+        _ = await first.process.wait(timeout: 30)
+        let same = try await DaemonProcess(work: work)
+        #expect(try await same.remote(["-si"]).stdout.contains("Download directory: \(same.downloadDir)/tv"))
+        same.process.signal(SIGTERM)
+        _ = await same.process.wait(timeout: 30)
+        // ...unless it lies outside this start's download roots: then --download-dir is the default.
+        let moved = try await DaemonProcess(work: work, downloads: "elsewhere")
+        defer { moved.process.signal(SIGKILL) }
+        let info = try await moved.remote(["-si"]).stdout
+        #expect(info.contains("Download directory: \(moved.downloadDir)\n"), "\(info)")
+        #expect(moved.process.stderr.contains("outside the download roots"), "\(moved.process.stderr)")
+    }
+
+    @Test(.timeLimit(.minutes(3)))
     func sigtermSavesTheStateExitsZeroAndReleasesThePorts() async throws {
         let work = try TemporaryDirectory("bf-life")
         let torrent = try await Payload.torrent(in: work, name: "kept.bin", size: 100_000)

@@ -14,8 +14,9 @@ final class DaemonProcess: Sendable {
     let downloadDir: String
     let stateDir: String
 
-    init(work: TemporaryDirectory, rpcPort: Int = 0, peerPort: Int = 0, extra: [String] = []) async throws {
-        downloadDir = work.file("downloads")
+    init(work: TemporaryDirectory, rpcPort: Int = 0, peerPort: Int = 0, downloads: String = "downloads",
+         extra: [String] = []) async throws {
+        downloadDir = work.file(downloads)
         stateDir = work.file("state")
         process = try ChildProcess(Paths.binary, [
             "daemon", "--bind", "127.0.0.1", "--port", "\(peerPort)", "--no-dht", "--no-lsd", "--no-port-mapping",
