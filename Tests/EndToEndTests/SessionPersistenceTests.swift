@@ -24,7 +24,11 @@ import TestSupport
         let mine = try await first.add(.publish(path: work.file("mine.bin")))
         var settings = await first.currentSettings()
         settings.uploadLimit = 1_000_000
+        (settings.altUploadLimit, settings.altDownloadLimit, settings.altSpeedEnabled) = (20_000, 0, true)
+        settings.seedRatioLimit = 4
         try await first.updateSettings(settings)
+        #expect(await first.currentSettings().effectiveUploadLimit == 20_000)
+        #expect(await first.currentSettings().effectiveDownloadLimit == nil, "an alternative limit of 0 is none")
         await first.shutdown()
 
         let second = try await Session.start(configuration)
@@ -41,6 +45,10 @@ import TestSupport
         let mineAgain = try await SessionHarness.wait(second, mine, until: .seeding)
         #expect(mineAgain.isPublished && mineAgain.name == "mine.bin")
         #expect(await second.currentSettings().uploadLimit == 1_000_000)
+        // The alternative limits come back in force, and the seed ratio limit with them.
+        let again = await second.currentSettings()
+        #expect((again.altUploadLimit, again.altDownloadLimit, again.altSpeedEnabled) == (20_000, 0, true))
+        #expect(again.effectiveUploadLimit == 20_000 && again.seedRatioLimit == 4)
         // Ids are never reused.
         _ = try Swarm.writeRandomFile(work.file("more.bin"), size: 20_000)
         let more = try await second.add(.publish(path: work.file("more.bin")))

@@ -32,6 +32,19 @@ import Testing
         #expect(written == original)
     }
 
+    @Test func settingsWrittenBeforeTheAlternativeLimitsStillLoad() throws {
+        // A settings.json of the last release: every field it has is read, the new ones default.
+        let old = #"{"defaultSavePath":"/srv","downloadLimit":5000,"encryption":"prefer","fountain":false,"# +
+            #""maxConnections":300,"maxPeersPerTorrent":40,"port":6881,"uploadLimit":7000}"#
+        let settings = try JSONDecoder().decode(SessionSettings.self, from: Data(old.utf8))
+        #expect(settings.defaultSavePath == "/srv" && settings.downloadLimit == 5000 && settings.uploadLimit == 7000)
+        #expect(settings.maxConnections == 300 && settings.maxPeersPerTorrent == 40 && settings.port == 6881 && !settings.fountain)
+        #expect(settings.altSpeedEnabled == false && settings.altUploadLimit == SessionSettings.defaultAltLimit)
+        #expect(settings.seedRatioLimit == nil)
+        let again = try JSONDecoder().decode(SessionSettings.self, from: JSONEncoder().encode(settings))
+        #expect(again == settings)
+    }
+
     @Test func aSeedRatioLimitIsStoredAsANumberOrAWord() throws {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970

@@ -15,9 +15,13 @@ import Testing
 
         init(_ torrents: [QBTorrent]) { self.torrents = Dictionary(uniqueKeysWithValues: torrents.map { ($0.hash, $0) }) }
 
+        var altSpeed = false
         func mainData() -> QBMainDataSnapshot {
-            QBMainDataSnapshot(torrents: Array(torrents.values), categories: Array(categories.values))
+            var server = QBServerState()
+            server.altSpeedEnabled = altSpeed
+            return QBMainDataSnapshot(torrents: Array(torrents.values), categories: Array(categories.values), serverState: server)
         }
+        func setAltSpeedEnabled(_ enabled: Bool) { altSpeed = enabled }
         func preferences() -> QBPreferences { QBPreferences(savePath: "/downloads") }
         var preferenceChanges: [QBPreferenceChanges] = []
         func setPreferences(_ changes: QBPreferenceChanges) { preferenceChanges.append(changes) }
@@ -178,6 +182,19 @@ import Testing
         #expect(second["rid"] as? Int == 2)
         let other = String(repeating: "cd", count: 20)
         #expect(await api.handle("sync/torrentPeers", QBParameters(["hash": other])) == .failure(.notFound("Torrent hash \(other)")))
+    }
+
+    @Test func theAlternativeSpeedLimitsAreToggledAndSet() async {
+        let (api, backend) = api()
+        #expect(await api.handle("transfer/speedLimitsMode", QBParameters()) == .text("0"))
+        #expect(await api.handle("transfer/toggleSpeedLimitsMode", QBParameters()) == .text(""))
+        #expect(await api.handle("transfer/speedLimitsMode", QBParameters()) == .text("1"))
+        #expect(await api.handle("transfer/toggleSpeedLimitsMode", QBParameters()) == .text(""))
+        #expect(await backend.altSpeed == false)
+        #expect(await api.handle("transfer/setSpeedLimitsMode", QBParameters(["mode": "1"])) == .text(""))
+        #expect(await backend.altSpeed == true)
+        #expect(await api.handle("transfer/setSpeedLimitsMode", QBParameters(["mode": "2"])) == .failure(.badParameter("mode", "2")))
+        #expect(await backend.altSpeed == true)
     }
 
     @Test func shareLimitsSetTheRatioAndRefuseSeedingTimes() async {

@@ -119,6 +119,15 @@ import TestSupport
         #expect(try await daemon.remote(["-GSR"]).stdout.contains("success"))
         #expect(try await daemon.remote(["-si"]).stdout.contains("Default seed ratio limit: Unlimited"))
 
+        // Turtle mode: the alternative limits are set, switched on (in force), and off again.
+        #expect(try await daemon.remote(["-asd", "20", "-asu", "10"]).stdout.contains("success"))
+        #expect(try await daemon.remote(["-as"]).stdout.contains("success"))
+        let turtle = try await daemon.remote(["-si"]).stdout
+        #expect(turtle.contains("Upload speed limit: 10 kB/s") && turtle.contains("Enabled turtle limit: 20 kB/s"), "\(turtle)")
+        #expect(try await daemon.remote(["-AS"]).stdout.contains("success"))
+        let normal = try await daemon.remote(["-si"]).stdout
+        #expect(normal.contains("Upload speed limit: Unlimited") && normal.contains("Disabled turtle limit: 10 kB/s"), "\(normal)")
+
         #expect(try await daemon.remote(["-t", "1", "-r"]).stdout.contains("success"))
         #expect(try await daemon.remote(["-l"]).stdout.contains("small.bin") == false)
     }

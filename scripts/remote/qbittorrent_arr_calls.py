@@ -139,6 +139,13 @@ def main():
     expect(peers.get("full_update") is True and isinstance(peers.get("peers"), dict)
            and all({"ip", "port", "client", "dl_speed", "up_speed", "progress", "flags"} <= set(p) for p in peers.peers.values()),
            f"sync/torrentPeers {peers}")
+    # The alternative speed limits: set, toggled on (their limits in force), toggled off.
+    client.app_set_preferences(prefs={"alt_dl_limit": 30000, "alt_up_limit": 20000})
+    client.transfer_toggle_speed_limits_mode()
+    expect(str(client.transfer_speed_limits_mode()) == "1" and int(client.transfer_download_limit()) == 30000
+           and client.sync_maindata(rid=0).server_state.use_alt_speed_limits is True, "alternative limits not in force")
+    client.transfer_toggle_speed_limits_mode()
+    expect(str(client.transfer_speed_limits_mode()) == "0", "alternative limits still on")
     transfer = client.transfer_info()
     expect("dl_info_speed" in transfer and "connection_status" in transfer, f"transfer/info {transfer}")
     step("sync")

@@ -186,8 +186,9 @@ extension Session {
         if let ratio = new.seedRatioLimit, !(ratio >= 0 && ratio.isFinite) {
             throw SessionError("a seed ratio limit must be a number from 0 up")
         }
+        guard new.altUploadLimit >= 0, new.altDownloadLimit >= 0 else { throw SessionError("alternative limits must be 0 (none) or more") }
         settings = new
-        await swarm.apply(uploadLimit: new.uploadLimit, downloadLimit: new.downloadLimit, maxConnections: new.maxConnections,
+        await swarm.apply(uploadLimit: new.effectiveUploadLimit, downloadLimit: new.effectiveDownloadLimit, maxConnections: new.maxConnections,
                           maxPeersPerTorrent: new.maxPeersPerTorrent, encryption: new.encryption)
         do { try store?.saveSettings(new) } catch { emit(.warning("cannot save the settings: \(error)")) }
     }

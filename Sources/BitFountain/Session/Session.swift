@@ -95,6 +95,14 @@ public actor Session {
         }
         let session = Session(configuration: effective, swarm: swarm, network: network, port: port, store: store,
                               engineSink: engineSink)
+        // The alternative limits are not part of the configuration: set them now (before the
+        // stored torrents start), and if they were on when the daemon stopped, they are in force again.
+        if let storedSettings {
+            var settings = await session.currentSettings()
+            (settings.altUploadLimit, settings.altDownloadLimit) = (storedSettings.altUploadLimit, storedSettings.altDownloadLimit)
+            settings.altSpeedEnabled = storedSettings.altSpeedEnabled
+            try? await session.updateSettings(settings)
+        }
         await session.begin(engineEvents)
         return session
     }

@@ -90,6 +90,19 @@ public struct SessionSettings: Sendable, Equatable, Codable {
     /// The share ratio at which seeds stop, for those that follow the session's limit
     /// (`SeedRatioLimit.global`); nil: they seed on.
     public var seedRatioLimit: Double?
+    /// The alternative limits, in bytes per second, 0 for none ("turtle mode" in Transmission,
+    /// "alternative speed limits" in qBittorrent): in force instead of `uploadLimit` and
+    /// `downloadLimit` while `altSpeedEnabled`.
+    public var altUploadLimit = Self.defaultAltLimit
+    public var altDownloadLimit = Self.defaultAltLimit
+    public var altSpeedEnabled = false
+
+    /// Transmission's default alternative limit, 50 kB/s.
+    public static let defaultAltLimit = 50_000
+
+    /// The limits enforced now: the alternative ones while they are on.
+    public var effectiveUploadLimit: Int? { altSpeedEnabled ? (altUploadLimit > 0 ? altUploadLimit : nil) : uploadLimit }
+    public var effectiveDownloadLimit: Int? { altSpeedEnabled ? (altDownloadLimit > 0 ? altDownloadLimit : nil) : downloadLimit }
 
     public init(uploadLimit: Int? = nil, downloadLimit: Int? = nil, maxConnections: Int = 400, maxPeersPerTorrent: Int = 60,
                 encryption: EncryptionPolicy = .prefer, port: UInt16 = 0, defaultSavePath: String = ".", fountain: Bool = true,
@@ -103,5 +116,23 @@ public struct SessionSettings: Sendable, Equatable, Codable {
         self.defaultSavePath = defaultSavePath
         self.fountain = fountain
         self.seedRatioLimit = seedRatioLimit
+    }
+
+    /// Settings written before a field existed load with that field's default (the
+    /// synthesized decoder would refuse the whole file, and every setting with it).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(uploadLimit: try container.decodeIfPresent(Int.self, forKey: .uploadLimit),
+                  downloadLimit: try container.decodeIfPresent(Int.self, forKey: .downloadLimit),
+                  maxConnections: try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? 400,
+                  maxPeersPerTorrent: try container.decodeIfPresent(Int.self, forKey: .maxPeersPerTorrent) ?? 60,
+                  encryption: try container.decodeIfPresent(EncryptionPolicy.self, forKey: .encryption) ?? .prefer,
+                  port: try container.decodeIfPresent(UInt16.self, forKey: .port) ?? 0,
+                  defaultSavePath: try container.decodeIfPresent(String.self, forKey: .defaultSavePath) ?? ".",
+                  fountain: try container.decodeIfPresent(Bool.self, forKey: .fountain) ?? true,
+                  seedRatioLimit: try container.decodeIfPresent(Double.self, forKey: .seedRatioLimit))
+        altUploadLimit = try container.decodeIfPresent(Int.self, forKey: .altUploadLimit) ?? Self.defaultAltLimit
+        altDownloadLimit = try container.decodeIfPresent(Int.self, forKey: .altDownloadLimit) ?? Self.defaultAltLimit
+        altSpeedEnabled = try container.decodeIfPresent(Bool.self, forKey: .altSpeedEnabled) ?? false
     }
 }

@@ -46,6 +46,8 @@ public protocol QBBackend: Sendable {
     func mainData() async -> QBMainDataSnapshot
     func preferences() async -> QBPreferences
     func setPreferences(_ changes: QBPreferenceChanges) async throws(QBRequestError)
+    /// Puts the alternative speed limits in force, or the normal ones.
+    func setAltSpeedEnabled(_ enabled: Bool) async throws(QBRequestError)
     /// Adds every source; returns how many were accepted (0 is a failed add).
     func add(_ request: QBAddRequest) async -> Int
     func delete(_ hashes: Set<String>?, deleteFiles: Bool) async throws(QBRequestError)

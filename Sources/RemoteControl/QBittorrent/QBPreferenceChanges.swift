@@ -13,12 +13,15 @@ public struct QBPreferenceChanges: Sendable, Equatable {
     /// `max_ratio_enabled` and `max_ratio`: the global share-ratio limit.
     public var maxRatioEnabled: Bool?
     public var maxRatio: Double?
+    /// The alternative limits, bytes per second; 0 (or less) for none.
+    public var altDownloadLimit: Int?
+    public var altUploadLimit: Int?
 
     public init() {}
 
     /// The keys applied here, for the note in the README and for tests.
     public static let appliedKeys = ["dl_limit", "up_limit", "max_connec", "max_connec_per_torrent", "save_path",
-                                     "max_ratio_enabled", "max_ratio"]
+                                     "max_ratio_enabled", "max_ratio", "alt_dl_limit", "alt_up_limit"]
 
     public init(_ parameters: QBParameters) throws(QBRequestError) {
         let text = try parameters.required("json")
@@ -43,6 +46,8 @@ public struct QBPreferenceChanges: Sendable, Equatable {
         }
         downloadLimit = try int("dl_limit").map { max(0, $0) }
         uploadLimit = try int("up_limit").map { max(0, $0) }
+        altDownloadLimit = try int("alt_dl_limit").map { max(0, $0) }
+        altUploadLimit = try int("alt_up_limit").map { max(0, $0) }
         maxConnections = try positive("max_connec")
         maxConnectionsPerTorrent = try positive("max_connec_per_torrent")
         if let value = object["save_path"] {

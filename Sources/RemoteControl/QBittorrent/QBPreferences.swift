@@ -14,10 +14,14 @@ public struct QBPreferences: Sendable, Equatable {
     public var bypassLocalAuth: Bool
     /// The global share-ratio limit; nil: none.
     public var maxRatio: Double?
+    /// The alternative limits, bytes per second, 0 for none.
+    public var altDownloadLimit: Int64
+    public var altUploadLimit: Int64
 
     public init(savePath: String, listenPort: Int64 = 0, downloadLimit: Int64 = 0, uploadLimit: Int64 = 0,
                 maxConnections: Int64 = -1, maxConnectionsPerTorrent: Int64 = -1, webUIAddress: String = "127.0.0.1",
-                webUIPort: Int64 = 0, bypassLocalAuth: Bool = false, maxRatio: Double? = nil) {
+                webUIPort: Int64 = 0, bypassLocalAuth: Bool = false, maxRatio: Double? = nil, altDownloadLimit: Int64 = 0,
+                altUploadLimit: Int64 = 0) {
         self.savePath = savePath
         self.listenPort = listenPort
         self.downloadLimit = downloadLimit
@@ -28,6 +32,8 @@ public struct QBPreferences: Sendable, Equatable {
         self.webUIPort = webUIPort
         self.bypassLocalAuth = bypassLocalAuth
         self.maxRatio = maxRatio
+        self.altDownloadLimit = altDownloadLimit
+        self.altUploadLimit = altUploadLimit
     }
 
     public var fields: [String: JSONValue] {
@@ -58,6 +64,8 @@ public struct QBPreferences: Sendable, Equatable {
             "listen_port": .int(listenPort),
             "dl_limit": .int(downloadLimit),
             "up_limit": .int(uploadLimit),
+            "alt_dl_limit": .int(altDownloadLimit),
+            "alt_up_limit": .int(altUploadLimit),
             "max_connec": .int(maxConnections),
             "max_connec_per_torrent": .int(maxConnectionsPerTorrent),
             "web_ui_address": .string(webUIAddress),

@@ -6,6 +6,8 @@ public struct QBServerState: Sendable, Equatable {
     public var uploadedSession: Int64 = 0
     /// 0 means unlimited, as in qBittorrent.
     public var downloadLimit: Int64 = 0
+    /// The alternative limits are in force (`downloadLimit` and `uploadLimit` are then theirs).
+    public var altSpeedEnabled = false
     public var uploadLimit: Int64 = 0
     public var dhtNodes: Int64 = 0
     public var peerConnections: Int64 = 0
@@ -33,7 +35,7 @@ public struct QBServerState: Sendable, Equatable {
     public var fields: [String: JSONValue] {
         transferInfo.merging([
             "queueing": .bool(false),
-            "use_alt_speed_limits": .bool(false),
+            "use_alt_speed_limits": .bool(altSpeedEnabled),
             "refresh_interval": .int(1500),
             "free_space_on_disk": .int(freeSpaceOnDisk),
             "total_peer_connections": .int(peerConnections),

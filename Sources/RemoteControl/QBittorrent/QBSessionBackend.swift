@@ -36,8 +36,9 @@ public struct QBSessionBackend: QBBackend {
             server.peerConnections += Int64(snapshot.peersConnected)
         }
         let settings = await session.currentSettings()
-        server.downloadLimit = Int64(settings.downloadLimit ?? 0)
-        server.uploadLimit = Int64(settings.uploadLimit ?? 0)
+        server.downloadLimit = Int64(settings.effectiveDownloadLimit ?? 0)
+        server.uploadLimit = Int64(settings.effectiveUploadLimit ?? 0)
+        server.altSpeedEnabled = settings.altSpeedEnabled
         server.dhtNodes = Int64(await session.dht?.statistics()?.tableSize ?? 0)
         let free = try? FileManager.default.attributesOfFileSystem(forPath: paths.defaultRoot)[.systemFreeSize] as? NSNumber
         server.freeSpaceOnDisk = free?.int64Value ?? 0
@@ -108,11 +109,20 @@ public struct QBSessionBackend: QBBackend {
         return QBPreferences(savePath: settings.defaultSavePath, listenPort: Int64(settings.port),
                              downloadLimit: Int64(settings.downloadLimit ?? 0), uploadLimit: Int64(settings.uploadLimit ?? 0),
                              maxConnections: Int64(settings.maxConnections),
-                             maxConnectionsPerTorrent: Int64(settings.maxPeersPerTorrent), maxRatio: settings.seedRatioLimit)
+                             maxConnectionsPerTorrent: Int64(settings.maxPeersPerTorrent), maxRatio: settings.seedRatioLimit,
+                             altDownloadLimit: Int64(settings.altDownloadLimit), altUploadLimit: Int64(settings.altUploadLimit))
+    }
+
+    public func setAltSpeedEnabled(_ enabled: Bool) async throws(QBRequestError) {
+        var settings = await session.currentSettings()
+        settings.altSpeedEnabled = enabled
+        do { try await session.updateSettings(settings) } catch { throw .conflict("Cannot switch the speed limits: \(error)") }
     }
 
     public func setPreferences(_ changes: QBPreferenceChanges) async throws(QBRequestError) {
         var settings = await session.currentSettings()
+        if let limit = changes.altDownloadLimit { settings.altDownloadLimit = limit }
+        if let limit = changes.altUploadLimit { settings.altUploadLimit = limit }
         if let limit = changes.downloadLimit { settings.downloadLimit = limit == 0 ? nil : limit }
         if let limit = changes.uploadLimit { settings.uploadLimit = limit == 0 ? nil : limit }
         if let count = changes.maxConnections { settings.maxConnections = count }
@@ -229,8 +239,14 @@ public struct QBSessionBackend: QBBackend {
 
     public func setGlobalLimits(download: Int?, upload: Int?) async throws(QBRequestError) {
         var settings = await session.currentSettings()
-        if let download { settings.downloadLimit = download == 0 ? nil : download }
-        if let upload { settings.uploadLimit = upload == 0 ? nil : upload }
+        // As qBittorrent: the limits of the mode in force, the alternative ones while they are on.
+        if settings.altSpeedEnabled {
+            if let download { settings.altDownloadLimit = download }
+            if let upload { settings.altUploadLimit = upload }
+        } else {
+            if let download { settings.downloadLimit = download == 0 ? nil : download }
+            if let upload { settings.uploadLimit = upload == 0 ? nil : upload }
+        }
         do {
             try await session.updateSettings(settings)
         } catch {

@@ -38,6 +38,7 @@ public actor QBittorrentAPI {
         "torrents/topPrio", "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio",
         "torrents/uploadLimit", "torrents/downloadLimit", "torrents/setUploadLimit", "torrents/setDownloadLimit",
         "transfer/setDownloadLimit", "transfer/setUploadLimit", "transfer/downloadLimit", "transfer/uploadLimit",
+        "transfer/speedLimitsMode", "transfer/toggleSpeedLimitsMode", "transfer/setSpeedLimitsMode",
         "torrents/categories", "torrents/createCategory", "torrents/editCategory", "torrents/removeCategories",
         "torrents/setCategory", "torrents/tags", "torrents/createTags", "torrents/deleteTags",
         "torrents/addTags", "torrents/removeTags", "transfer/info", "sync/maindata", "sync/torrentPeers",
@@ -135,6 +136,13 @@ public actor QBittorrentAPI {
             guard let limit = try p.int("limit"), limit >= 0 else { throw .badParameter("limit", p["limit"] ?? "") }
             let download = method == "transfer/setDownloadLimit"
             try await backend.setGlobalLimits(download: download ? limit : nil, upload: download ? nil : limit)
+        case "transfer/speedLimitsMode": return .text(await backend.mainData().serverState.altSpeedEnabled ? "1" : "0")
+        case "transfer/toggleSpeedLimitsMode":
+            try await backend.setAltSpeedEnabled(!(await backend.mainData().serverState.altSpeedEnabled))
+        case "transfer/setSpeedLimitsMode":
+            // WebAPI 2.8.14+: mode 1 the alternative limits, 0 the normal ones.
+            guard let mode = try p.int("mode"), mode == 0 || mode == 1 else { throw .badParameter("mode", p["mode"] ?? "") }
+            try await backend.setAltSpeedEnabled(mode == 1)
         case "transfer/downloadLimit": return .text(String(await backend.mainData().serverState.downloadLimit))
         case "transfer/uploadLimit": return .text(String(await backend.mainData().serverState.uploadLimit))
 

@@ -56,6 +56,10 @@ public enum TransmissionCommand: Sendable, Equatable {
         public var downloadDir: String?
         public var seedRatioLimit: Double?
         public var seedRatioLimited: Bool?
+        /// Turtle mode: the alternative limits (kB/s) and whether they are in force.
+        public var altSpeedEnabled: Bool?
+        public var altSpeedDown: Int64?
+        public var altSpeedUp: Int64?
     }
 
     /// The largest speed limit a client may set, in kB/s (4 TB/s: no limit in practice).
@@ -145,6 +149,9 @@ extension TransmissionCommand.SessionSet {
         downloadDir = try arguments.string("download-dir")
         seedRatioLimit = try arguments.ratio("seedRatioLimit")
         seedRatioLimited = try arguments.bool("seedRatioLimited")
+        altSpeedEnabled = try arguments.bool("alt-speed-enabled")
+        altSpeedDown = try arguments.speed("alt-speed-down")
+        altSpeedUp = try arguments.speed("alt-speed-up")
     }
 }
 

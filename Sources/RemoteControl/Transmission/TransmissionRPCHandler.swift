@@ -258,6 +258,9 @@ public actor TransmissionRPCHandler {
         let ratio = set.seedRatioLimit ?? settings.seedRatioLimit ?? sessionRatio
         let limited = set.seedRatioLimited ?? (settings.seedRatioLimit != nil)
         settings.seedRatioLimit = limited ? ratio : nil
+        if let enabled = set.altSpeedEnabled { settings.altSpeedEnabled = enabled }
+        if let kilobytes = set.altSpeedDown { settings.altDownloadLimit = Int(kilobytes * 1000) }
+        if let kilobytes = set.altSpeedUp { settings.altUploadLimit = Int(kilobytes * 1000) }
         try await call { try await self.session.updateSettings(settings) }
         sessionLimits = limits
         sessionRatio = ratio

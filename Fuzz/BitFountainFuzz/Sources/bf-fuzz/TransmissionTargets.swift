@@ -65,7 +65,7 @@ enum TransmissionTarget {
         // Speed limits are multiplied by 1000 downstream: they must leave room for that.
         let speeds: [Int64?] = switch command {
         case .torrentSet(_, let set): [set.downloadLimit, set.uploadLimit]
-        case .sessionSet(let set): [set.speedLimitDown, set.speedLimitUp]
+        case .sessionSet(let set): [set.speedLimitDown, set.speedLimitUp, set.altSpeedDown, set.altSpeedUp]
         default: []
         }
         for case let speed? in speeds {
