@@ -71,6 +71,23 @@ import TestSupport
         #expect(try await limits("torrents/downloadLimit", second) == [second: 100_000])
         shown = try await transmissionLimits(handler)
         #expect(shown[second]?.download == 100 && shown[second]?.downloadLimited == true)
+
+        // The session's limits too: one set by qBittorrent after the handler started is shown by
+        // session-get, and a Transmission session-set of something else (turtle mode) keeps it.
+        #expect(await api.handle("transfer/setDownloadLimit", QBParameters(["limit": "300000"])) == .text(""))
+        func sessionGet() async throws -> [String: Any] {
+            let get = #"{"method":"session-get","arguments":{"fields":["speed-limit-down","speed-limit-down-enabled","alt-speed-enabled"]}}"#
+            let reply = try JSONSerialization.jsonObject(with: Data(await handler.respond(to: Array(get.utf8)).body)) as? [String: Any]
+            return reply?["arguments"] as? [String: Any] ?? [:]
+        }
+        var global = try await sessionGet()
+        #expect(global["speed-limit-down"] as? Int == 300 && global["speed-limit-down-enabled"] as? Bool == true, "\(global)")
+        let turtle = #"{"method":"session-set","arguments":{"alt-speed-enabled":true}}"#
+        #expect(String(decoding: await handler.respond(to: Array(turtle.utf8)).body, as: UTF8.self).contains("success"))
+        #expect(await session.currentSettings().downloadLimit == 300_000, "turtle mode undid the other dialect's limit")
+        global = try await sessionGet()
+        #expect(global["alt-speed-enabled"] as? Bool == true)
+        #expect(await api.handle("transfer/speedLimitsMode", QBParameters()) == .text("1"))
     }
 
     struct Shown { let upload: Int, uploadLimited: Bool, download: Int, downloadLimited: Bool }

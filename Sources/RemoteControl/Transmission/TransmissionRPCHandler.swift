@@ -236,8 +236,10 @@ public actor TransmissionRPCHandler {
     // MARK: session-get, session-set, free-space
 
     private func sessionGet(fields: [String]?) async -> [String: JSONValue] {
+        let settings = await session.currentSettings()
         let all = TransmissionSessionFields.sessionGet(
-            settings: await session.currentSettings(), limits: sessionLimits, sessionRatio: sessionRatio,
+            settings: settings, limits: sessionLimits.matching(upload: settings.uploadLimit, download: settings.downloadLimit),
+            sessionRatio: sessionRatio,
             configDirectory: configDirectory,
             sessionID: sessionID, configuration: session.configuration)
         guard let fields, !fields.isEmpty else { return all }
@@ -247,7 +249,9 @@ public actor TransmissionRPCHandler {
     private func sessionSet(_ set: TransmissionCommand.SessionSet) async throws(TransmissionRPCError) {
         var settings = await session.currentSettings()
         if let dir = set.downloadDir { settings.defaultSavePath = try confine(dir) }
-        var limits = sessionLimits
+        // From what is in force (the other dialect may have changed it), with the remembered
+        // kB/s of a limit that is off: a request that changes something else keeps them.
+        var limits = sessionLimits.matching(upload: settings.uploadLimit, download: settings.downloadLimit)
         if let value = set.speedLimitDown { limits.downloadKilobytes = value }
         if let value = set.speedLimitDownEnabled { limits.downloadLimited = value }
         if let value = set.speedLimitUp { limits.uploadKilobytes = value }
