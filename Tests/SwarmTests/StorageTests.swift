@@ -118,7 +118,10 @@ import Testing
 
     @Test func resumeDataIsTrustedOnlyWhileFilesAreUnchanged() throws {
         let directory = try TemporaryDirectory()
-        let state = StateDirectory(path: try TemporaryDirectory().path + "/state")
+        // Held for the whole test: dropped at once, it was removed before the state was written,
+        // which then made it again and left it behind in /tmp.
+        let stateRoot = try TemporaryDirectory()
+        let state = StateDirectory(path: stateRoot.path + "/state")
         let (info, flat) = Self.paddedTorrent()
         let storage = TorrentStorage(info: info, base: directory.path, writable: true)
         #expect(storage.store(Self.buffer(flat[0..<16384], piece: 0)) == .written)
@@ -171,7 +174,8 @@ import Testing
     }
 
     @Test func metadataIsKeptForRestartedMagnetDownloads() throws {
-        let state = StateDirectory(path: try TemporaryDirectory().path)
+        let stateRoot = try TemporaryDirectory()
+        let state = StateDirectory(path: stateRoot.path)
         let (info, _) = Self.paddedTorrent()
         #expect(state.loadMetadata(info.infoHash) == nil)
         try state.saveMetadata(info)
