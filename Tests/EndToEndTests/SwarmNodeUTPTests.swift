@@ -86,11 +86,21 @@ import TestSupport
         configuration.bindAddress = "127.0.0.1"
         configuration.port = 0
         configuration.bootstrap = []
-        let dht = try await DHTNode.start(configuration)
         let (info, content) = try Dialing.torrent(work, "shared.bin", size: 500_000)
-        let seedNode = SwarmNode(options: Self.options(work.file("seed")), discovery: NoPeerDiscovery())
+        // The DHT takes any free UDP port; the node then listens on TCP on the same number.
+        // Another test may hold that TCP port (the node then takes another): a few tries.
+        var dht = try await DHTNode.start(configuration)
+        var seedNode = SwarmNode(options: Self.options(work.file("seed")), discovery: NoPeerDiscovery())
         seedNode.shareUDP(with: dht)
-        let seedPort = try await seedNode.start()
+        var seedPort = try await seedNode.start()
+        for _ in 0..<4 where seedPort != dht.dhtPort {
+            await seedNode.shutdown()
+            await dht.shutdown()
+            dht = try await DHTNode.start(configuration)
+            seedNode = SwarmNode(options: Self.options(work.file("seed")), discovery: NoPeerDiscovery())
+            seedNode.shareUDP(with: dht)
+            seedPort = try await seedNode.start()
+        }
         #expect(seedPort == dht.dhtPort)
         _ = try await seedNode.add(TorrentSpec(content: .info(info), directory: work.path, seedingExistingContent: true))
 
