@@ -367,8 +367,6 @@ public final class SwarmNode: @unchecked Sendable {
     /// empty, and the loops would retry them for as long as the node runs.
     private func startDiscovery(for session: TorrentSession, delay: Double) {
         guard !(discovery is NoPeerDiscovery) else { return }
-        let discovery = self.discovery
-        let port = self.port
         let infoHash = session.infoHash
         let announceEvery = options.announceInterval
         let lookupEvery = options.lookupInterval
@@ -378,8 +376,7 @@ public final class SwarmNode: @unchecked Sendable {
             if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
             var retry = SwarmNode.firstRetry
             while !Task.isCancelled {
-                let accepted = await discovery.announce(infoHash, port: port)
-                if accepted > 0 { self.report(.announced(infoHash: infoHash, nodes: accepted)) }
+                let accepted = await self.announceRound(infoHash)
                 try? await Task.sleep(for: .seconds(accepted > 0 ? announceEvery : retry))
                 retry = min(retry * 2, announceEvery)
             }
@@ -389,7 +386,7 @@ public final class SwarmNode: @unchecked Sendable {
             if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
             var schedule = LookupSchedule(lookupInterval: lookupEvery, announceInterval: announceEvery)
             while !Task.isCancelled {
-                for await peer in discovery.findPeers(for: infoHash) { session.addPeers([peer]) }
+                await self.lookupRound(session)
                 guard let snapshot = try? await session.snapshot().get() else { return }
                 let state: LookupSchedule.State = snapshot.isComplete
                     ? .seeding(connectedPeers: snapshot.connectedPeers) : .downloading(usefulPeers: snapshot.usefulPeers)
