@@ -183,9 +183,7 @@ extension Session {
         if let limit = new.uploadLimit, limit <= 0 { throw SessionError("upload limit must be positive or none") }
         if let limit = new.downloadLimit, limit <= 0 { throw SessionError("download limit must be positive or none") }
         guard new.maxConnections > 0, new.maxPeersPerTorrent > 0 else { throw SessionError("connection limits must be positive") }
-        if let ratio = new.seedRatioLimit, !(ratio >= 0 && ratio.isFinite) {
-            throw SessionError("a seed ratio limit must be a number from 0 up")
-        }
+        if let ratio = new.seedRatioLimit { try Self.checkSeedRatio(ratio) }
         guard new.altUploadLimit >= 0, new.altDownloadLimit >= 0 else { throw SessionError("alternative limits must be 0 (none) or more") }
         settings = new
         await swarm.apply(uploadLimit: new.effectiveUploadLimit, downloadLimit: new.effectiveDownloadLimit, maxConnections: new.maxConnections,

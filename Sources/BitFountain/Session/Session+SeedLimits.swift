@@ -6,17 +6,25 @@ extension Session {
     public func setSeedRatioLimit(_ id: TorrentID, _ limit: SeedRatioLimit) throws {
         try ensureRunning()
         _ = try record(id)
-        if case .ratio(let ratio) = limit, !(ratio >= 0 && ratio.isFinite) {
-            throw SessionError("a seed ratio limit must be a number from 0 up")
-        }
+        if case .ratio(let ratio) = limit { try Self.checkSeedRatio(ratio) }
         torrents[id]?.seedRatio = limit == .global ? nil : limit
         persist(id)
     }
 
+    /// A ratio a limit may be: a number from 0 up (NaN and infinity are not).
+    static func checkSeedRatio(_ ratio: Double) throws(SessionError) {
+        guard ratio >= 0, ratio.isFinite else { throw SessionError("a seed ratio limit must be a number from 0 up") }
+    }
+
     /// Whether a complete torrent's share ratio is at or past the limit in force for it.
     func reachedSeedLimit(_ id: TorrentID) -> Bool {
-        guard let snapshot = makeSnapshot(id), snapshot.bytesWanted > 0, snapshot.bytesWantedHave >= snapshot.bytesWanted,
-              let limit = snapshot.seedRatioLimit.effective(global: settings.seedRatioLimit) else { return false }
+        makeSnapshot(id).map { Self.isPastLimit($0, global: settings.seedRatioLimit) } ?? false
+    }
+
+    /// The one test of a seed against its limit, for the periodic check and for a resume.
+    static func isPastLimit(_ snapshot: TorrentSnapshot, global: Double?) -> Bool {
+        guard snapshot.bytesWanted > 0, snapshot.bytesWantedHave >= snapshot.bytesWanted,
+              let limit = snapshot.seedRatioLimit.effective(global: global) else { return false }
         return snapshot.ratio >= limit
     }
 
@@ -40,8 +48,7 @@ extension Session {
         let global = settings.seedRatioLimit
         // Nothing to look at unless some limit is set (the usual case: no work at all).
         guard global != nil || torrents.values.contains(where: { $0.kept.seedRatio != nil }) else { return true }
-        for snapshot in await list() where snapshot.state == .seeding {
-            guard let limit = snapshot.seedRatioLimit.effective(global: global), snapshot.ratio >= limit else { continue }
+        for snapshot in await list() where snapshot.state == .seeding && Self.isPastLimit(snapshot, global: global) {
             guard (try? await pause(snapshot.id)) != nil else { continue }
             emit(.seedLimitReached(snapshot.id, ratio: snapshot.ratio))
         }
