@@ -41,6 +41,16 @@ extension Session {
         }
     }
 
+    /// The torrent as a .torrent file: its info dictionary byte for byte (so the infohash is
+    /// the same), with no tracker, as everything BitFountain publishes. Fails before a magnet
+    /// link's metadata has arrived.
+    public func torrentFile(_ id: TorrentID) throws -> [UInt8] {
+        let torrent = try record(id)
+        guard let info = torrent.info else { throw SessionError("\(torrent.name): the metadata has not arrived yet") }
+        // "d" "4:info" <info> "e": one key, so no ordering to get wrong.
+        return Array("d4:info".utf8) + info.rawBytes + Array("e".utf8)
+    }
+
     /// The connected peers of a torrent (none while paused).
     public func peers(_ id: TorrentID) async throws -> [PeerSnapshot] {
         guard let session = try record(id).session else { return [] }

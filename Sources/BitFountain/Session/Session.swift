@@ -80,9 +80,20 @@ public actor Session {
             effective.fountain = storedSettings.fountain
             effective.seedRatioLimit = storedSettings.seedRatioLimit
         }
+        var settings = SessionSettings(uploadLimit: effective.uploadLimit, downloadLimit: effective.downloadLimit,
+                                       maxConnections: effective.maxConnections, maxPeersPerTorrent: effective.maxPeersPerTorrent,
+                                       encryption: effective.encryption, defaultSavePath: effective.defaultSavePath,
+                                       fountain: effective.fountain, seedRatioLimit: effective.seedRatioLimit)
+        // The alternative limits have no flag: they come from the stored settings alone, and if
+        // they were on when the session stopped, the swarm starts with them in force.
+        if let storedSettings {
+            (settings.altUploadLimit, settings.altDownloadLimit) = (storedSettings.altUploadLimit, storedSettings.altDownloadLimit)
+            settings.altSpeedEnabled = storedSettings.altSpeedEnabled
+        }
         let network = try await SessionNetwork.start(effective, warning: warning)
-        let swarm = SwarmNode(options: swarmOptions(effective, dhtPort: network.discovery.dhtPort),
-                              discovery: network.discovery) { engineSink.yield(.node($0)) }
+        var options = swarmOptions(effective, dhtPort: network.discovery.dhtPort)
+        (options.uploadLimit, options.downloadLimit) = (settings.effectiveUploadLimit, settings.effectiveDownloadLimit)
+        let swarm = SwarmNode(options: options, discovery: network.discovery) { engineSink.yield(.node($0)) }
         network.lsd?.deliverPeers { [weak swarm] infoHash, peers in swarm?.addPeers(peers, for: infoHash) }
         // TCP, uTP and the DHT on one port: uTP rides the DHT's UDP socket.
         if let dht = network.dht, !effective.dhtOnly { swarm.shareUDP(with: dht) }
@@ -93,23 +104,17 @@ public actor Session {
                 throw SessionError("\(error)")
             }
         }
-        let session = Session(configuration: effective, swarm: swarm, network: network, port: port, store: store,
-                              engineSink: engineSink)
-        // The alternative limits are not part of the configuration: set them now (before the
-        // stored torrents start), and if they were on when the daemon stopped, they are in force again.
-        if let storedSettings {
-            var settings = await session.currentSettings()
-            (settings.altUploadLimit, settings.altDownloadLimit) = (storedSettings.altUploadLimit, storedSettings.altDownloadLimit)
-            settings.altSpeedEnabled = storedSettings.altSpeedEnabled
-            try? await session.updateSettings(settings)
-        }
+        settings.port = port
+        let session = Session(configuration: effective, settings: settings, swarm: swarm, network: network, port: port,
+                              store: store, engineSink: engineSink)
         await session.begin(engineEvents)
         return session
     }
 
-    private init(configuration: SessionConfiguration, swarm: SwarmNode, network: SessionNetwork, port: UInt16,
-                 store: SessionStore?, engineSink: AsyncStream<EngineEvent>.Continuation) {
+    private init(configuration: SessionConfiguration, settings: SessionSettings, swarm: SwarmNode, network: SessionNetwork,
+                 port: UInt16, store: SessionStore?, engineSink: AsyncStream<EngineEvent>.Continuation) {
         self.configuration = configuration
+        self.settings = settings
         self.swarm = swarm
         self.network = network
         self.port = port
@@ -118,11 +123,6 @@ public actor Session {
         self.store = store
         self.engineSink = engineSink
         (events, eventSink) = AsyncStream.makeStream(of: SessionEvent.self, bufferingPolicy: .bufferingNewest(10_000))
-        settings = SessionSettings(uploadLimit: configuration.uploadLimit, downloadLimit: configuration.downloadLimit,
-                                   maxConnections: configuration.maxConnections, maxPeersPerTorrent: configuration.maxPeersPerTorrent,
-                                   encryption: configuration.encryption, port: port,
-                                   defaultSavePath: configuration.defaultSavePath, fountain: configuration.fountain,
-                                   seedRatioLimit: configuration.seedRatioLimit)
     }
 
     static func swarmOptions(_ configuration: SessionConfiguration, dhtPort: UInt16?) -> SwarmNode.Options {
